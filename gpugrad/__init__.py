@@ -1,0 +1,16 @@
+"""gpugrad: symbolic differentiation of array programs, compiled for the CPU or a GPU.
+
+    import gpugrad as theano
+    import gpugrad.tensor as T
+"""
+from . import tensor
+from .autodiff.grad import Lop, Rop, grad
+from .compile.function import function
+from .compile.shared import shared
+from .config import config
+from .errors import (DeviceFallbackWarning, DisconnectedInputError, GpugradError, GradientError, InputError,
+                     MissingInputError, NullTypeGradError, ShapeError, UnusedInputError)
+from .printing import pp
+from . import gradient, printing
+
+__version__ = "0.1.0"

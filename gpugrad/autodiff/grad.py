@@ -1,0 +1,188 @@
+"""Reverse mode (``grad``, ``Lop``) and forward mode (``Rop``): walks over the graph that
+call each op's ``pullback`` or ``pushforward`` and build ordinary gpugrad graphs."""
+import warnings
+
+from ..errors import DisconnectedInputError, GpugradError, InputError
+from ..graph.basic import Variable
+from ..graph.traversal import toposort
+from ..ops import scalar as S
+from ..ops.shape import MatchShape, alloc_like, fill, zeros_like
+from ..types import dtypes
+from ..types.variable import as_tensor_variable
+
+
+def _as_list(value):
+    return (list(value), True) if isinstance(value, (list, tuple)) else ([value], False)
+
+
+def _as_grad_of(g, var):
+    """``g`` with the dtype a gradient of ``var`` has: real for a real ``var`` (its real
+    part), float for an integer one, and float32 kept float32."""
+    want = dtypes.grad_dtype(var.dtype)
+    if dtypes.is_complex(g.dtype) and not dtypes.is_complex(want):
+        g = S.real(g)
+    return g if g.dtype == want else S.cast(g, want)
+
+
+def _depends_on(outputs, wrt):
+    """The variables on a path from some ``wrt`` to some output."""
+    wrt = set(wrt)
+    reached = set(wrt)
+    for node in toposort(outputs):
+        if any(v in reached for v in node.inputs):
+            reached.update(node.outputs)
+    return reached
+
+
+def _handle_disconnected(var, mode, what):
+    message = f"{what}: {var} is not part of the computational graph of the cost"
+    if mode == "raise":
+        raise DisconnectedInputError(message + " (pass disconnected_inputs='ignore' to get zeros)")
+    if mode == "warn":
+        warnings.warn(message, stacklevel=4)
+    elif mode != "ignore":
+        raise ValueError(f"disconnected_inputs must be 'raise', 'warn' or 'ignore', got {mode!r}")
+
+
+def backpropagate(seeds, wrt, consider_constant=()):
+    """Sum of pullbacks from ``seeds`` (variable -> gradient) to each of ``wrt``;
+    None where no gradient arrives."""
+    blockers = set(consider_constant)
+    outputs = list(seeds)
+    live = _depends_on(outputs, wrt)
+    grads = {}
+    for var, g in seeds.items():
+        grads[var] = [g]
+    for node in reversed(toposort(outputs, blockers=blockers)):
+        if not any(o in grads for o in node.outputs):
+            continue
+        if not any(v in live and v not in blockers for v in node.inputs):
+            continue
+        out_grads = [_total(grads.get(o)) for o in node.outputs]
+        if any(g is None for g in out_grads):
+            out_grads = [zeros_like(o, dtype=dtypes.grad_dtype(o.dtype)) if g is None else g
+                         for g, o in zip(out_grads, node.outputs)]
+        in_grads = node.op.pullback(node.inputs, node.outputs, out_grads)
+        if len(in_grads) != len(node.inputs):
+            raise GpugradError(f"{node.op}.pullback returned {len(in_grads)} gradients "
+                               f"for {len(node.inputs)} inputs")
+        for var, g in zip(node.inputs, in_grads):
+            if g is None or var not in live or var in blockers:
+                continue
+            grads.setdefault(var, []).append(_as_grad_of(as_tensor_variable(g), var))
+    return [_total(grads.get(v)) for v in wrt]
+
+
+def _total(terms):
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else S.add(*terms)
+
+
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_grads=None,
+         holomorphic=False):
+    """Gradient of the real scalar ``cost`` with respect to ``wrt`` (a variable or a list).
+
+    For complex ``wrt`` z = a + ib the result is dC/da + i dC/db. ``known_grads`` maps
+    variables to gradients to start from (with ``cost`` or instead of it)."""
+    wrt_list, as_list = _as_list(wrt)
+    wrt_list = [_check_wrt(v, "grad") for v in wrt_list]
+    seeds = {}
+    if cost is not None:
+        cost = as_tensor_variable(cost)
+        if cost.ndim != 0:
+            raise InputError(f"grad: the cost must be a scalar, got {cost} of type {cost.type} "
+                             "(reduce it with .sum() or use jacobian)")
+        if dtypes.is_complex(cost.dtype) and not holomorphic:
+            raise InputError(f"grad: the cost {cost} is complex ({cost.dtype}); differentiate "
+                             "T.real(cost) or abs(cost), or pass holomorphic=True for f'(z)")
+        if dtypes.is_discrete(cost.dtype):
+            seeds[cost] = alloc_like(S.cast(1.0, dtypes.grad_dtype(cost.dtype)), cost)
+        else:
+            seeds[cost] = fill(cost, 1.0)
+    for var, g in (known_grads or {}).items():
+        g = as_tensor_variable(g)
+        if g.ndim != var.ndim:
+            raise InputError(f"grad: known gradient of {var} has {g.ndim} dimensions, expected {var.ndim}")
+        seeds[var] = g
+    if not seeds:
+        raise InputError("grad: give a cost or known_grads")
+    results = backpropagate(seeds, wrt_list, consider_constant or ())
+    out = []
+    for var, g in zip(wrt_list, results):
+        if g is None:
+            _handle_disconnected(var, disconnected_inputs, "grad")
+            g = zeros_like(var, dtype=dtypes.grad_dtype(var.dtype))
+        out.append(S.conj(g) if holomorphic and dtypes.is_complex(g.dtype) else g)
+    return out if as_list else out[0]
+
+
+def _check_wrt(var, what):
+    if not isinstance(var, Variable):
+        raise InputError(f"{what}: wrt must be a symbolic variable, got {type(var).__name__} {var!r}")
+    return var
+
+
+def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
+    """Vector times Jacobian: ``grad(real(sum(conj(u) * f)), wrt)`` for each ``u`` in
+    ``eval_points``, without building that cost."""
+    f_list, _ = _as_list(f)
+    points, _ = _as_list(eval_points)
+    wrt_list, as_list = _as_list(wrt)
+    wrt_list = [_check_wrt(v, "Lop") for v in wrt_list]
+    if len(points) != len(f_list):
+        raise InputError(f"Lop: {len(f_list)} outputs but {len(points)} eval points")
+    seeds = {out: MatchShape(f"Lop eval point for {out}")(_eval_point(u, out, "Lop"), out)
+             for out, u in zip(f_list, points)}
+    results = grad(None, wrt_list, consider_constant, disconnected_inputs, known_grads=seeds)
+    return results if as_list else results[0]
+
+
+def _eval_point(u, like, what):
+    u = as_tensor_variable(u)
+    if u.ndim != like.ndim:
+        raise InputError(f"{what}: the eval point {u} has {u.ndim} dimensions ({u.type}); "
+                         f"it must have the shape of {like} ({like.type})")
+    if dtypes.is_complex(u.dtype) and not dtypes.is_complex(like.dtype):
+        raise InputError(f"{what}: the eval point {u} is complex ({u.dtype}) but {like} is {like.dtype}")
+    return u
+
+
+def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
+    """Jacobian times vector, d/dt f(wrt + t v) at t = 0, by forward mode."""
+    f_list, f_is_list = _as_list(f)
+    wrt_list, _ = _as_list(wrt)
+    points, _ = _as_list(eval_points)
+    if len(points) != len(wrt_list):
+        raise InputError(f"Rop: {len(wrt_list)} wrt variables but {len(points)} eval points")
+    tangents = {}
+    for var, v in zip(wrt_list, points):
+        var = _check_wrt(var, "Rop")
+        v = _eval_point(v, var, "Rop")
+        tangents[var] = MatchShape(f"Rop eval point for {var}")(v, var)
+    for node in toposort(f_list, blockers=set(tangents)):
+        if not any(i in tangents for i in node.inputs):
+            continue
+        outs = node.op.pushforward(node.inputs, node.outputs, [tangents.get(i) for i in node.inputs])
+        for out, t in zip(node.outputs, outs):
+            if t is not None:
+                tangents[out] = _tangent_of(as_tensor_variable(t), out)
+    results = []
+    for out in f_list:
+        t = tangents.get(out)
+        if t is None:
+            _handle_disconnected(out, disconnected_outputs, "Rop (output does not depend on wrt)")
+            t = zeros_like(out, dtype=dtypes.grad_dtype(out.dtype))
+        results.append(t)
+    return results if f_is_list else results[0]
+
+
+def _tangent_of(t, out):
+    """A tangent keeps its output's shape and dtype (a complex one for a real output of a
+    real function of complex inputs is never produced by the rules)."""
+    if t.ndim != out.ndim or (t.type.shape != out.type.shape and None not in out.type.shape):
+        t = alloc_like(t, out) if t.ndim <= out.ndim else t
+    want = dtypes.grad_dtype(out.dtype)
+    if dtypes.is_complex(t.dtype) and not dtypes.is_complex(want):
+        t = S.real(t)
+    return t if t.dtype == want else S.cast(t, want)

@@ -1,0 +1,156 @@
+"""``gpugrad.function``: check the arguments, build the graph to run, optimize, link."""
+import warnings
+
+import numpy as np
+
+from ..config import config
+from ..errors import InputError, MissingInputError, UnusedInputError
+from ..graph.basic import Constant, Variable
+from ..graph.fgraph import FunctionGraph
+from ..graph.traversal import ancestors, clone_graph, graph_inputs
+from ..types.variable import as_tensor_variable
+from . import devices
+from .linker import Program
+from .shared import SharedVariable
+
+
+class Maker:
+    """Theano's ``f.maker``: holds the optimized ``fgraph``."""
+
+    def __init__(self, fgraph):
+        self.fgraph = fgraph
+
+
+class Function:
+    """A compiled function. Call it with one value per input (positionally or by name)."""
+
+    def __init__(self, inputs, shared_vars, fgraph, n_outputs, single, update_vars, device, name):
+        self.inputs = inputs
+        self.maker = Maker(fgraph)
+        self.graph = fgraph
+        self.name = name
+        self.device = device
+        self.placement = {node: device for node in fgraph.toposort()}
+        n_in = len(inputs)
+        self._program = Program(fgraph, {v: s.container for v, s in zip(fgraph.inputs[n_in:], shared_vars)})
+        self._single = single
+        self._filters = [(cell, v.type.filter, f"input {i} ({v.name or v.type})")
+                         for i, (cell, v) in enumerate(zip(self._program.input_cells[:n_in], inputs))]
+        self._out_cells = self._program.output_cells[:n_outputs]
+        self._copy_out = [v in set(fgraph.inputs) or isinstance(v, Constant) for v in fgraph.outputs[:n_outputs]]
+        self._updates = list(zip(update_vars, self._program.output_cells[n_outputs:]))
+        self._names = {v.name: i for i, v in enumerate(inputs) if v.name}
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            args = self._merge_kwargs(args, kwargs)
+        if len(args) != len(self._filters):
+            raise InputError(f"{self.name or 'function'} takes {len(self._filters)} arguments "
+                             f"({', '.join(str(v) for v in self.inputs)}), got {len(args)}")
+        for (cell, filt, what), value in zip(self._filters, args):
+            cell[0] = filt(value, what)
+        self._program.run()
+        outs = [c[0].copy() if copy else c[0] for c, copy in zip(self._out_cells, self._copy_out)]
+        for var, cell in self._updates:
+            var.container[0] = cell[0]
+        return outs[0] if self._single else outs
+
+    def _merge_kwargs(self, args, kwargs):
+        values = list(args) + [None] * (len(self.inputs) - len(args))
+        for key, value in kwargs.items():
+            if key not in self._names:
+                raise InputError(f"{self.name or 'function'} has no input named {key!r}")
+            values[self._names[key]] = value
+        return values
+
+
+def function(inputs, outputs=None, updates=None, givens=None, device=None,
+             on_unused_input="raise", name=None, mode=None, allow_input_downcast=None,
+             return_device_arrays=False):
+    """Compile a callable computing ``outputs`` from ``inputs`` (see API.md)."""
+    inputs = _check_inputs(inputs)
+    single = outputs is not None and not isinstance(outputs, (list, tuple))
+    outputs = [] if outputs is None else [outputs] if single else list(outputs)
+    outputs = [as_tensor_variable(o) for o in outputs]
+    update_pairs = _check_updates(updates)
+    exprs = outputs + [e for _, e in update_pairs]
+    if givens:
+        pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
+        replace = {old: _given(old, new) for old, new in pairs}
+        exprs = clone_graph(exprs, replace=replace)
+    used = set(ancestors(exprs, blockers=inputs))
+    _check_missing(exprs, inputs)
+    _check_unused(inputs, used, on_unused_input)
+    shared_vars = [v for v in graph_inputs(exprs, blockers=inputs)
+                   if isinstance(v, SharedVariable) and v not in inputs]
+    fgraph = FunctionGraph(inputs + shared_vars, exprs)
+    from ..rewrites.pipeline import optimize
+    optimize(fgraph, config.optimizer if mode is None else mode)
+    return Function(inputs, shared_vars, fgraph, len(outputs), single, [v for v, _ in update_pairs],
+                    devices.resolve(device), name)
+
+
+def _check_inputs(inputs):
+    if isinstance(inputs, Variable):
+        inputs = [inputs]
+    inputs = list(inputs)
+    for i, v in enumerate(inputs):
+        if not isinstance(v, Variable):
+            raise InputError(f"function: input {i} must be a symbolic variable, got {type(v).__name__} {v!r}")
+        if isinstance(v, Constant):
+            raise InputError(f"function: input {i} is the constant {v}; constants cannot be inputs")
+        if v.owner is not None:
+            raise InputError(f"function: input {i} ({v}) is computed from other variables; "
+                             "inputs must be leaves (use givens= to substitute an expression)")
+    if len(set(inputs)) != len(inputs):
+        raise InputError("function: the same variable is given twice as an input")
+    return inputs
+
+
+def _check_updates(updates):
+    if not updates:
+        return []
+    pairs = list(updates.items()) if isinstance(updates, dict) else list(updates)
+    checked = []
+    for var, expr in pairs:
+        if not isinstance(var, SharedVariable):
+            raise InputError(f"updates: {var} is not a shared variable; only shared variables can be updated")
+        expr = as_tensor_variable(expr)
+        if expr.ndim != var.ndim:
+            raise InputError(f"updates: the new value of {var} has {expr.ndim} dimensions, expected {var.ndim}")
+        if expr.dtype != var.dtype:
+            from ..ops.scalar import cast
+            if not np.can_cast(expr.dtype, var.dtype, casting="same_kind"):
+                raise InputError(f"updates: the new value of {var} has dtype {expr.dtype}, "
+                                 f"which cannot be stored in {var.dtype}")
+            expr = cast(expr, var.dtype)
+        checked.append((var, expr))
+    return checked
+
+
+def _given(old, new):
+    new = as_tensor_variable(new)
+    if new.ndim != old.ndim:
+        raise InputError(f"givens: {old} has {old.ndim} dimensions but its replacement {new} has {new.ndim}")
+    return new
+
+
+def _check_missing(exprs, inputs):
+    for v in graph_inputs(exprs, blockers=inputs):
+        if v in inputs or isinstance(v, (Constant, SharedVariable)):
+            continue
+        raise MissingInputError(f"function: the outputs depend on {v} ({v.type}), "
+                                "which is not among the inputs; add it to the inputs list")
+
+
+def _check_unused(inputs, used, mode):
+    for i, v in enumerate(inputs):
+        if v in used:
+            continue
+        message = f"function: input {i} ({v}) is not used to compute the outputs"
+        if mode == "raise":
+            raise UnusedInputError(message + " (pass on_unused_input='ignore' to allow it)")
+        if mode == "warn":
+            warnings.warn(message, stacklevel=3)
+        elif mode != "ignore":
+            raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {mode!r}")

@@ -1,0 +1,72 @@
+"""The linker: a toposorted graph becomes a flat list of thunks reading and writing
+preallocated one-element storage cells; a value's cell is emptied right after its
+last reader runs, so intermediates are freed as early as possible."""
+import numpy as np
+
+from ..errors import GpugradError, ShapeError
+from ..graph.basic import Constant
+
+
+class Program:
+    """What a linked graph runs: ``input_cells`` to fill, ``run()``, ``output_cells`` to read."""
+
+    def __init__(self, fgraph, cells=None):
+        """``cells`` may preset storage for some inputs (a shared variable's container)."""
+        self.fgraph = fgraph
+        cells = dict(cells or {})
+
+        def cell(var):
+            if var not in cells:
+                cells[var] = [var.data] if isinstance(var, Constant) else [None]
+            return cells[var]
+
+        self.input_cells = [cell(v) for v in fgraph.inputs]
+        self.nodes = fgraph.toposort()
+        last_use = {}
+        for i, node in enumerate(self.nodes):
+            for v in node.inputs:
+                last_use[v] = i
+        keep = set(fgraph.inputs) | set(fgraph.outputs)
+        self.thunks = []
+        for i, node in enumerate(self.nodes):
+            thunk = node.op.make_thunk(node, [cell(v) for v in node.inputs], [cell(v) for v in node.outputs])
+            dead = [cells[v] for v in set(node.inputs)
+                    if last_use.get(v) == i and v not in keep and not isinstance(v, Constant)]
+            dead += [cells[o] for o in node.outputs if o not in last_use and o not in keep]
+            self.thunks.append(_freeing(thunk, dead) if dead else thunk)
+        self.output_cells = [cell(v) for v in fgraph.outputs]
+        self.cells = cells
+
+    def run(self):
+        i = 0
+        try:
+            for thunk in self.thunks:
+                thunk()
+                i += 1
+        except (GpugradError, ArithmeticError, ValueError, TypeError, IndexError, np.linalg.LinAlgError) as exc:
+            raise self._explain(i, exc) from exc
+
+    def _explain(self, i, exc):
+        node = self.nodes[i]
+        shapes = ", ".join(str(np.shape(self.cells[v][0])) if self.cells[v][0] is not None else "?"
+                           for v in node.inputs)
+        where = f"while computing node {i} ({node.op}) of inputs ({', '.join(map(str, node.inputs))}) " \
+                f"with shapes {shapes}"
+        if isinstance(exc, GpugradError):
+            cls = type(exc)
+        elif isinstance(exc, (ValueError, IndexError)):
+            cls = ShapeError
+        else:
+            cls = GpugradError
+        try:
+            return cls(f"{exc}\n  {where}")
+        except TypeError:
+            return GpugradError(f"{exc}\n  {where}")
+
+
+def _freeing(thunk, dead):
+    def run_and_free():
+        thunk()
+        for c in dead:
+            c[0] = None
+    return run_and_free

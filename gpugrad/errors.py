@@ -1,0 +1,41 @@
+"""The exceptions of gpugrad; every one names its culprit in the message."""
+
+
+class GpugradError(Exception):
+    """Base class of every error gpugrad raises on purpose."""
+
+
+class InputError(GpugradError, TypeError):
+    """A compiled function was called with the wrong number, rank, dtype or shape of arguments."""
+
+
+class ShapeError(GpugradError, ValueError):
+    """Shapes that cannot work together, found while building or while running a graph."""
+
+
+class MissingInputError(GpugradError):
+    """The outputs of a function need a variable that is not among its inputs."""
+
+
+class UnusedInputError(GpugradError):
+    """An input of a function is not needed by any output (on_unused_input='raise')."""
+
+
+class DisconnectedInputError(GpugradError, ValueError):
+    """``wrt`` is not part of the graph of the cost."""
+
+
+class NullTypeGradError(GpugradError, TypeError):
+    """A gradient that is undefined (``undefined_grad`` or an op without one) was used."""
+
+
+class GradientError(GpugradError, AssertionError):
+    """verify_grad found the analytic gradient far from finite differences."""
+
+    def __init__(self, message, abs_err, rel_err, where):
+        super().__init__(message)
+        self.abs_err, self.rel_err, self.where = abs_err, rel_err, where
+
+
+class DeviceFallbackWarning(UserWarning):
+    """A CUDA device was requested but none is usable, so the function runs on the CPU."""

@@ -1,0 +1,65 @@
+"""Walks over graphs, all iterative so that deep graphs (long chains, unrolled loops)
+never meet Python's recursion limit."""
+
+
+def ancestors(outputs, blockers=()):
+    """Every variable that ``outputs`` depend on, stopping at ``blockers``."""
+    blockers = set(blockers)
+    seen, stack, order = set(), list(outputs), []
+    while stack:
+        var = stack.pop()
+        if var in seen:
+            continue
+        seen.add(var)
+        order.append(var)
+        if var.owner is not None and var not in blockers:
+            stack.extend(var.owner.inputs)
+    return order
+
+
+def graph_inputs(outputs, blockers=()):
+    """The leaves (owner-less variables, or blockers) that ``outputs`` depend on."""
+    blockers = set(blockers)
+    return [v for v in ancestors(outputs, blockers) if v.owner is None or v in blockers]
+
+
+def toposort(outputs, blockers=()):
+    """The Apply nodes between ``blockers`` (or the leaves) and ``outputs``, inputs first."""
+    blockers = set(blockers)
+    order, done = [], set()
+    stack = [(v, False) for v in reversed(outputs)]
+    while stack:
+        var, expanded = stack.pop()
+        node = var.owner
+        if node is None or var in blockers or node in done:
+            continue
+        if expanded:
+            done.add(node)
+            order.append(node)
+            continue
+        stack.append((var, True))
+        stack.extend((i, False) for i in reversed(node.inputs) if i.owner is not None and i.owner not in done)
+    return order
+
+
+def clients_of(nodes):
+    """Map variable -> list of (node, input position) that read it."""
+    clients = {}
+    for node in nodes:
+        for pos, var in enumerate(node.inputs):
+            clients.setdefault(var, []).append((node, pos))
+    return clients
+
+
+def clone_graph(outputs, replace=None, blockers=()):
+    """Copy the graph of ``outputs``; ``replace`` maps old variables to new ones.
+    Leaves are kept (the same input variables), nodes are rebuilt through make_node."""
+    memo = dict(replace or {})
+    for node in toposort(outputs, blockers=set(blockers) | set(memo)):
+        new_inputs = [memo.get(v, v) for v in node.inputs]
+        if all(a is b for a, b in zip(new_inputs, node.inputs)):
+            continue
+        new_node = node.op.make_node(*new_inputs)
+        for old, new in zip(node.outputs, new_node.outputs):
+            memo[old] = new
+    return [memo.get(v, v) for v in outputs]

@@ -1,0 +1,168 @@
+"""Elemwise: one op class that lifts every scalar op of the table in ``scalar.py`` to
+arrays with NumPy broadcasting.
+
+Broadcasting follows the static shape, as in PyTensor: an axis broadcasts only where
+its static size is 1. A size-1 axis that is not declared broadcastable meets a larger
+one at run time with a clear ShapeError instead of a silently wrong gradient.
+The gradient of every input is summed over its broadcast axes here, in one place.
+"""
+import numpy as np
+
+from ..errors import ShapeError
+from ..graph.basic import Apply, Constant
+from ..graph.op import Op
+from ..types import dtypes
+from ..types.tensor_type import TensorType
+from ..types.variable import TensorVariable, as_tensor_variable
+
+
+class Elemwise(Op):
+    __props__ = ("scalar_op",)
+
+    def __init__(self, scalar_op):
+        self.scalar_op = scalar_op
+
+    def __str__(self):
+        return self.scalar_op.name
+
+    def make_node(self, *inputs):
+        scalar_op = self.scalar_op
+        if scalar_op.nin != -1 and len(inputs) != scalar_op.nin:
+            raise TypeError(f"{scalar_op.name} takes {scalar_op.nin} inputs, got {len(inputs)}")
+        inputs = [as_tensor_variable(v) for v in inputs]
+        ndim = max(v.ndim for v in inputs)
+        inputs = [pad_left(v, ndim) for v in inputs]
+        out_dtypes = dtypes.apply_dtype(scalar_op.numpy, tuple((v.dtype, v.weak) for v in inputs))
+        shape = broadcast_shapes([v.type.shape for v in inputs], scalar_op.name)
+        outputs = [TensorVariable(TensorType(d, shape)) for d in out_dtypes]
+        weak = all(v.weak for v in inputs)
+        for out in outputs:
+            out.weak = weak
+        return Apply(self, inputs, outputs)
+
+    def perform(self, node, inputs):
+        with np.errstate(all="ignore"):
+            result = self.scalar_op.numpy(*inputs)
+        results = result if isinstance(result, tuple) else (result,)
+        return [_as_array(r, out.type.dtype) for r, out in zip(results, node.outputs)]
+
+    def make_thunk(self, node, storage_in, storage_out):
+        """Weak constants enter NumPy as Python scalars so NumPy's own promotion applies;
+        the run-time broadcast check is compiled in only where static shapes leave doubt."""
+        fn, dtype, out_cell = self.scalar_op.numpy, node.outputs[0].type.dtype, storage_out[0]
+        args = [(lambda v=v.data.item(): v) if isinstance(v, Constant) and v.weak else (lambda c=c: c[0])
+                for v, c in zip(node.inputs, storage_in)]
+        check = _broadcast_check(node)
+        if len(node.outputs) > 1:
+            return super().make_thunk(node, storage_in, storage_out)
+        if len(args) == 1:
+            (a0,) = args
+
+            def thunk():
+                with np.errstate(all="ignore"):
+                    out_cell[0] = _as_array(fn(a0()), dtype)
+        elif len(args) == 2 and check is None:
+            a0, a1 = args
+
+            def thunk():
+                with np.errstate(all="ignore"):
+                    out_cell[0] = _as_array(fn(a0(), a1()), dtype)
+        else:
+            def thunk():
+                values = [a() for a in args]
+                with np.errstate(all="ignore"):
+                    out = _as_array(fn(*values), dtype)
+                if check is not None:
+                    check(values, out)
+                out_cell[0] = out
+        return thunk
+
+    def infer_shape(self, node, input_shapes):
+        out = node.outputs[0].type.shape
+        dims = []
+        for axis, size in enumerate(out):
+            if size is not None:
+                dims.append(size)
+            else:
+                dims.append(next(shp[axis] for v, shp in zip(node.inputs, input_shapes)
+                                 if v.type.shape[axis] != 1))
+        return [tuple(dims)] * len(node.outputs)
+
+    def pullback(self, inputs, outputs, output_grads):
+        (gz,) = output_grads
+        return [None if g is None else sum_to_input(g, x)
+                for g, x in zip(self.scalar_op.pullback(inputs, outputs[0], gz), inputs)]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [self.scalar_op.pushforward(inputs, outputs[0], tangents)]
+
+    def pp(self, node, args):
+        """Infix ops print fully parenthesized, as Theano's pp: ``(x ** 2)``, ``(-x)``."""
+        scalar_op = self.scalar_op
+        if scalar_op.infix:
+            return "(" + f" {scalar_op.infix} ".join(args) + ")"
+        if scalar_op.name == "neg":
+            return f"(-{args[0]})"
+        return f"{scalar_op.name}({', '.join(args)})"
+
+
+def _as_array(value, dtype):
+    if type(value) is not np.ndarray or value.dtype != dtype:
+        return np.asarray(value, dtype=dtype)
+    return value
+
+
+def pad_left(var, ndim):
+    """``var`` with new broadcastable axes in front, so it has ``ndim`` dimensions."""
+    if var.ndim == ndim:
+        return var
+    from .shape import dimshuffle
+    return dimshuffle(var, ["x"] * (ndim - var.ndim) + list(range(var.ndim)))
+
+
+def broadcast_shapes(shapes, what):
+    out = []
+    for axis, sizes in enumerate(zip(*shapes)):
+        known = {s for s in sizes if s is not None and s != 1}
+        if len(known) > 1:
+            raise ShapeError(f"{what}: cannot broadcast shapes {', '.join(map(_fmt, shapes))} "
+                             f"(axis {axis} has sizes {sorted(known)})")
+        if known:
+            out.append(known.pop())
+        elif all(s == 1 for s in sizes):
+            out.append(1)
+        else:
+            out.append(None)
+    return tuple(out)
+
+
+def _fmt(shape):
+    return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _broadcast_check(node):
+    """A check that no input of unknown size turned out to be 1 where the output is not."""
+    ambiguous = [(k, [a for a, s in enumerate(v.type.shape) if s is None and node.outputs[0].type.shape[a] != 1])
+                 for k, v in enumerate(node.inputs) if v.ndim and not isinstance(v, Constant)]
+    ambiguous = [(k, axes) for k, axes in ambiguous if axes]
+    if not ambiguous or sum(1 for v in node.inputs if v.ndim) < 2:
+        return None
+    name = node.op.scalar_op.name
+
+    def check(values, out):
+        for k, axes in ambiguous:
+            shape = np.shape(values[k])
+            for a in axes:
+                if shape[a] == 1 and out.shape[a] != 1:
+                    raise ShapeError(
+                        f"{name}: input {k} has size 1 on axis {a} (shape {shape}) and broadcasts to "
+                        f"{out.shape[a]}, but its type {node.inputs[k].type} does not declare that axis "
+                        f"broadcastable; give it static size 1 (T.tensor(shape=...)) or use dimshuffle")
+    return check
+
+
+def sum_to_input(grad, var):
+    """``grad`` summed over the axes where ``var`` was broadcast."""
+    from .reduce import sum as sum_
+    axes = tuple(a for a, (s, g) in enumerate(zip(var.type.shape, grad.type.shape)) if s == 1 and g != 1)
+    return sum_(grad, axis=axes, keepdims=True) if axes else grad

@@ -1,0 +1,265 @@
+"""The elementwise table: one row per scalar op, lifted to arrays by ``Elemwise``.
+
+A row gives the NumPy function (which also decides the output dtype, NEP 50 rules
+included) and the derivative as one linear map per input, ``d[i](seed, *inputs, out)``:
+the derivative of ``out`` along input ``i`` applied to ``seed``. Both modes use it:
+
+    pullback_i    = conj(d[i](conj(g)))     (g: gradient of out; conj only for complex)
+    pushforward   = sum_i d[i](t_i)         (t_i: tangent of input i)
+
+which is exact for real functions and holomorphic complex ones. Rows that are not
+holomorphic (abs, real, imag, conj, angle, complex) give ``pullback`` and
+``pushforward`` themselves. ``discrete`` rows (comparisons, rounding, integer
+division) have zero derivatives.
+"""
+import functools
+import operator
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.special
+
+from ..types import dtypes
+from .elemwise import Elemwise
+
+
+@dataclass(frozen=True, eq=False)
+class ScalarOp:
+    name: str
+    nin: int
+    numpy: object
+    d: tuple = ()
+    discrete: bool = False
+    infix: str = None
+    identity: object = None
+    custom_pullback: object = None
+    custom_pushforward: object = None
+    params: tuple = field(default=())
+
+    def __eq__(self, other):
+        return isinstance(other, ScalarOp) and (self.name, self.params) == (other.name, other.params)
+
+    def __hash__(self):
+        return hash((self.name, self.params))
+
+    def pullback(self, inputs, out, g):
+        if self.discrete or dtypes.is_discrete(out.dtype):
+            return [_zeros_grad(x) for x in inputs]
+        if self.custom_pullback is not None:
+            return self.custom_pullback(g, *inputs, out)
+        if dtypes.is_complex(g.dtype) or dtypes.is_complex(out.dtype):
+            return [conj(self._d(i, inputs)(conj(g), *inputs, out)) for i in range(len(inputs))]
+        return [self._d(i, inputs)(g, *inputs, out) for i in range(len(inputs))]
+
+    def pushforward(self, inputs, out, tangents):
+        if self.discrete or dtypes.is_discrete(out.dtype):
+            return _zeros_grad(out)
+        if self.custom_pushforward is not None:
+            return self.custom_pushforward(tangents, *inputs, out)
+        terms = [self._d(i, inputs)(t, *inputs, out) for i, t in enumerate(tangents) if t is not None]
+        total = functools.reduce(operator.add, terms) if terms else _zeros_grad(out)
+        return total if total.dtype == out.dtype or dtypes.is_complex(total.dtype) else cast(total, out.dtype)
+
+    def _d(self, i, inputs):
+        """The map for input ``i``; variadic rows hold one factory of maps instead."""
+        return self.d[0](i) if self.nin == -1 else self.d[i]
+
+
+def _zeros_grad(x):
+    from .shape import zeros_like
+    return zeros_like(x, dtype=dtypes.grad_dtype(x.dtype))
+
+
+def _no_derivative(s, *args):
+    """The map of an input the output does not vary with (the condition of a switch)."""
+    return _zeros_grad(s)
+
+
+def _nary(fn):
+    """A NumPy binary ufunc folded over any number of arguments (flattened add and mul)."""
+    def apply(*args):
+        return functools.reduce(fn, args)
+    apply.__name__ = fn.__name__
+    return apply
+
+
+def _others_product(i):
+    """d/dx_i of x_0 * x_1 * ... applied to s: s times every other factor."""
+    def d(s, *args):
+        factors = [a for k, a in enumerate(args[:-1]) if k != i]
+        return functools.reduce(operator.mul, [s] + factors)
+    return d
+
+
+def _softplus(x):
+    return np.logaddexp(0, x)
+
+
+def _sigmoid(x):
+    return scipy.special.expit(x)
+
+
+def _round_half_even(x):
+    return np.round(x)
+
+
+def _complex(re, im):
+    return np.add(re, np.multiply(1j, im))
+
+
+ROWS = {}
+
+
+def row(name, nin, fn, *d, **kwargs):
+    ROWS[name] = ScalarOp(name, nin, fn, tuple(d), **kwargs)
+    return Elemwise(ROWS[name])
+
+
+# Derivative maps: s is the seed, then the inputs, then the output z.
+add = row("add", -1, _nary(np.add), lambda i: lambda s, *a: s, infix="+", identity=0)
+mul = row("mul", -1, _nary(np.multiply), _others_product, infix="*", identity=1)
+sub = row("sub", 2, np.subtract, lambda s, x, y, z: s, lambda s, x, y, z: -s, infix="-")
+true_divide = row("true_divide", 2, np.true_divide,
+                  lambda s, x, y, z: s / y, lambda s, x, y, z: -(s * z) / y, infix="/")
+floor_divide = row("floor_divide", 2, np.floor_divide, discrete=True, infix="//")
+mod = row("mod", 2, np.mod, lambda s, x, y, z: s, lambda s, x, y, z: -s * floor_divide(x, y), infix="%")
+pow = row("pow", 2, np.power, lambda s, x, y, z: s * y * x ** (y - 1),
+          lambda s, x, y, z: s * log(x) * z, infix="**")
+maximum = row("maximum", 2, np.maximum, lambda s, x, y, z: s * _tie_share(x, y),
+              lambda s, x, y, z: s * _tie_share(y, x))
+minimum = row("minimum", 2, np.minimum, lambda s, x, y, z: s * _tie_share(y, x),
+              lambda s, x, y, z: s * _tie_share(x, y))
+arctan2 = row("arctan2", 2, np.arctan2, lambda s, y, x, z: s * x / (x * x + y * y),
+              lambda s, y, x, z: -s * y / (x * x + y * y))
+
+lt = row("lt", 2, np.less, discrete=True, infix="<")
+gt = row("gt", 2, np.greater, discrete=True, infix=">")
+le = row("le", 2, np.less_equal, discrete=True, infix="<=")
+ge = row("ge", 2, np.greater_equal, discrete=True, infix=">=")
+eq = row("eq", 2, np.equal, discrete=True)
+neq = row("neq", 2, np.not_equal, discrete=True)
+bitwise_and = row("and", 2, np.bitwise_and, discrete=True, infix="&")
+bitwise_or = row("or", 2, np.bitwise_or, discrete=True, infix="|")
+bitwise_xor = row("xor", 2, np.bitwise_xor, discrete=True, infix="^")
+invert = row("invert", 1, np.invert, discrete=True)
+isnan = row("isnan", 1, np.isnan, discrete=True)
+isinf = row("isinf", 1, np.isinf, discrete=True)
+sign = row("sign", 1, np.sign, discrete=True)
+floor = row("floor", 1, np.floor, discrete=True)
+ceil = row("ceil", 1, np.ceil, discrete=True)
+round = row("round", 1, _round_half_even, discrete=True)
+
+neg = row("neg", 1, np.negative, lambda s, x, z: -s)
+exp = row("exp", 1, np.exp, lambda s, x, z: s * z)
+exp2 = row("exp2", 1, np.exp2, lambda s, x, z: s * z * np.log(2.0))
+expm1 = row("expm1", 1, np.expm1, lambda s, x, z: s * (z + 1))
+log = row("log", 1, np.log, lambda s, x, z: s / x)
+log2 = row("log2", 1, np.log2, lambda s, x, z: s / (x * np.log(2.0)))
+log10 = row("log10", 1, np.log10, lambda s, x, z: s / (x * np.log(10.0)))
+log1p = row("log1p", 1, np.log1p, lambda s, x, z: s / (x + 1))
+sqrt = row("sqrt", 1, np.sqrt, lambda s, x, z: s * 0.5 / z)
+sqr = row("sqr", 1, np.square, lambda s, x, z: s * 2 * x)
+reciprocal = row("reciprocal", 1, np.reciprocal, lambda s, x, z: -s * z * z)
+sin = row("sin", 1, np.sin, lambda s, x, z: s * cos(x))
+cos = row("cos", 1, np.cos, lambda s, x, z: -s * sin(x))
+tan = row("tan", 1, np.tan, lambda s, x, z: s * (1 + z * z))
+arcsin = row("arcsin", 1, np.arcsin, lambda s, x, z: s / sqrt(1 - x * x))
+arccos = row("arccos", 1, np.arccos, lambda s, x, z: -s / sqrt(1 - x * x))
+arctan = row("arctan", 1, np.arctan, lambda s, x, z: s / (1 + x * x))
+sinh = row("sinh", 1, np.sinh, lambda s, x, z: s * cosh(x))
+cosh = row("cosh", 1, np.cosh, lambda s, x, z: s * sinh(x))
+tanh = row("tanh", 1, np.tanh, lambda s, x, z: s * (1 - z * z))
+arcsinh = row("arcsinh", 1, np.arcsinh, lambda s, x, z: s / sqrt(x * x + 1))
+arccosh = row("arccosh", 1, np.arccosh, lambda s, x, z: s / sqrt(x * x - 1))
+arctanh = row("arctanh", 1, np.arctanh, lambda s, x, z: s / (1 - x * x))
+sigmoid = row("sigmoid", 1, _sigmoid, lambda s, x, z: s * z * (1 - z))
+softplus = row("softplus", 1, _softplus, lambda s, x, z: s * sigmoid(x))
+erf = row("erf", 1, scipy.special.erf, lambda s, x, z: s * (2 / np.sqrt(np.pi)) * exp(-x * x))
+erfc = row("erfc", 1, scipy.special.erfc, lambda s, x, z: -s * (2 / np.sqrt(np.pi)) * exp(-x * x))
+switch = row("switch", 3, np.where, _no_derivative,
+             lambda s, c, x, y, z: switch(c, s, 0), lambda s, c, x, y, z: switch(c, 0, s))
+clip = row("clip", 3, np.clip, lambda s, x, lo, hi, z: switch(eq(z, x), s, 0),
+           lambda s, x, lo, hi, z: switch(eq(z, lo) & neq(z, x), s, 0),
+           lambda s, x, lo, hi, z: switch(eq(z, hi) & neq(z, x) & neq(z, lo), s, 0))
+
+
+def _tie_share(x, y):
+    """1 where x wins, 1/2 on a tie, 0 where y wins: ties split the gradient evenly."""
+    return switch(gt(x, y), 1.0, switch(eq(x, y), 0.5, 0.0))
+
+
+# Rows that are not holomorphic in complex arguments give both modes explicitly.
+def _abs_pullback(g, x, z):
+    if dtypes.is_complex(x.dtype):
+        return [g * x / switch(eq(z, 0), 1, z)]
+    return [g * sign(x)]
+
+
+def _abs_pushforward(tangents, x, z):
+    (t,) = tangents
+    if dtypes.is_complex(x.dtype):
+        return real(conj(x) * t) / switch(eq(z, 0), 1, z)
+    return t * sign(x)
+
+
+abs = row("abs", 1, np.abs, custom_pullback=_abs_pullback, custom_pushforward=_abs_pushforward)
+real = row("real", 1, np.real, custom_pullback=lambda g, x, z: [g],
+           custom_pushforward=lambda ts, x, z: real(ts[0]))
+imag = row("imag", 1, np.imag, custom_pullback=lambda g, x, z: [_times_i(g, x)],
+           custom_pushforward=lambda ts, x, z: imag(ts[0]))
+conj = row("conj", 1, np.conj, custom_pullback=lambda g, x, z: [conj(g)],
+           custom_pushforward=lambda ts, x, z: conj(ts[0]))
+angle = row("angle", 1, np.angle,
+            custom_pullback=lambda g, x, z: [_angle_pullback(g, x)],
+            custom_pushforward=lambda ts, x, z: imag(conj(x) * ts[0]) / _abs2(x) if dtypes.is_complex(x.dtype)
+            else _zeros_like(z))
+complex = row("complex", 2, _complex,
+              custom_pullback=lambda g, re, im, z: [real(g), imag(g)],
+              custom_pushforward=lambda ts, re, im, z: _complex_tangent(ts, z))
+
+
+def _times_i(g, x):
+    """Pullback of imag: the gradient of Im(x) with respect to x is i times the seed
+    (zero for a real x, whose imaginary part is constant)."""
+    if not dtypes.is_complex(x.dtype):
+        return g * 0
+    return mul(g, 1j)
+
+
+def _abs2(x):
+    return real(x) * real(x) + imag(x) * imag(x)
+
+
+def _angle_pullback(g, x):
+    if not dtypes.is_complex(x.dtype):
+        return g * 0
+    return mul(g, 1j) * x / _abs2(x)
+
+
+def _complex_tangent(tangents, z):
+    re_t, im_t = (t if t is not None else 0 for t in tangents)
+    return cast(complex(re_t, im_t), z.dtype)
+
+
+@functools.lru_cache(maxsize=None)
+def _cast_op(dtype):
+    def convert(x):
+        if np.iscomplexobj(x) and not dtypes.is_complex(dtype):
+            x = np.real(x)
+        return np.asarray(x).astype(dtype, copy=False)
+    convert.__name__ = f"cast_{dtype}"
+    pullback = lambda g, x, z: [g]  # noqa: E731  (sum_to_input casts back to x's gradient dtype)
+    return Elemwise(ScalarOp(f"cast{{{dtype}}}", 1, convert, custom_pullback=pullback,
+                             custom_pushforward=lambda ts, x, z: cast(ts[0], dtypes.grad_dtype(dtype)),
+                             discrete=dtypes.is_discrete(dtype), params=(dtype,)))
+
+
+def cast(x, dtype):
+    """``x`` converted to ``dtype`` (complex to real keeps the real part, as NumPy warns)."""
+    dtype = dtypes.as_dtype(dtype)
+    from ..types.variable import as_tensor_variable
+    x = as_tensor_variable(x)
+    return x if x.dtype == dtype else _cast_op(dtype)(x)
+
+
+__all__ = [name for name, value in list(globals().items()) if isinstance(value, Elemwise)] + ["cast"]

@@ -1,0 +1,410 @@
+"""Shapes as values and ops that only move data around: Shape, ShapeI, DimShuffle,
+Reshape and Alloc (broadcasting a value to a shape: fill, zeros, ones)."""
+import numpy as np
+
+from ..errors import ShapeError
+from ..graph.basic import Apply, Constant, Variable
+from ..graph.op import Op
+from ..types import dtypes
+from ..types.tensor_type import TensorType
+from ..types.variable import TensorVariable, as_tensor_variable, constant
+
+
+def _out(dtype, shape):
+    return TensorVariable(TensorType(dtype, shape))
+
+
+class Shape(Op):
+    """``x.shape`` as an int64 vector."""
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [_out("int64", (x.ndim,))])
+
+    def perform(self, node, inputs):
+        return [np.asarray(inputs[0].shape, dtype="int64")]
+
+    def infer_shape(self, node, input_shapes):
+        return [(node.inputs[0].ndim,)]
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [None]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [None]
+
+
+class ShapeI(Op):
+    """``x.shape[axis]`` as an int64 scalar; what shape inference is written in."""
+    __props__ = ("axis",)
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def __str__(self):
+        return f"shape_{self.axis}"
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if not 0 <= self.axis < x.ndim:
+            raise ShapeError(f"shape_i: axis {self.axis} is out of range for {x} with {x.ndim} dimensions")
+        return Apply(self, [x], [_out("int64", ())])
+
+    def perform(self, node, inputs):
+        return [np.asarray(inputs[0].shape[self.axis], dtype="int64")]
+
+    def infer_shape(self, node, input_shapes):
+        return [()]
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [None]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [None]
+
+
+def shape(x):
+    return Shape()(as_tensor_variable(x))
+
+
+def shape_i(x, axis):
+    """The size of ``x`` along ``axis``: a constant when the static shape knows it."""
+    size = x.type.shape[axis]
+    return constant(size, dtype="int64") if size is not None else ShapeI(axis)(x)
+
+
+def shape_tuple(x):
+    return tuple(shape_i(x, a) for a in range(x.ndim))
+
+
+class DimShuffle(Op):
+    """Permute axes, drop broadcastable ones and insert new ones ('x' in the pattern)."""
+    __props__ = ("pattern",)
+
+    def __init__(self, pattern):
+        self.pattern = tuple(pattern)
+
+    def __str__(self):
+        return f"DimShuffle{{{','.join(map(str, self.pattern))}}}"
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        kept = [p for p in self.pattern if p != "x"]
+        if sorted(kept) != sorted(set(kept)) or any(not 0 <= p < x.ndim for p in kept):
+            raise ShapeError(f"dimshuffle{self.pattern}: invalid pattern for {x} with {x.ndim} dimensions")
+        for axis in set(range(x.ndim)) - set(kept):
+            if x.type.shape[axis] != 1:
+                raise ShapeError(f"dimshuffle{self.pattern}: cannot drop axis {axis} of {x}, "
+                                 f"whose size is {x.type.shape[axis] or 'unknown'} (not 1)")
+        shape = tuple(1 if p == "x" else x.type.shape[p] for p in self.pattern)
+        out = _out(x.dtype, shape)
+        out.weak = x.weak
+        return Apply(self, [x], [out])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        kept = [p for p in self.pattern if p != "x"]
+        dropped = tuple(a for a in range(x.ndim) if a not in kept)
+        y = x.reshape([s for a, s in enumerate(x.shape) if a not in dropped]) if dropped else x
+        order = sorted(kept)
+        y = y.transpose([order.index(p) for p in kept])
+        return [y.reshape([1 if p == "x" else x.shape[p] for p in self.pattern])]
+
+    def infer_shape(self, node, input_shapes):
+        (shp,) = input_shapes
+        return [tuple(1 if p == "x" else shp[p] for p in self.pattern)]
+
+    def pullback(self, inputs, outputs, output_grads):
+        (x,), (g,) = inputs, output_grads
+        kept = [p for p in self.pattern if p != "x"]
+        new_axes = tuple(a for a, p in enumerate(self.pattern) if p == "x")
+        from .reduce import sum as sum_
+        if new_axes:
+            g = sum_(g, axis=new_axes)
+        # g now has axes in the order of ``kept``; put them back and re-insert dropped axes
+        back = [kept.index(a) if a in kept else "x" for a in range(x.ndim)]
+        return [dimshuffle(g, back)]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [None if tangents[0] is None else self(tangents[0])]
+
+
+def dimshuffle(x, pattern):
+    x = as_tensor_variable(x)
+    pattern = tuple(pattern)
+    if pattern == tuple(range(x.ndim)):
+        return x
+    return DimShuffle(pattern)(x)
+
+
+def transpose(x, axes=None):
+    x = as_tensor_variable(x)
+    axes = tuple(reversed(range(x.ndim))) if axes is None else tuple(a % x.ndim for a in axes)
+    return dimshuffle(x, axes)
+
+
+def expand_dims(x, axis):
+    x = as_tensor_variable(x)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    ndim = x.ndim + len(axes)
+    axes = sorted(a % ndim for a in axes)
+    pattern, source = [], iter(range(x.ndim))
+    for a in range(ndim):
+        pattern.append("x" if a in axes else next(source))
+    return dimshuffle(x, pattern)
+
+
+def squeeze(x, axis=None):
+    """Drop size-1 axes: those given, or every axis statically known to be 1."""
+    x = as_tensor_variable(x)
+    if axis is None:
+        axes = [a for a, s in enumerate(x.type.shape) if s == 1]
+    else:
+        axes = [a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)]
+    return dimshuffle(x, [a for a in range(x.ndim) if a not in axes])
+
+
+class Reshape(Op):
+    """Reshape to ``ndim`` sizes given as int64 scalar inputs (a -1 is resolved when built)."""
+    __props__ = ("ndim",)
+
+    def __init__(self, ndim):
+        self.ndim = ndim
+
+    def make_node(self, x, *dims):
+        x = as_tensor_variable(x)
+        static = [int(d.data) if isinstance(d, Constant) else None for d in dims]
+        if None not in x.type.shape:
+            total = int(np.prod(x.type.shape))
+            if static.count(None) == 1 and np.prod([s for s in static if s is not None]):
+                static[static.index(None)] = total // int(np.prod([s for s in static if s is not None]))
+            elif None not in static and int(np.prod(static)) != total:
+                raise ShapeError(f"reshape: cannot reshape {x} of shape {x.type.shape} to {tuple(static)}")
+        return Apply(self, [x, *dims], [_out(x.dtype, static)])
+
+    def perform(self, node, inputs):
+        x, *dims = inputs
+        try:
+            return [x.reshape(tuple(int(d) for d in dims))]
+        except ValueError:
+            raise ShapeError(f"reshape: cannot reshape an array of shape {x.shape} "
+                             f"to {tuple(int(d) for d in dims)}") from None
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(node.inputs[1:])]
+
+    def pullback(self, inputs, outputs, output_grads):
+        x = inputs[0]
+        return [reshape(output_grads[0], shape_tuple(x))] + [None] * self.ndim
+
+    def pushforward(self, inputs, outputs, tangents):
+        t = tangents[0]
+        return [None if t is None else self(t, *inputs[1:])]
+
+
+def reshape(x, newshape, ndim=None):
+    """``x`` with a new shape: a tuple of ints and symbolic scalars, or an int vector
+    (``y.shape``) whose length is known; one entry may be -1."""
+    x = as_tensor_variable(x)
+    if isinstance(newshape, (int, np.integer)) or (isinstance(newshape, Variable) and newshape.ndim == 0):
+        newshape = (newshape,)
+    if isinstance(newshape, Variable):
+        newshape = _entries(newshape, ndim)
+    from .scalar import cast, floor_divide, mul
+    dims = [as_tensor_variable(d) for d in newshape]
+    dims = [d if d.dtype == "int64" else cast(d, "int64") for d in dims]
+    for d in dims:
+        if d.ndim != 0 or not dtypes.is_discrete(d.dtype):
+            raise ShapeError(f"reshape: each size must be an integer scalar, got {d.type}")
+    unknown = [i for i, d in enumerate(dims) if isinstance(d, Constant) and d.data == -1]
+    if len(unknown) > 1:
+        raise ShapeError("reshape: at most one size may be -1")
+    if unknown:
+        others = [d for i, d in enumerate(dims) if i != unknown[0]]
+        total = _product(shape_tuple(x), mul)
+        dims[unknown[0]] = floor_divide(total, _product(others, mul)) if others else total
+    return Reshape(len(dims))(x, *dims)
+
+
+def _product(dims, mul):
+    static = [d for d in dims if isinstance(d, (int, np.integer))]
+    symbolic = [d for d in dims if not isinstance(d, (int, np.integer))]
+    result = constant(int(np.prod(static)) if static else 1, dtype="int64")
+    for d in symbolic:
+        result = mul(result, d)
+    return result
+
+
+def _entries(vector, ndim):
+    """The scalar entries of a symbolic int vector of known length."""
+    if vector.owner is not None and isinstance(vector.owner.op, Shape):
+        return shape_tuple(vector.owner.inputs[0])
+    n = vector.type.shape[0] if ndim is None else ndim
+    if n is None:
+        raise ShapeError(f"reshape: the length of the shape vector {vector} is unknown; pass ndim=")
+    if isinstance(vector, Constant):
+        return [int(v) for v in vector.data]
+    from .subtensor import subtensor
+    return [subtensor(vector, i) for i in range(n)]
+
+
+def flatten(x, ndim=1):
+    """Keep the first ``ndim - 1`` axes and merge the rest into one."""
+    x = as_tensor_variable(x)
+    if not 1 <= ndim <= max(x.ndim, 1):
+        raise ShapeError(f"flatten: ndim={ndim} is out of range for {x} with {x.ndim} dimensions")
+    return reshape(x, [shape_i(x, a) for a in range(ndim - 1)] + [-1])
+
+
+class Alloc(Op):
+    """``value`` broadcast to the shape given by scalar inputs (a fresh, writable array)."""
+
+    def make_node(self, value, *dims):
+        value = as_tensor_variable(value)
+        dims = [as_tensor_variable(d) for d in dims]
+        for d in dims:
+            if d.ndim != 0 or not dtypes.is_discrete(d.dtype):
+                raise ShapeError(f"alloc: each size must be an integer scalar, got {d.type}")
+        if value.ndim > len(dims):
+            raise ShapeError(f"alloc: the value {value} has more dimensions than the shape")
+        static = tuple(int(d.data) if isinstance(d, Constant) else None for d in dims)
+        return Apply(self, [value] + dims, [_out(value.dtype, static)])
+
+    def perform(self, node, inputs):
+        value, *dims = inputs
+        out = np.empty(tuple(int(d) for d in dims), dtype=node.outputs[0].type.dtype)
+        try:
+            out[...] = value
+        except ValueError:
+            raise ShapeError(f"alloc: cannot broadcast a value of shape {np.shape(value)} "
+                             f"to {out.shape}") from None
+        return [out]
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(node.inputs[1:])]
+
+    def pullback(self, inputs, outputs, output_grads):
+        value, *dims = inputs
+        return [unbroadcast(output_grads[0], value)] + [None] * len(dims)
+
+    def pushforward(self, inputs, outputs, tangents):
+        t = tangents[0]
+        return [None if t is None else self(t, *inputs[1:])]
+
+
+def unbroadcast(g, value):
+    """Sum ``g`` down to the shape of ``value``, which was broadcast to make it."""
+    from .reduce import sum as sum_
+    lead = g.ndim - value.ndim
+    axes = tuple(range(lead)) + tuple(lead + a for a, s in enumerate(value.type.shape)
+                                      if s == 1 and g.type.shape[lead + a] != 1)
+    if axes:
+        g = sum_(g, axis=axes, keepdims=True)
+        if lead:
+            g = dimshuffle(g, list(range(lead, g.ndim)))
+    return g
+
+
+def alloc(value, *dims):
+    return Alloc()(value, *dims)
+
+
+def alloc_like(value, like):
+    """``value`` broadcast to the shape of ``like``."""
+    return alloc(value, *shape_tuple(like))
+
+
+def fill(like, value):
+    """Theano's ``fill(model, value)``: ``value`` with the shape and dtype of ``model``."""
+    like = as_tensor_variable(like)
+    value = as_tensor_variable(value)
+    from .scalar import cast
+    if value.dtype != like.dtype and not value.weak:
+        value = cast(value, like.dtype)
+    return Fill()(like, value)
+
+
+class Fill(Op):
+    """``fill(model, value)``: kept as its own node until canonicalize removes it through
+    shape inference, so unoptimized graphs print as in Theano."""
+
+    def make_node(self, like, value):
+        if value.ndim > like.ndim:
+            raise ShapeError(f"fill: the value {value} has more dimensions than the model {like}")
+        dtype = like.dtype if value.weak else value.dtype
+        return Apply(self, [like, value], [_out(dtype, like.type.shape)])
+
+    def perform(self, node, inputs):
+        like, value = inputs
+        out = np.empty(np.shape(like), dtype=node.outputs[0].type.dtype)
+        out[...] = value
+        return [out]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def pp(self, node, args):
+        return f"fill({args[0]}, {args[1]})"
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [None, unbroadcast(output_grads[0], inputs[1])]
+
+    def pushforward(self, inputs, outputs, tangents):
+        t = tangents[1]
+        return [None if t is None else fill(inputs[0], t)]
+
+
+def zeros_like(x, dtype=None):
+    x = as_tensor_variable(x)
+    return alloc(constant(0, dtype=dtype or x.dtype), *shape_tuple(x))
+
+
+def ones_like(x, dtype=None):
+    x = as_tensor_variable(x)
+    return alloc(constant(1, dtype=dtype or x.dtype), *shape_tuple(x))
+
+
+def _dims(shape_arg):
+    if isinstance(shape_arg, (int, np.integer, Variable)):
+        shape_arg = (shape_arg,)
+    return list(shape_arg)
+
+
+def zeros(shape_arg, dtype=None):
+    return alloc(constant(0, dtype=dtypes.as_dtype(dtype)), *_dims(shape_arg))
+
+
+def ones(shape_arg, dtype=None):
+    return alloc(constant(1, dtype=dtypes.as_dtype(dtype)), *_dims(shape_arg))
+
+
+class MatchShape(Op):
+    """``value`` unchanged, after checking at run time that it has the shape of ``like``:
+    what an R-op's eval point or an L-op's seed promises."""
+    __props__ = ("what",)
+
+    def __init__(self, what):
+        self.what = what
+
+    def make_node(self, value, like):
+        value, like = as_tensor_variable(value), as_tensor_variable(like)
+        if value.ndim != like.ndim:
+            raise ShapeError(f"{self.what}: expected {like.ndim} dimensions like {like} ({like.type}), "
+                             f"got {value} ({value.type})")
+        return Apply(self, [value, like], [_out(value.dtype, value.type.shape)])
+
+    def perform(self, node, inputs):
+        value, like = inputs
+        if value.shape != like.shape:
+            raise ShapeError(f"{self.what}: expected shape {like.shape} (the shape of {node.inputs[1]}), "
+                             f"got {value.shape}")
+        return [value]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [output_grads[0], None]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [tangents[0]]

@@ -1,0 +1,89 @@
+"""TensorType: dtype plus static shape (``None`` for a size known only at run time)."""
+import numpy as np
+
+from ..errors import InputError
+from . import dtypes
+
+
+class TensorType:
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, dtype, shape=()):
+        self.dtype = dtypes.as_dtype(dtype)
+        self.shape = tuple(None if s is None else int(s) for s in shape)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def broadcastable(self):
+        return tuple(s == 1 for s in self.shape)
+
+    def __eq__(self, other):
+        return isinstance(other, TensorType) and (self.dtype, self.shape) == (other.dtype, other.shape)
+
+    def __hash__(self):
+        return hash((self.dtype, self.shape))
+
+    def __str__(self):
+        dims = ", ".join("?" if s is None else str(s) for s in self.shape)
+        return f"Tensor{{{self.dtype}, ({dims}{',' if self.ndim == 1 else ''})}}"
+
+    __repr__ = __str__
+
+    def with_shape(self, shape):
+        return TensorType(self.dtype, shape)
+
+    def with_dtype(self, dtype):
+        return TensorType(dtype, self.shape)
+
+    def is_compatible(self, other):
+        """True if a value of ``other`` may stand where this type is expected."""
+        return (self.dtype == other.dtype and self.ndim == other.ndim
+                and all(a is None or b is None or a == b for a, b in zip(self.shape, other.shape)))
+
+    def filter(self, value, what="input"):
+        """Convert a call argument to an array of this type, or raise naming ``what``."""
+        if type(value) is np.ndarray and value.dtype == self.dtype:
+            array = value
+        else:
+            array = self._convert(value, what)
+        if array.ndim != self.ndim:
+            raise InputError(f"{what}: expected {self.ndim} dimensions ({self}), "
+                             f"got an array with shape {array.shape}")
+        for axis, (want, got) in enumerate(zip(self.shape, array.shape)):
+            if want is not None and want != got:
+                raise InputError(f"{what}: expected size {want} on axis {axis} ({self}), "
+                                 f"got shape {array.shape}")
+        return array
+
+    def _convert(self, value, what):
+        if hasattr(value, "__cuda_array_interface__") and hasattr(value, "get"):
+            value = value.get()
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"{what}: cannot convert {type(value).__name__} to {self}: {exc}") from None
+        if array.dtype == self.dtype:
+            return array
+        if array.dtype.kind not in "biufc":
+            raise InputError(f"{what}: cannot convert a value of dtype {array.dtype} to {self}")
+        if not _fits(array, self.dtype):
+            raise InputError(f"{what}: cannot cast {array.dtype} to {self.dtype} without losing "
+                             f"information ({self}); cast it explicitly")
+        return array.astype(self.dtype)
+
+
+def _fits(array, dtype):
+    """Numbers move up the kinds bool < int < float < complex, and within a kind to any
+    width (float64 data into a float32 input, as NumPy's same_kind); integers into a
+    narrower integer type only when every value fits."""
+    order = "biufc".index
+    src, dst = array.dtype.kind, np.dtype(dtype).kind
+    if order(src) > order(dst) and not (src == "u" and dst == "i"):
+        return False
+    if dst in "iu" and src in "biu" and array.size:
+        info = np.iinfo(dtype)
+        return bool(array.min() >= info.min and array.max() <= info.max)
+    return True
