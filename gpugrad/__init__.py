@@ -8,8 +8,8 @@ from .autodiff.grad import Lop, Rop, grad
 from .compile.function import function
 from .compile.shared import shared
 from .config import config
-from .errors import (DeviceFallbackWarning, DisconnectedInputError, GpugradError, GradientError, InputError,
-                     MissingInputError, NullTypeGradError, ShapeError, UnusedInputError)
+from .errors import (DeviceFallbackWarning, DisconnectedInputError, GpugradError, GradientError, GraphError,
+                     InputError, MissingInputError, NullTypeGradError, ShapeError, UnusedInputError)
 from .printing import pp
 from . import gradient, printing
 

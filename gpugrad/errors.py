@@ -5,6 +5,10 @@ class GpugradError(Exception):
     """Base class of every error gpugrad raises on purpose."""
 
 
+class GraphError(GpugradError):
+    """A graph that breaks an invariant: a cycle, an output whose owner is wrong, a bad type."""
+
+
 class InputError(GpugradError, TypeError):
     """A compiled function was called with the wrong number, rank, dtype or shape of arguments."""
 

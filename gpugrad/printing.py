@@ -32,8 +32,8 @@ def _render(node, out, memo, names):
 def debugprint(obj, file=None, print_type=True):
     """One line per node, children indented under the node that reads them; a node
     seen before is shown by its id only. Returns the text (and prints it to ``file``)."""
-    fgraph = getattr(obj, "maker", None)
-    outputs = obj.maker.fgraph.outputs if fgraph is not None else obj if isinstance(obj, (list, tuple)) else [obj]
+    maker = getattr(obj, "maker", None)
+    outputs = maker.fgraph.outputs if maker is not None else obj if isinstance(obj, (list, tuple)) else [obj]
     placement = getattr(obj, "placement", {})
     ids, lines = {}, []
     for out in outputs:
@@ -53,8 +53,5 @@ def debugprint(obj, file=None, print_type=True):
             if not seen:
                 stack.extend((v, depth + 1) for v in reversed(node.inputs))
     text = "\n".join(lines)
-    if file is not None:
-        print(text, file=file)
-    elif file is None:
-        print(text)
+    print(text, file=file)
     return text

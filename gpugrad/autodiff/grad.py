@@ -24,13 +24,13 @@ def _as_grad_of(g, var):
     return g if g.dtype == want else S.cast(g, want)
 
 
-def _depends_on(outputs, wrt):
-    """The variables on a path from some ``wrt`` to some output."""
-    wrt = set(wrt)
+def _depends_on(outputs, wrt, blockers):
+    """The variables on a path from some ``wrt`` to some output that does not pass
+    through a blocker (a ``consider_constant`` variable other than a ``wrt``)."""
     reached = set(wrt)
     for node in toposort(outputs):
         if any(v in reached for v in node.inputs):
-            reached.update(node.outputs)
+            reached.update(o for o in node.outputs if o not in blockers)
     return reached
 
 
@@ -46,19 +46,16 @@ def _handle_disconnected(var, mode, what):
 
 def backpropagate(seeds, wrt, consider_constant=()):
     """Sum of pullbacks from ``seeds`` (variable -> gradient) to each of ``wrt``;
-    None where no gradient arrives."""
+    None where no gradient arrives. A ``consider_constant`` variable receives its
+    gradient but passes none on to what computes it."""
     blockers = set(consider_constant)
     outputs = list(seeds)
-    live = _depends_on(outputs, wrt)
-    grads = {}
-    for var, g in seeds.items():
-        grads[var] = [g]
+    live = _depends_on(outputs, wrt, blockers)
+    grads = {var: [g] for var, g in seeds.items()}
     for node in reversed(toposort(outputs, blockers=blockers)):
-        if not any(o in grads for o in node.outputs):
+        out_grads = [None if o in blockers else _total(grads.get(o)) for o in node.outputs]
+        if all(g is None for g in out_grads) or not any(v in live for v in node.inputs):
             continue
-        if not any(v in live and v not in blockers for v in node.inputs):
-            continue
-        out_grads = [_total(grads.get(o)) for o in node.outputs]
         if any(g is None for g in out_grads):
             out_grads = [zeros_like(o, dtype=dtypes.grad_dtype(o.dtype)) if g is None else g
                          for g, o in zip(out_grads, node.outputs)]
@@ -67,9 +64,8 @@ def backpropagate(seeds, wrt, consider_constant=()):
             raise GpugradError(f"{node.op}.pullback returned {len(in_grads)} gradients "
                                f"for {len(node.inputs)} inputs")
         for var, g in zip(node.inputs, in_grads):
-            if g is None or var not in live or var in blockers:
-                continue
-            grads.setdefault(var, []).append(_as_grad_of(as_tensor_variable(g), var))
+            if g is not None and var in live:
+                grads.setdefault(var, []).append(_as_grad_of(as_tensor_variable(g), var))
     return [_total(grads.get(v)) for v in wrt]
 
 
@@ -132,10 +128,18 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
     wrt_list = [_check_wrt(v, "Lop") for v in wrt_list]
     if len(points) != len(f_list):
         raise InputError(f"Lop: {len(f_list)} outputs but {len(points)} eval points")
-    seeds = {out: MatchShape(f"Lop eval point for {out}")(_eval_point(u, out, "Lop"), out)
-             for out, u in zip(f_list, points)}
+    # No run-time shape check of the seeds: it would make the result depend on f's
+    # inputs (the tutorial's Lop of dot(x, W) with respect to W needs only x and v).
+    seeds = {out: _eval_point(u, out, "Lop") for out, u in zip(f_list, points)}
     results = grad(None, wrt_list, consider_constant, disconnected_inputs, known_grads=seeds)
     return results if as_list else results[0]
+
+
+def _describe(var):
+    """A name for ``var`` in messages: its own, or the op computing it."""
+    if var.name or var.owner is None:
+        return repr(var)
+    return f"the output of {var.owner.op}"
 
 
 def _eval_point(u, like, what):
@@ -159,7 +163,7 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
     for var, v in zip(wrt_list, points):
         var = _check_wrt(var, "Rop")
         v = _eval_point(v, var, "Rop")
-        tangents[var] = MatchShape(f"Rop eval point for {var}")(v, var)
+        tangents[var] = MatchShape(f"Rop eval point {v!r} for {_describe(var)}")(v, var)
     for node in toposort(f_list, blockers=set(tangents)):
         if not any(i in tangents for i in node.inputs):
             continue

@@ -22,7 +22,12 @@ class Maker:
 
 
 class Function:
-    """A compiled function. Call it with one value per input (positionally or by name)."""
+    """A compiled function. Call it with one value per input (positionally or by name).
+
+    Results are NumPy arrays the caller owns: an output that is (or views) an input, a
+    constant, a shared variable's value or another result is copied, so writing into a
+    result never changes the function's state. A call that raises leaves the function
+    and the shared variables as they were."""
 
     def __init__(self, inputs, shared_vars, fgraph, n_outputs, single, update_vars, device, name):
         self.inputs = inputs
@@ -32,42 +37,102 @@ class Function:
         self.device = device
         self.placement = {node: device for node in fgraph.toposort()}
         n_in = len(inputs)
-        self._program = Program(fgraph, {v: s.container for v, s in zip(fgraph.inputs[n_in:], shared_vars)})
-        self._single = single
-        self._filters = [(cell, v.type.filter, f"input {i} ({v.name or v.type})")
-                         for i, (cell, v) in enumerate(zip(self._program.input_cells[:n_in], inputs))]
-        self._out_cells = self._program.output_cells[:n_outputs]
-        self._copy_out = [v in set(fgraph.inputs) or isinstance(v, Constant) for v in fgraph.outputs[:n_outputs]]
-        self._updates = list(zip(update_vars, self._program.output_cells[n_outputs:]))
+        program = Program(fgraph, {v: s.container for v, s in zip(fgraph.inputs[n_in:], shared_vars)})
+        self._program, self._run, self._single, self._n_in = program, program.run, single, n_in
+        self._filters = tuple((cell, v.type.filter, f"input {i} ({v.name or v.type})")
+                              for i, (cell, v) in enumerate(zip(program.input_cells[:n_in], inputs)))
+        self._sources = tuple(program.input_cells)
+        results = fgraph.outputs
+        self._outputs = tuple((program.output_cells[k], _must_copy(results, k, fgraph.inputs))
+                              for k in range(n_outputs))
+        self._updates = tuple((var, program.output_cells[n_outputs + k], _must_copy(results, n_outputs + k,
+                                                                                    fgraph.inputs))
+                              for k, var in enumerate(update_vars))
         self._names = {v.name: i for i, v in enumerate(inputs) if v.name}
+        lone = single and not update_vars and not self._outputs[0][1]
+        self._lone = self._outputs[0][0] if lone else None  # the common case, inlined in __call__
 
     def __call__(self, *args, **kwargs):
         if kwargs:
             args = self._merge_kwargs(args, kwargs)
-        if len(args) != len(self._filters):
-            raise InputError(f"{self.name or 'function'} takes {len(self._filters)} arguments "
+        if len(args) != self._n_in:
+            raise InputError(f"{self._label()} takes {self._n_in} arguments "
                              f"({', '.join(str(v) for v in self.inputs)}), got {len(args)}")
         for (cell, filt, what), value in zip(self._filters, args):
             cell[0] = filt(value, what)
-        self._program.run()
-        outs = [c[0].copy() if copy else c[0] for c, copy in zip(self._out_cells, self._copy_out)]
-        for var, cell in self._updates:
-            var.container[0] = cell[0]
+        self._run()
+        if self._lone is not None:
+            value = self._lone[0]
+            if value.base is None:
+                for cell in self._sources:
+                    if value is cell[0]:
+                        return value.copy()
+                return value
+            return value.copy()
+        outs = []
+        for cell, always in self._outputs:
+            outs.append(self._private(cell[0], always, outs))
+        if self._updates:
+            self._apply_updates(outs)
         return outs[0] if self._single else outs
 
+    def _private(self, value, always, taken):
+        """``value``, or a copy of it if the caller would otherwise share its memory with
+        an argument, a shared variable or another result."""
+        if always or value.base is not None:
+            return value.copy()
+        for cell in self._sources:
+            if value is cell[0]:
+                return value.copy()
+        for other in taken:
+            if value is other:
+                return value.copy()
+        return value
+
+    def _apply_updates(self, outs):
+        """Check every new value first, then store them all, so a failing check changes nothing."""
+        new = []
+        for var, cell, always in self._updates:
+            value = var.type.filter(cell[0], f"update of {var.name or var}")
+            new.append(self._private(value, always, outs + new))
+        for (var, _, _), value in zip(self._updates, new):
+            var.container[0] = value
+
     def _merge_kwargs(self, args, kwargs):
-        values = list(args) + [None] * (len(self.inputs) - len(args))
+        if len(args) > self._n_in:
+            return list(args) + list(kwargs.values())
+        values = list(args) + [_MISSING] * (self._n_in - len(args))
         for key, value in kwargs.items():
             if key not in self._names:
-                raise InputError(f"{self.name or 'function'} has no input named {key!r}")
+                raise InputError(f"{self._label()} has no input named {key!r} "
+                                 f"(its inputs: {', '.join(map(str, self.inputs))})")
+            if values[self._names[key]] is not _MISSING:
+                raise InputError(f"{self._label()} got two values for input {key!r}")
             values[self._names[key]] = value
+        missing = [str(v) for v, value in zip(self.inputs, values) if value is _MISSING]
+        if missing:
+            raise InputError(f"{self._label()} is missing a value for input {', '.join(missing)}")
         return values
+
+    def _label(self):
+        return f"function {self.name!r}" if self.name else "function"
+
+
+_MISSING = object()
+
+
+def _must_copy(results, k, inputs):
+    """Whether result ``k`` always needs a copy: it is an input or a constant, or the
+    same variable is returned or stored twice (an output that is also an update)."""
+    var = results[k]
+    return var in inputs or isinstance(var, Constant) or any(v is var for j, v in enumerate(results) if j != k)
 
 
 def function(inputs, outputs=None, updates=None, givens=None, device=None,
              on_unused_input="raise", name=None, mode=None, allow_input_downcast=None,
              return_device_arrays=False):
     """Compile a callable computing ``outputs`` from ``inputs`` (see API.md)."""
+    device = devices.resolve(device)
     inputs = _check_inputs(inputs)
     single = outputs is not None and not isinstance(outputs, (list, tuple))
     outputs = [] if outputs is None else [outputs] if single else list(outputs)
@@ -87,7 +152,7 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
     from ..rewrites.pipeline import optimize
     optimize(fgraph, config.optimizer if mode is None else mode)
     return Function(inputs, shared_vars, fgraph, len(outputs), single, [v for v, _ in update_pairs],
-                    devices.resolve(device), name)
+                    device, name)
 
 
 def _check_inputs(inputs):

@@ -1,5 +1,6 @@
 """Walks over graphs, all iterative so that deep graphs (long chains, unrolled loops)
 never meet Python's recursion limit."""
+from ..errors import GraphError
 
 
 def ancestors(outputs, blockers=()):
@@ -24,9 +25,10 @@ def graph_inputs(outputs, blockers=()):
 
 
 def toposort(outputs, blockers=()):
-    """The Apply nodes between ``blockers`` (or the leaves) and ``outputs``, inputs first."""
+    """The Apply nodes between ``blockers`` (or the leaves) and ``outputs``, inputs first.
+    A node met again while its own inputs are being sorted closes a cycle: GraphError."""
     blockers = set(blockers)
-    order, done = [], set()
+    order, done, open_nodes = [], set(), set()
     stack = [(v, False) for v in reversed(outputs)]
     while stack:
         var, expanded = stack.pop()
@@ -35,8 +37,12 @@ def toposort(outputs, blockers=()):
             continue
         if expanded:
             done.add(node)
+            open_nodes.discard(node)
             order.append(node)
             continue
+        if node in open_nodes:
+            raise GraphError(f"the graph has a cycle through {node.op} (computing {var})")
+        open_nodes.add(node)
         stack.append((var, True))
         stack.extend((i, False) for i in reversed(node.inputs) if i.owner is not None and i.owner not in done)
     return order

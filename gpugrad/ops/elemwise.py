@@ -48,34 +48,36 @@ class Elemwise(Op):
 
     def make_thunk(self, node, storage_in, storage_out):
         """Weak constants enter NumPy as Python scalars so NumPy's own promotion applies;
-        the run-time broadcast check is compiled in only where static shapes leave doubt."""
+        the run-time broadcast check is compiled in only where static shapes leave doubt;
+        the memory plan (rewrites/memory.py) may name the buffer to write. Float warnings
+        are already off: the linker turns them off once per call."""
+        if len(node.outputs) > 1:
+            return super().make_thunk(node, storage_in, storage_out)
         fn, dtype, out_cell = self.scalar_op.numpy, node.outputs[0].type.dtype, storage_out[0]
         args = [(lambda v=v.data.item(): v) if isinstance(v, Constant) and v.weak else (lambda c=c: c[0])
                 for v, c in zip(node.inputs, storage_in)]
         check = _broadcast_check(node)
-        if len(node.outputs) > 1:
-            return super().make_thunk(node, storage_in, storage_out)
-        if len(args) == 1:
-            (a0,) = args
+        target = _output_buffer(node, dtype)
+        if target is None and check is None and len(args) <= 2:
+            return _plain_thunk(fn, dtype, out_cell, args)
 
-            def thunk():
-                with np.errstate(all="ignore"):
-                    out_cell[0] = _as_array(fn(a0()), dtype)
-        elif len(args) == 2 and check is None:
-            a0, a1 = args
-
-            def thunk():
-                with np.errstate(all="ignore"):
-                    out_cell[0] = _as_array(fn(a0(), a1()), dtype)
-        else:
-            def thunk():
-                values = [a() for a in args]
-                with np.errstate(all="ignore"):
-                    out = _as_array(fn(*values), dtype)
-                if check is not None:
-                    check(values, out)
-                out_cell[0] = out
+        def thunk():
+            values = [a() for a in args]
+            out = _as_array(fn(*values) if target is None else fn(*values, out=target(values)), dtype)
+            if check is not None:
+                check(values, out)
+            out_cell[0] = out
         return thunk
+
+    def supports_out(self):
+        """Whether the NumPy function takes ``out=`` (ufuncs and the n-ary folds do)."""
+        fn = self.scalar_op.numpy
+        return isinstance(fn, np.ufunc) or getattr(fn, "accepts_out", False)
+
+    def max_inplace_position(self):
+        """The last input an output buffer may alias: n-ary folds write their first
+        partial result before reading inputs past the second."""
+        return 1 if self.scalar_op.nin == -1 else self.scalar_op.nin - 1
 
     def infer_shape(self, node, input_shapes):
         out = node.outputs[0].type.shape
@@ -106,6 +108,40 @@ class Elemwise(Op):
         return f"{scalar_op.name}({', '.join(args)})"
 
 
+def _plain_thunk(fn, dtype, out_cell, args):
+    """The fast path for one or two inputs, no checks and a fresh result."""
+    if len(args) == 1:
+        (a0,) = args
+
+        def thunk():
+            out_cell[0] = _as_array(fn(a0()), dtype)
+    else:
+        a0, a1 = args
+
+        def thunk():
+            out_cell[0] = _as_array(fn(a0(), a1()), dtype)
+    return thunk
+
+
+def _output_buffer(node, dtype):
+    """Where the node writes: into input k (``node.tag["inplace"] = k``), into a buffer
+    kept from the previous call (``node.tag["reuse"]``), or a fresh array (None)."""
+    k = node.tag.get("inplace")
+    if k is not None:
+        return lambda values: values[k]
+    if not node.tag.get("reuse"):
+        return None
+    held = [None]
+
+    def buffer(values):
+        shape = np.broadcast_shapes(*[np.shape(v) for v in values])
+        out = held[0]
+        if out is None or out.shape != shape:
+            out = held[0] = np.empty(shape, dtype)
+        return out
+    return buffer
+
+
 def _as_array(value, dtype):
     if type(value) is not np.ndarray or value.dtype != dtype:
         return np.asarray(value, dtype=dtype)
@@ -116,6 +152,11 @@ def pad_left(var, ndim):
     """``var`` with new broadcastable axes in front, so it has ``ndim`` dimensions."""
     if var.ndim == ndim:
         return var
+    if isinstance(var, Constant):
+        # Stays a constant (weak stays weak, and prints as before), so the thunk can
+        # still hand a weak scalar to NumPy as a Python number.
+        data = var.data.reshape((1,) * (ndim - var.ndim) + var.data.shape)
+        return type(var)(var.type.with_shape(data.shape), data, name=var.name or repr(var), weak=var.weak)
     from .shape import dimshuffle
     return dimshuffle(var, ["x"] * (ndim - var.ndim) + list(range(var.ndim)))
 

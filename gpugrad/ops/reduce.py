@@ -76,7 +76,8 @@ class Reduce(Op):
         g = _expand(g, x, self.axis, self.keepdims)
         if self.kind == "sum":
             return [alloc(g, *shape_tuple(x))]
-        return [g * self._weights(x, z)]
+        weights = self._weights(x, z)
+        return [g * (S.conj(weights) if dtypes.is_complex(weights.dtype) else weights)]
 
     def pushforward(self, inputs, outputs, tangents):
         (x,), (z,), (t,) = inputs, outputs, tangents
@@ -98,7 +99,7 @@ class Reduce(Op):
             n_zero = sum(is_zero, axis, keep)
             return S.switch(S.eq(n_zero, 0), prod_nonzero / nonzero,
                             S.switch(S.eq(n_zero, 1) & is_zero, prod_nonzero, 0))
-        hit = S.eq(x, z)
+        hit = S.cast(S.eq(x, z), dtypes.grad_dtype(x.dtype))
         return hit / sum(hit, axis, keep)
 
 

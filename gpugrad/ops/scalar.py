@@ -13,6 +13,7 @@ holomorphic (abs, real, imag, conj, angle, complex) give ``pullback`` and
 division) have zero derivatives.
 """
 import functools
+import math
 import operator
 from dataclasses import dataclass, field
 
@@ -76,10 +77,17 @@ def _no_derivative(s, *args):
 
 
 def _nary(fn):
-    """A NumPy binary ufunc folded over any number of arguments (flattened add and mul)."""
-    def apply(*args):
-        return functools.reduce(fn, args)
+    """A NumPy binary ufunc folded over any number of arguments (flattened add and mul);
+    partial results are updated in place where their shape and dtype allow."""
+    def apply(*args, out=None):
+        result = fn(args[0], args[1], out=out)
+        for arg in args[2:]:
+            fits = (isinstance(result, np.ndarray) and np.result_type(result, arg) == result.dtype
+                    and np.broadcast_shapes(result.shape, np.shape(arg)) == result.shape)
+            result = fn(result, arg, out=result if fits else None)
+        return result
     apply.__name__ = fn.__name__
+    apply.accepts_out = True
     return apply
 
 
@@ -95,8 +103,20 @@ def _softplus(x):
     return np.logaddexp(0, x)
 
 
-def _sigmoid(x):
-    return scipy.special.expit(x)
+def _sigmoid(x, out=None):
+    """1 / (1 + exp(-x)) in one buffer with NumPy's vectorized exp (scipy's expit is a
+    scalar loop, several times slower). Where exp(-x) overflows the result is exactly 0,
+    the right limit, and relative accuracy holds elsewhere."""
+    x = np.asarray(x)
+    if out is None:
+        out = np.empty(x.shape, np.result_type(np.exp(np.zeros(0, x.dtype))))
+    np.negative(x, out=out)
+    np.exp(out, out=out)
+    np.add(out, 1, out=out)
+    return np.reciprocal(out, out=out)
+
+
+_sigmoid.accepts_out = True
 
 
 def _round_half_even(x):
@@ -125,10 +145,10 @@ floor_divide = row("floor_divide", 2, np.floor_divide, discrete=True, infix="//"
 mod = row("mod", 2, np.mod, lambda s, x, y, z: s, lambda s, x, y, z: -s * floor_divide(x, y), infix="%")
 pow = row("pow", 2, np.power, lambda s, x, y, z: s * y * x ** (y - 1),
           lambda s, x, y, z: s * log(x) * z, infix="**")
-maximum = row("maximum", 2, np.maximum, lambda s, x, y, z: s * _tie_share(x, y),
-              lambda s, x, y, z: s * _tie_share(y, x))
-minimum = row("minimum", 2, np.minimum, lambda s, x, y, z: s * _tie_share(y, x),
-              lambda s, x, y, z: s * _tie_share(x, y))
+maximum = row("maximum", 2, np.maximum, lambda s, x, y, z: _tie_share(s, x, y),
+              lambda s, x, y, z: _tie_share(s, y, x))
+minimum = row("minimum", 2, np.minimum, lambda s, x, y, z: _tie_share(s, y, x),
+              lambda s, x, y, z: _tie_share(s, x, y))
 arctan2 = row("arctan2", 2, np.arctan2, lambda s, y, x, z: s * x / (x * x + y * y),
               lambda s, y, x, z: -s * y / (x * x + y * y))
 
@@ -151,11 +171,11 @@ round = row("round", 1, _round_half_even, discrete=True)
 
 neg = row("neg", 1, np.negative, lambda s, x, z: -s)
 exp = row("exp", 1, np.exp, lambda s, x, z: s * z)
-exp2 = row("exp2", 1, np.exp2, lambda s, x, z: s * z * np.log(2.0))
+exp2 = row("exp2", 1, np.exp2, lambda s, x, z: s * z * math.log(2.0))
 expm1 = row("expm1", 1, np.expm1, lambda s, x, z: s * (z + 1))
 log = row("log", 1, np.log, lambda s, x, z: s / x)
-log2 = row("log2", 1, np.log2, lambda s, x, z: s / (x * np.log(2.0)))
-log10 = row("log10", 1, np.log10, lambda s, x, z: s / (x * np.log(10.0)))
+log2 = row("log2", 1, np.log2, lambda s, x, z: s / (x * math.log(2.0)))
+log10 = row("log10", 1, np.log10, lambda s, x, z: s / (x * math.log(10.0)))
 log1p = row("log1p", 1, np.log1p, lambda s, x, z: s / (x + 1))
 sqrt = row("sqrt", 1, np.sqrt, lambda s, x, z: s * 0.5 / z)
 sqr = row("sqr", 1, np.square, lambda s, x, z: s * 2 * x)
@@ -174,8 +194,8 @@ arccosh = row("arccosh", 1, np.arccosh, lambda s, x, z: s / sqrt(x * x - 1))
 arctanh = row("arctanh", 1, np.arctanh, lambda s, x, z: s / (1 - x * x))
 sigmoid = row("sigmoid", 1, _sigmoid, lambda s, x, z: s * z * (1 - z))
 softplus = row("softplus", 1, _softplus, lambda s, x, z: s * sigmoid(x))
-erf = row("erf", 1, scipy.special.erf, lambda s, x, z: s * (2 / np.sqrt(np.pi)) * exp(-x * x))
-erfc = row("erfc", 1, scipy.special.erfc, lambda s, x, z: -s * (2 / np.sqrt(np.pi)) * exp(-x * x))
+erf = row("erf", 1, scipy.special.erf, lambda s, x, z: s * (2 / math.sqrt(math.pi)) * exp(-x * x))
+erfc = row("erfc", 1, scipy.special.erfc, lambda s, x, z: -s * (2 / math.sqrt(math.pi)) * exp(-x * x))
 switch = row("switch", 3, np.where, _no_derivative,
              lambda s, c, x, y, z: switch(c, s, 0), lambda s, c, x, y, z: switch(c, 0, s))
 clip = row("clip", 3, np.clip, lambda s, x, lo, hi, z: switch(eq(z, x), s, 0),
@@ -183,9 +203,10 @@ clip = row("clip", 3, np.clip, lambda s, x, lo, hi, z: switch(eq(z, x), s, 0),
            lambda s, x, lo, hi, z: switch(eq(z, hi) & neq(z, x) & neq(z, lo), s, 0))
 
 
-def _tie_share(x, y):
-    """1 where x wins, 1/2 on a tie, 0 where y wins: ties split the gradient evenly."""
-    return switch(gt(x, y), 1.0, switch(eq(x, y), 0.5, 0.0))
+def _tie_share(s, x, y):
+    """``s`` where x wins, ``s / 2`` on a tie, 0 where y wins: ties split the gradient
+    evenly. Selecting ``s`` itself (not multiplying by a 0/0.5/1 mask) keeps its dtype."""
+    return switch(gt(x, y), s, switch(eq(x, y), s * 0.5, 0))
 
 
 # Rows that are not holomorphic in complex arguments give both modes explicitly.
@@ -212,7 +233,7 @@ conj = row("conj", 1, np.conj, custom_pullback=lambda g, x, z: [conj(g)],
 angle = row("angle", 1, np.angle,
             custom_pullback=lambda g, x, z: [_angle_pullback(g, x)],
             custom_pushforward=lambda ts, x, z: imag(conj(x) * ts[0]) / _abs2(x) if dtypes.is_complex(x.dtype)
-            else _zeros_like(z))
+            else _zeros_grad(z))
 complex = row("complex", 2, _complex,
               custom_pullback=lambda g, re, im, z: [real(g), imag(g)],
               custom_pushforward=lambda ts, re, im, z: _complex_tangent(ts, z))

@@ -6,11 +6,17 @@ from . import dtypes
 
 
 class TensorType:
-    __slots__ = ("dtype", "shape")
+    """``shape`` holds a non-negative int per axis, or None where the size is known only
+    at run time. The private fields are precomputed for ``filter``, which runs on every
+    argument of every call."""
+    __slots__ = ("dtype", "shape", "_np_dtype", "_static_axes", "_scalars")
 
     def __init__(self, dtype, shape=()):
         self.dtype = dtypes.as_dtype(dtype)
-        self.shape = tuple(None if s is None else int(s) for s in shape)
+        self.shape = tuple(_size(s, shape) for s in shape)
+        self._np_dtype = np.dtype(self.dtype)
+        self._static_axes = tuple((a, s) for a, s in enumerate(self.shape) if s is not None)
+        self._scalars = _direct_scalars(self._np_dtype.kind) if not self.shape else ()
 
     @property
     def ndim(self):
@@ -44,16 +50,23 @@ class TensorType:
                 and all(a is None or b is None or a == b for a, b in zip(self.shape, other.shape)))
 
     def filter(self, value, what="input"):
-        """Convert a call argument to an array of this type, or raise naming ``what``."""
-        if type(value) is np.ndarray and value.dtype == self.dtype:
+        """Convert a call argument to an array of this type, or raise naming ``what``.
+        An array of the exact dtype is used as it is (no copy); compiled code never writes
+        into its inputs."""
+        if type(value) is np.ndarray and value.dtype is self._np_dtype:
             array = value
+        elif type(value) in self._scalars:
+            try:
+                return np.array(value, self._np_dtype)
+            except OverflowError:
+                raise InputError(f"{what}: {value} does not fit in {self.dtype} ({self})") from None
         else:
             array = self._convert(value, what)
         if array.ndim != self.ndim:
             raise InputError(f"{what}: expected {self.ndim} dimensions ({self}), "
                              f"got an array with shape {array.shape}")
-        for axis, (want, got) in enumerate(zip(self.shape, array.shape)):
-            if want is not None and want != got:
+        for axis, want in self._static_axes:
+            if array.shape[axis] != want:
                 raise InputError(f"{what}: expected size {want} on axis {axis} ({self}), "
                                  f"got shape {array.shape}")
         return array
@@ -87,3 +100,17 @@ def _fits(array, dtype):
         info = np.iinfo(dtype)
         return bool(array.min() >= info.min and array.max() <= info.max)
     return True
+
+
+def _size(size, shape):
+    if size is None:
+        return None
+    if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)) or size < 0:
+        raise TypeError(f"static shape {tuple(shape)}: each size must be a non-negative int or None, "
+                        f"got {size!r}")
+    return int(size)
+
+
+def _direct_scalars(kind):
+    """Python number types a 0-d input of this kind converts straight from (the fast path)."""
+    return {"f": (float, int), "c": (float, int, complex), "i": (int,), "u": (int,)}.get(kind, ())
