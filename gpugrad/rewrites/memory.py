@@ -1,11 +1,12 @@
 """Memory: decide, for elementwise nodes, where results are written.
 
 * in place: a node may overwrite one of its inputs when that input is a fresh array
-  made earlier in the same call (not a graph input, constant or view), of the output's
-  dtype and shape, and read by no later node;
-* reused buffers: a node whose result never reaches an output keeps its buffer from
-  one call to the next, so large intermediates are not returned to the operating
-  system and faulted in again on every call.
+  made earlier in the same call (not a graph input or constant), of the output's dtype
+  and shape, and neither it nor any view of it (indexing, dimshuffle, reshape) is
+  read later or returned;
+* reused buffers: a node whose buffer never reaches an output, directly or through a
+  view or a later in-place write, keeps it from one call to the next, so large
+  intermediates are not returned to the operating system and faulted in again.
 
 The decisions are tags on the nodes (``node.tag["inplace"]``, ``node.tag["reuse"]``)
 that the ops' thunks honour; the graph itself does not change."""
@@ -15,7 +16,6 @@ from ..ops.shape import Alloc
 from .canonicalize import _keys
 
 
-
 def _fresh(var):
     """Made by this call into a new array of its own: an Alloc, or an elementwise op whose
     NumPy function is a ufunc (np.real and np.imag, say, return views of their input)."""
@@ -23,36 +23,55 @@ def _fresh(var):
     return isinstance(op, Alloc) or (isinstance(op, Elemwise) and op.supports_out())
 
 
+class _Aliases:
+    """Which variables share a buffer: a node that is not known to make a fresh array may
+    return a view of its first input, and an in-place node writes into its target."""
+
+    def __init__(self, fgraph):
+        order = fgraph.toposort()
+        self.order = order
+        self.last_read = {}
+        for i, node in enumerate(order):
+            for v in node.inputs:
+                self.last_read[v] = i
+        for v in fgraph.outputs:
+            self.last_read[v] = len(order)
+        self.root, self.members = {}, {}
+
+    def join(self, var, source):
+        root = self.root.get(source, source)
+        self.root[var] = root
+        self.members.setdefault(root, [root]).append(var)
+
+    def free_after(self, var, i):
+        """No alias of ``var`` is read after node ``i``."""
+        root = self.root.get(var, var)
+        return all(self.last_read.get(w, -1) <= i for w in self.members.get(root, [root]))
+
+
 def plan_memory(fgraph):
-    order = fgraph.toposort()
-    last_reader = {}
-    for i, node in enumerate(order):
-        for v in node.inputs:
-            last_reader[v] = i
-    outputs = set(fgraph.outputs)
+    aliases = _Aliases(fgraph)
     keys = _keys(fgraph)
-    root = {}
-    for i, node in enumerate(order):
-        if not isinstance(node.op, Elemwise) or len(node.outputs) != 1 or not node.op.supports_out():
-            continue
+    for i, node in enumerate(aliases.order):
+        if isinstance(node.op, Elemwise) and len(node.outputs) == 1 and node.op.supports_out():
+            out = node.outputs[0]
+            for k in range(min(len(node.inputs), node.op.max_inplace_position() + 1)):
+                var = node.inputs[k]
+                if (_fresh(var) and not isinstance(var, Constant) and node.inputs.count(var) == 1
+                        and aliases.free_after(var, i) and var.dtype == out.dtype and keys.same_shape(var, out)
+                        and all(s != 1 or o == 1 for s, o in zip(var.type.shape, out.type.shape))):
+                    node.tag["inplace"] = k
+                    aliases.join(out, var)
+                    break
+        elif not _fresh(node.outputs[0]) and node.inputs:
+            for out in node.outputs:
+                aliases.join(out, node.inputs[0])
+    returned = {aliases.root.get(v, v) for v in fgraph.outputs}
+    for node in aliases.order:
         out = node.outputs[0]
-        candidates = range(min(len(node.inputs), node.op.max_inplace_position() + 1))
-        for k in candidates:
-            var = node.inputs[k]
-            if (_fresh(var) and not isinstance(var, Constant)
-                    and var not in outputs and last_reader.get(var) == i and node.inputs.count(var) == 1
-                    and var.dtype == out.dtype and keys.same_shape(var, out)
-                    and all(s != 1 or o == 1 for s, o in zip(var.type.shape, out.type.shape))):
-                node.tag["inplace"] = k
-                root[out] = root.get(var, var)
-                break
-        else:
-            root[out] = out
-    reaches_output = {root.get(v, v) for v in outputs}
-    for node in order:
-        if isinstance(node.op, Elemwise) and node.outputs[0] in root and "inplace" not in node.tag:
-            if node.outputs[0] not in reaches_output:
-                node.tag["reuse"] = True
+        if isinstance(node.op, Elemwise) and node.op.supports_out() and "inplace" not in node.tag \
+                and out not in returned:
+            node.tag["reuse"] = True
 
 
 class MemoryPhase:
