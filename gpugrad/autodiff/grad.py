@@ -1,6 +1,5 @@
 """Reverse mode (``grad``, ``Lop``) and forward mode (``Rop``): walks over the graph that
 call each op's ``pullback`` or ``pushforward`` and build ordinary gpugrad graphs."""
-import warnings
 
 from ..errors import DisconnectedInputError, GpugradError, InputError
 from ..graph.basic import Variable
@@ -9,6 +8,7 @@ from ..ops import scalar as S
 from ..ops.shape import MatchShape, alloc_like, fill, zeros_like
 from ..types import dtypes
 from ..types.variable import as_tensor_variable
+from ..utils import report
 
 
 def _as_list(value):
@@ -37,11 +37,8 @@ def _depends_on(outputs, wrt, blockers):
 def _handle_disconnected(var, mode, what):
     message = f"{what}: {var} is not part of the computational graph of the cost"
     if mode == "raise":
-        raise DisconnectedInputError(message + " (pass disconnected_inputs='ignore' to get zeros)")
-    if mode == "warn":
-        warnings.warn(message, stacklevel=4)
-    elif mode != "ignore":
-        raise ValueError(f"disconnected_inputs must be 'raise', 'warn' or 'ignore', got {mode!r}")
+        message += " (pass disconnected_inputs='ignore' to get zeros)"
+    report(mode, DisconnectedInputError, message, "disconnected_inputs", stacklevel=5)
 
 
 def backpropagate(seeds, wrt, consider_constant=()):

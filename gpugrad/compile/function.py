@@ -1,5 +1,4 @@
 """``gpugrad.function``: check the arguments, build the graph to run, optimize, link."""
-import warnings
 
 import numpy as np
 
@@ -9,6 +8,7 @@ from ..graph.basic import Constant, Variable
 from ..graph.fgraph import FunctionGraph
 from ..graph.traversal import ancestors, clone_graph, graph_inputs
 from ..types.variable import as_tensor_variable
+from ..utils import report
 from . import devices
 from .linker import Program
 from .shared import SharedVariable
@@ -19,6 +19,11 @@ class Maker:
 
     def __init__(self, fgraph):
         self.fgraph = fgraph
+
+    @property
+    def env(self):
+        """Theano's first name for ``fgraph``, still used in its tutorial (``f.maker.env``)."""
+        return self.fgraph
 
 
 class Function:
@@ -214,8 +219,5 @@ def _check_unused(inputs, used, mode):
             continue
         message = f"function: input {i} ({v}) is not used to compute the outputs"
         if mode == "raise":
-            raise UnusedInputError(message + " (pass on_unused_input='ignore' to allow it)")
-        if mode == "warn":
-            warnings.warn(message, stacklevel=3)
-        elif mode != "ignore":
-            raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {mode!r}")
+            message += " (pass on_unused_input='ignore' to allow it)"
+        report(mode, UnusedInputError, message, "on_unused_input")
