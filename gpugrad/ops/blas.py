@@ -27,7 +27,7 @@ from ..types.variable import TensorVariable, as_tensor_variable
 from . import scalar as S
 from .elemwise import pad_left, sum_to_input
 from .reduce import normalize_axis, sum as sum_
-from .shape import dimshuffle, flatten, shape_i, shape_tuple
+from .shape import dimshuffle, flatten, require_unbatched, shape_i, shape_tuple
 
 
 def _conj(x):
@@ -112,6 +112,19 @@ class Dot(Op):
         (a, b), (t_a, t_b) = inputs, tangents
         terms = ([self(t_a, b)] if t_a is not None else []) + ([self(a, t_b)] if t_b is not None else [])
         return [S.add(*terms) if len(terms) == 2 else terms[0] if terms else None]
+
+    def batch(self, inputs, batched):
+        """Both batched: one more batch axis. One batched: the batch axis becomes one
+        more row axis of ``a`` (or column axis of ``b``), so the product stays one GEMM."""
+        a, b = inputs
+        nb = self.nbatch
+        if all(batched):
+            return [Dot(nb + 1, self.ncontract)(a, b)]
+        if batched[0]:
+            out = self(dimshuffle(a, list(range(1, nb + 1)) + [0] + list(range(nb + 1, a.ndim))), b)
+            return [dimshuffle(out, [nb] + list(range(nb)) + list(range(nb + 1, out.ndim)))]
+        out = self(a, dimshuffle(b, list(range(1, b.ndim)) + [0]))
+        return [dimshuffle(out, [out.ndim - 1] + list(range(out.ndim - 1)))]
 
 
 def _matmul_dtype(a, b):
@@ -246,6 +259,9 @@ class Diagonal(Op):
     def pushforward(self, inputs, outputs, tangents):
         return [None if tangents[0] is None else self(tangents[0])]
 
+    def batch(self, inputs, batched):
+        return [Diagonal(self.offset, self.axis1 + 1, self.axis2 + 1)(inputs[0])]
+
 
 class AllocDiag(Op):
     """Zeros of the shape given by scalar inputs with ``v``'s last axis written on the
@@ -286,6 +302,11 @@ class AllocDiag(Op):
 
     def pushforward(self, inputs, outputs, tangents):
         return [None if tangents[0] is None else self(tangents[0], *inputs[1:])]
+
+    def batch(self, inputs, batched):
+        require_unbatched(self, batched[1:], "the allocated shape would differ between examples")
+        v, *dims = inputs
+        return [AllocDiag(self.offset, self.axis1 + 1, self.axis2 + 1)(v, shape_i(v, 0), *dims)]
 
 
 def diagonal(x, offset=0, axis1=0, axis2=1):

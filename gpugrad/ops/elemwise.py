@@ -98,6 +98,11 @@ class Elemwise(Op):
     def pushforward(self, inputs, outputs, tangents):
         return [self.scalar_op.pushforward(inputs, outputs[0], tangents)]
 
+    def batch(self, inputs, batched):
+        """The same op: ``make_node`` gives each unbatched input a broadcastable leading
+        axis (constants stay constants, so weak Python scalars stay weak)."""
+        return self.make_node(*inputs).outputs
+
     def pp(self, node, args):
         """Infix ops print fully parenthesized, as Theano's pp: ``(x ** 2)``, ``(-x)``."""
         scalar_op = self.scalar_op

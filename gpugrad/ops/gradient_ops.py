@@ -22,6 +22,9 @@ class GradientOp(Op):
     def pushforward(self, inputs, outputs, tangents):
         return [None if tangents[0] is None else self.pullback(inputs, outputs, tangents)[0]]
 
+    def batch(self, inputs, batched):
+        return [self(inputs[0])]
+
 
 class DisconnectedGrad(GradientOp):
     def pullback(self, inputs, outputs, output_grads):

@@ -17,7 +17,8 @@ from ..types.variable import TensorVariable, as_tensor_variable, constant
 from . import scalar as S
 from .elemwise import pad_left
 from .reduce import normalize_axis, sum as sum_
-from .shape import _entries, alloc, dimshuffle, expand_dims, flatten, reshape, shape_i, zeros_like
+from .shape import (_entries, alloc, broadcast_batch, dimshuffle, expand_dims, flatten, require_unbatched, reshape,
+                    shape_i, zeros_like)
 
 
 def _out(dtype, shape):
@@ -93,6 +94,10 @@ class Join(Op):
         return [self(*[zeros_like(x, dtypes.grad_dtype(x.dtype)) if t is None else t
                        for x, t in zip(inputs, tangents)])]
 
+    def batch(self, inputs, batched):
+        size = shape_i(inputs[batched.index(True)], 0)
+        return [Join(self.axis + 1)(*[t if f else broadcast_batch(t, size) for t, f in zip(inputs, batched)])]
+
 
 class Split(Op):
     """``x`` cut along ``axis`` into ``n`` pieces of the given sizes (int64 scalar inputs)."""
@@ -133,6 +138,11 @@ class Split(Op):
         if tangents[0] is None:
             return [None] * self.n
         pieces = self(tangents[0], *inputs[1:])
+        return pieces if self.n > 1 else [pieces]
+
+    def batch(self, inputs, batched):
+        require_unbatched(self, batched[1:], "the pieces would have different sizes in different examples")
+        pieces = Split(self.n, self.axis + 1)(*inputs)
         return pieces if self.n > 1 else [pieces]
 
 
@@ -214,6 +224,10 @@ class ARange(Op):
         t_start = 0 if t_start is None else t_start
         return [alloc(t_start, shape_i(out, 0)) if t_step is None else t_start + _index(out) * t_step]
 
+    def batch(self, inputs, batched):
+        raise NotImplementedError(f"{self} cannot be vectorized over a batched start, stop or step: "
+                                  "each example would have its own length (a data-dependent shape)")
+
 
 def _value(v):
     return v.data.item() if isinstance(v, Constant) else None
@@ -274,6 +288,10 @@ class Repeat(Op):
     def pushforward(self, inputs, outputs, tangents):
         return [None if tangents[0] is None else self(tangents[0], inputs[1])]
 
+    def batch(self, inputs, batched):
+        require_unbatched(self, batched[1:], "the repeated length would differ between examples")
+        return [Repeat(self.axis + 1)(*inputs)]
+
 
 class RepeatSum(Op):
     """The transpose of ``Repeat``: each run of ``repeats`` copies along ``axis`` summed
@@ -313,6 +331,10 @@ class RepeatSum(Op):
 
     def pushforward(self, inputs, outputs, tangents):
         return [None if tangents[0] is None else self(tangents[0], *inputs[1:])]
+
+    def batch(self, inputs, batched):
+        require_unbatched(self, batched[1:], "the summed runs would differ between examples")
+        return [RepeatSum(self.axis + 1)(*inputs)]
 
 
 def _repeats(repeats):

@@ -14,10 +14,13 @@ from ..graph.basic import Apply, Variable
 from ..graph.op import Op
 from ..types import dtypes
 from ..types.tensor_type import TensorType
-from ..types.variable import TensorVariable, as_tensor_variable
+from ..types.variable import TensorVariable, as_tensor_variable, constant
 from . import reduce as R
 from . import scalar as S
+from .join import arange
 from .scalar import sigmoid, softplus
+from .shape import alloc, dimshuffle, shape_i
+from .subtensor import IncSubtensor, subtensor
 
 
 def relu(x, alpha=0):
@@ -48,6 +51,9 @@ class _SoftmaxBase(Op):
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
+
+    def batch(self, inputs, batched):
+        return [type(self)(tuple(a + 1 for a in self.axis))(inputs[0])]
 
     def _shifted(self, x):
         """x minus its max over ``axis`` (0 where the max is not finite), so exp never overflows."""
@@ -130,6 +136,12 @@ class PickClass(Op):
     def pushforward(self, inputs, outputs, tangents):
         return [None if tangents[0] is None else self(tangents[0], inputs[1])]
 
+    def batch(self, inputs, batched):
+        """As indexing, ``x[b, i, idx[b, i]]``: one gather however the inputs are batched."""
+        x, idx = inputs
+        size = shape_i(x if batched[0] else idx, 0)
+        return [subtensor(x, _class_index(shape_i(x, batched[0]), idx, size if batched[0] else None))]
+
 
 class PlaceClass(Op):
     """The transpose of PickClass: zeros shaped like ``like`` with ``v[i]`` at ``[i, idx[i]]``."""
@@ -155,6 +167,21 @@ class PlaceClass(Op):
     def pushforward(self, inputs, outputs, tangents):
         t = tangents[0]
         return [None if t is None else self(t, inputs[1], inputs[2])]
+
+    def batch(self, inputs, batched):
+        """As indexing: zeros of the batched shape with ``v`` set at ``[b, i, idx[b, i]]``."""
+        v, idx, like = inputs
+        size = shape_i(inputs[batched.index(True)], 0)
+        rows, classes = shape_i(like, batched[2]), shape_i(like, batched[2] + 1)
+        zeros = alloc(constant(0, dtype=v.dtype), size, rows, classes)
+        return [IncSubtensor(("a",) * 3, True)(zeros, v, *_class_index(rows, idx, size))]
+
+
+def _class_index(rows, idx, size):
+    """The integer index ``[i, idx[..., i]]``, with ``b`` in front (``[b, i, idx[b, i]]``)
+    for a batch of ``size`` matrices; an unbatched ``idx`` broadcasts over the batch."""
+    index = (arange(rows), idx)
+    return index if size is None else (dimshuffle(arange(size), (0, "x")),) + index
 
 
 def _check_indexed(x, idx, what):

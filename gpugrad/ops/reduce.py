@@ -11,7 +11,7 @@ from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
 from . import scalar as S
-from .shape import alloc, dimshuffle, shape_i, shape_tuple
+from .shape import alloc, dimshuffle, reshape, shape_i, shape_tuple
 
 _NUMPY = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "all": np.all, "any": np.any}
 
@@ -87,6 +87,9 @@ class Reduce(Op):
             return [self(t)]
         return [sum(t * self._weights(x, z), axis=self.axis, keepdims=self.keepdims)]
 
+    def batch(self, inputs, batched):
+        return [Reduce(self.kind, tuple(a + 1 for a in self.axis), self.keepdims)(inputs[0])]
+
     def _weights(self, x, z):
         """dz/dx with z's reduced axes restored: the product of the other factors for
         prod (zeros handled exactly), a tie-splitting indicator for max and min."""
@@ -151,6 +154,14 @@ class Arg(Op):
 
     def pushforward(self, inputs, outputs, tangents):
         return [None]
+
+    def batch(self, inputs, batched):
+        """Over the flattened example (axis None): each example's flattened axis is axis 1."""
+        (x,) = inputs
+        if self.axis is not None:
+            return [Arg(self.kind, self.axis + 1, self.keepdims)(x)]
+        out = Arg(self.kind, 1)(reshape(x, (shape_i(x, 0), -1)))
+        return [dimshuffle(out, [0] + ["x"] * (x.ndim - 1)) if self.keepdims else out]
 
 
 def _arg(kind):

@@ -33,6 +33,11 @@ class Shape(Op):
     def pushforward(self, inputs, outputs, tangents):
         return [None]
 
+    def batch(self, inputs, batched):
+        """The shape of one example (every example has it): no batch axis."""
+        from .subtensor import subtensor
+        return [subtensor(self(inputs[0]), slice(1, None))]
+
 
 class ShapeI(Op):
     """``x.shape[axis]`` as an int64 scalar; what shape inference is written in."""
@@ -61,6 +66,10 @@ class ShapeI(Op):
 
     def pushforward(self, inputs, outputs, tangents):
         return [None]
+
+    def batch(self, inputs, batched):
+        """The size in one example (the same for all): no batch axis."""
+        return [shape_i(inputs[0], self.axis + 1)]
 
 
 def shape(x):
@@ -127,6 +136,9 @@ class DimShuffle(Op):
 
     def pushforward(self, inputs, outputs, tangents):
         return [None if tangents[0] is None else self(tangents[0])]
+
+    def batch(self, inputs, batched):
+        return [DimShuffle((0,) + tuple(p if p == "x" else p + 1 for p in self.pattern))(inputs[0])]
 
 
 def dimshuffle(x, pattern):
@@ -200,6 +212,11 @@ class Reshape(Op):
     def pushforward(self, inputs, outputs, tangents):
         t = tangents[0]
         return [None if t is None else self(t, *inputs[1:])]
+
+    def batch(self, inputs, batched):
+        require_unbatched(self, batched[1:], "the target shape would differ between examples")
+        x, *dims = inputs
+        return [Reshape(self.ndim + 1)(x, shape_i(x, 0), *dims)]
 
 
 def reshape(x, newshape, ndim=None):
@@ -291,6 +308,11 @@ class Alloc(Op):
         t = tangents[0]
         return [None if t is None else self(t, *inputs[1:])]
 
+    def batch(self, inputs, batched):
+        require_unbatched(self, batched[1:], "the allocated shape would differ between examples")
+        value, *dims = inputs
+        return [alloc(pad_batched(value, len(dims)), shape_i(value, 0), *dims)]
+
 
 def unbroadcast(g, value):
     """Sum ``g`` down to the shape of ``value``, which was broadcast to make it."""
@@ -353,6 +375,17 @@ class Fill(Op):
         t = tangents[1]
         return [None if t is None else fill(inputs[0], t)]
 
+    def batch(self, inputs, batched):
+        """A batched model keeps the op; a batched value over an unbatched model is
+        broadcast to the model's shape with the batch in front (an ``alloc``)."""
+        like, value = inputs
+        if batched[0]:
+            return [self(like, pad_batched(value, like.ndim - 1) if batched[1] else value)]
+        if value.weak:
+            from .scalar import cast
+            value = cast(value, like.dtype)
+        return [alloc(pad_batched(value, like.ndim), shape_i(value, 0), *shape_tuple(like))]
+
 
 def zeros_like(x, dtype=None):
     x = as_tensor_variable(x)
@@ -380,31 +413,62 @@ def ones(shape_arg, dtype=None):
 
 class MatchShape(Op):
     """``value`` unchanged, after checking at run time that it has the shape of ``like``:
-    what an R-op's eval point or an L-op's seed promises."""
-    __props__ = ("what",)
+    what an R-op's eval point or an L-op's seed promises. The first ``value_lead`` axes
+    of ``value`` and ``like_lead`` axes of ``like`` are left out of the comparison
+    (batch axes, once vectorized)."""
+    __props__ = ("what", "value_lead", "like_lead")
 
-    def __init__(self, what):
-        self.what = what
+    def __init__(self, what, value_lead=0, like_lead=0):
+        self.what, self.value_lead, self.like_lead = what, int(value_lead), int(like_lead)
 
     def make_node(self, value, like):
         value, like = as_tensor_variable(value), as_tensor_variable(like)
-        if value.ndim != like.ndim:
-            raise ShapeError(f"{self.what}: expected {like.ndim} dimensions like {like} ({like.type}), "
-                             f"got {value} ({value.type})")
+        if value.ndim - self.value_lead != like.ndim - self.like_lead:
+            raise ShapeError(f"{self.what}: expected {like.ndim - self.like_lead} dimensions like {like} "
+                             f"({like.type}), got {value} ({value.type})")
         return Apply(self, [value, like], [_out(value.dtype, value.type.shape)])
 
     def perform(self, node, inputs):
         value, like = inputs
-        if value.shape != like.shape:
-            raise ShapeError(f"{self.what}: expected shape {like.shape} (the shape of {node.inputs[1]}), "
-                             f"got {value.shape}")
+        if value.shape[self.value_lead:] != like.shape[self.like_lead:]:
+            raise ShapeError(f"{self.what}: expected shape {like.shape[self.like_lead:]} (the shape of "
+                             f"{node.inputs[1]}), got {value.shape[self.value_lead:]}")
         return [value]
 
     def infer_shape(self, node, input_shapes):
-        return [input_shapes[1]]
+        return [tuple(input_shapes[0][:self.value_lead]) + tuple(input_shapes[1][self.like_lead:])]
 
     def pullback(self, inputs, outputs, output_grads):
         return [output_grads[0], None]
 
     def pushforward(self, inputs, outputs, tangents):
         return [tangents[0]]
+
+    def batch(self, inputs, batched):
+        """The check skips the batch axes; for an unbatched value the result stays unbatched."""
+        op = MatchShape(self.what, self.value_lead + batched[0], self.like_lead + batched[1])
+        return [op(*inputs)]
+
+
+# ---------------------------------------------------------------- batching helpers
+def require_unbatched(op, flags, why):
+    """Batching rules cannot give examples different output shapes (NumPy arrays are
+    rectangular): a batched size, bound or count raises, naming the op."""
+    if any(flags):
+        raise NotImplementedError(f"{op} cannot be vectorized over a batched size or count: {why}")
+
+
+def pad_batched(var, ndim):
+    """The batched ``var`` with broadcastable axes inserted right after its batch axis,
+    so that one example has ``ndim`` axes, aligned on the right as NumPy broadcasts."""
+    return dimshuffle(var, [0] + ["x"] * (ndim + 1 - var.ndim) + list(range(1, var.ndim)))
+
+
+def broadcast_batch(var, size):
+    """``var`` repeated ``size`` times along a new leading axis (an allocated ``var``,
+    such as the zeros a gradient starts from, is allocated once with the batch)."""
+    var = as_tensor_variable(var)
+    if var.owner is not None and isinstance(var.owner.op, Alloc):
+        value, *dims = var.owner.inputs
+        return alloc(value, size, *dims)
+    return alloc(var, size, *shape_tuple(var))

@@ -28,7 +28,8 @@ from . import scalar as S
 from .elemwise import _fmt, broadcast_shapes
 from .join import arange
 from .reduce import normalize_axis, prod, sum as sum_
-from .shape import Shape, alloc, flatten, reshape, shape, shape_i, shape_tuple, unbroadcast, zeros_like
+from .shape import (Shape, alloc, broadcast_batch, dimshuffle, flatten, pad_batched, reshape, shape, shape_i,
+                    shape_tuple, unbroadcast, zeros_like)
 
 __all__ = ["subtensor", "set_subtensor", "inc_subtensor", "take"]
 
@@ -54,9 +55,7 @@ def _parse(x, index):
                          f"but {used} were indexed")
     if ellipsis is not None:
         idx_list[ellipsis:ellipsis] = [FULL] * (x.ndim - used)
-    while idx_list and idx_list[-1] == FULL:
-        idx_list.pop()
-    return tuple(idx_list), inputs
+    return _trimmed(tuple(idx_list)), inputs
 
 
 def _entry(item, inputs):
@@ -329,9 +328,14 @@ def _min(a, b):
     return min(a, b) if isinstance(a, int) and isinstance(b, int) else S.minimum(a, b)
 
 
+def _kinds(idx_list):
+    """The placeholder (``"?"`` or ``"a"``) of each index input, in order."""
+    return [p for e in idx_list for p in (e if isinstance(e, tuple) else (e,)) if p in ("?", "a")]
+
+
 def _check_inputs(idx_list, inputs, what):
     """The index inputs match the placeholders of ``idx_list`` (also on graph rebuilds)."""
-    kinds = [p for e in idx_list for p in (e if isinstance(e, tuple) else (e,)) if p in ("?", "a")]
+    kinds = _kinds(idx_list)
     if len(kinds) != len(inputs):
         raise InputError(f"{what}: the index [{_render(idx_list)}] needs {len(kinds)} index inputs, "
                          f"got {len(inputs)}")
@@ -382,6 +386,13 @@ class Subtensor(Op):
 
     def pushforward(self, inputs, outputs, tangents):
         return [None if tangents[0] is None else self(tangents[0], *inputs[1:])]
+
+    def batch(self, inputs, batched):
+        x, *indices = inputs
+        size = shape_i(x if batched[0] else indices[batched.index(True) - 1], 0)
+        index = _BatchedIndex(self.idx_list, batched[0], indices, batched[1:], size, x.ndim - batched[0])
+        out = Subtensor(index.idx_list)(x, *index.inputs)
+        return [dimshuffle(out, [index.layout.index(a) for a in index.wanted])]
 
 
 class IncSubtensor(Op):
@@ -475,6 +486,92 @@ class IncSubtensor(Op):
         if t_x is None:
             t_x = zeros_like(x, dtype=dtypes.grad_dtype(x.dtype))
         return [self(t_x, 0 if t_v is None else t_v, *indices)]
+
+    def batch(self, inputs, batched):
+        """Every example writes into its own copy of ``x``: the value is laid out as the
+        batched region, whose batch axis NumPy may not put in front."""
+        x, v, *indices = inputs
+        size = shape_i(inputs[batched.index(True)], 0)
+        if not batched[0]:
+            x = broadcast_batch(x, size)
+        index = _BatchedIndex(self.idx_list, True, indices, batched[2:], size, x.ndim - 1)
+        region = len(index.wanted) - 1
+        if not batched[1]:
+            v = dimshuffle(v, ["x"] * (region + 1 - v.ndim) + list(range(v.ndim)))
+        v = pad_batched(v, region)
+        v = dimshuffle(v, [index.wanted.index(a) for a in index.layout])
+        return [IncSubtensor(index.idx_list, self.set_instead_of_inc)(x, v, *index.inputs)]
+
+
+class _BatchedIndex:
+    """The index of a batched ``x[idx]`` (x of ``ndim`` axes per example), and the axes
+    of its result: ``layout`` names them as NumPy orders them, ``wanted`` as the batched
+    result has them (``"b"`` first, then the axes of one example's result).
+
+    Unbatched index inputs keep the index and gain a full slice over the batch axis.
+    Batched ones become integer arrays with the batch in front, and a batched ``x`` is
+    indexed by ``arange(size)`` on its batch axis as well (JAX's gather batching), so
+    ``x[i]`` with ``i`` batched picks row ``i[b]`` of example ``b`` in one gather."""
+
+    def __init__(self, idx_list, batched_x, indices, flags, size, ndim):
+        example_shapes = [v.type.shape[f:] for v, f in zip(indices, flags)]
+        n_out = len(_shape(idx_list, (None,) * ndim, indices, example_shapes, _StaticDims))
+        arrays = [(v, f) for v, f, k in zip(indices, flags, _kinds(idx_list)) if k == "a"]
+        m = max((1 if v.dtype == "bool" else v.ndim - f for v, f in arrays), default=0)
+        block, rest = [f"a{i}" for i in range(m)], [f"r{i}" for i in range(n_out - m)]
+        self.wanted = ["b"] + _placed(rest, block, _block_at(idx_list))
+        if not any(flags):
+            self.idx_list, self.inputs = _trimmed((FULL,) + tuple(idx_list)), list(indices)
+            self.layout = _placed(["b"] + rest, block, _block_at(self.idx_list))
+            return
+        self.idx_list, self.inputs = _as_arrays(idx_list, indices, flags, m)
+        if batched_x:
+            self.idx_list = ("a",) + self.idx_list
+            self.inputs.insert(0, dimshuffle(arange(size), [0] + ["x"] * m))
+        self.layout = _placed(rest, ["b"] + block, _block_at(self.idx_list))
+
+
+def _as_arrays(idx_list, indices, flags, m):
+    """``idx_list`` with each batched index as an integer array of ``m + 1`` axes, the
+    batch first (NumPy then broadcasts all array indices together)."""
+    entries, inputs, given = [], [], iter(zip(indices, flags))
+    for entry in idx_list:
+        for part in (entry if isinstance(entry, tuple) else (entry,)):
+            if part not in ("?", "a"):
+                continue
+            var, flag = next(given)
+            if var.dtype == "bool" or (flag and isinstance(entry, tuple)):
+                raise NotImplementedError(f"subtensor [{_render(idx_list)}] cannot be vectorized over a batched "
+                                          "slice bound or with a boolean mask: examples would have different shapes")
+            inputs.append(pad_batched(var, m) if flag else var)
+        entries.append("a" if entry == "?" and flag else entry)
+    return tuple(entries), inputs
+
+
+def _block_at(idx_list):
+    """Where NumPy puts the axes of the integer-array indices in the result (None if
+    there are none): where the indices stand if they are adjacent, else in front."""
+    arrays = "a" in idx_list
+    at, first, prev, adjacent = 0, None, False, True
+    for entry in idx_list:
+        advanced = entry == "a" or (arrays and entry != "x" and not isinstance(entry, tuple))
+        if advanced and first is None:
+            first = at
+        elif advanced and not prev:
+            adjacent = False
+        at += entry == "x" or isinstance(entry, tuple)
+        prev = advanced
+    return None if first is None else first if adjacent else 0
+
+
+def _placed(rest, block, at):
+    return rest if at is None else rest[:at] + block + rest[at:]
+
+
+def _trimmed(idx_list):
+    while idx_list and idx_list[-1] == FULL:
+        idx_list = idx_list[:-1]
+    return idx_list
 
 
 def _last_writes(x, region, idx_list, indices):

@@ -30,8 +30,11 @@ def remove_gradient_ops(fgraph, node):
 
 def remove_checked_match_shape(fgraph, node):
     """An eval-point shape check that shape inference proves always passes."""
-    if isinstance(node.op, MatchShape) and _keys(fgraph).same_shape(*node.inputs):
-        return [node.inputs[0]]
+    if isinstance(node.op, MatchShape):
+        value, like = node.inputs
+        keys = _keys(fgraph)
+        if keys.of(value)[node.op.value_lead:] == keys.of(like)[node.op.like_lead:]:
+            return [value]
     return None
 
 
