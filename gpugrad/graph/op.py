@@ -8,6 +8,8 @@
 ``pushforward``     Jacobian-vector product, native forward mode
 ``batch``           batching rule: the op applied over a new leading axis
 ``cuda``            the CUDA implementation slot (kernel, template or CuPy call)
+``fresh_outputs``   True when perform always returns new arrays, never views of
+                    its inputs: later nodes may then overwrite them in place
 ==================  ===========================================================
 
 ``__props__`` names the attributes that define an op; two ops with equal props are
@@ -19,6 +21,7 @@ from .basic import Apply
 class Op:
     __props__ = ()
     cuda = None
+    fresh_outputs = False
 
     def _props(self):
         return tuple(getattr(self, p) for p in self.__props__)

@@ -46,6 +46,7 @@ def _described(x):
 
 class Dot(Op):
     """The contraction above; see the module docstring."""
+    fresh_outputs = True
     __props__ = ("nbatch", "ncontract")
 
     def __init__(self, nbatch, ncontract):
@@ -266,6 +267,7 @@ class Diagonal(Op):
 class AllocDiag(Op):
     """Zeros of the shape given by scalar inputs with ``v``'s last axis written on the
     diagonal (offset, axis1, axis2) and its other axes on the remaining axes in order."""
+    fresh_outputs = True
     __props__ = ("offset", "axis1", "axis2")
 
     def __init__(self, offset, axis1, axis2):

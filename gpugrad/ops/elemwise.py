@@ -69,6 +69,11 @@ class Elemwise(Op):
             out_cell[0] = out
         return thunk
 
+    @property
+    def fresh_outputs(self):
+        """Ufunc results are new arrays; some NumPy functions (np.real) return views."""
+        return self.supports_out()
+
     def supports_out(self):
         """Whether the NumPy function takes ``out=`` (ufuncs and the n-ary folds do)."""
         fn = self.scalar_op.numpy

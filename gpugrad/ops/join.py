@@ -52,6 +52,7 @@ def _sizes(dims, what):
 
 class Join(Op):
     """``np.concatenate`` along ``axis``; the dtype promotes as in NumPy (Python scalars weak)."""
+    fresh_outputs = True
     __props__ = ("axis",)
 
     def __init__(self, axis):

@@ -64,6 +64,7 @@ class _SoftmaxBase(Op):
 class Softmax(_SoftmaxBase):
     """exp(x) / sum(exp(x)) over ``axis``. Its Jacobian diag(s) - s s^T is symmetric, so
     both modes apply  v -> s * (v - sum(v * s))."""
+    fresh_outputs = True
 
     def perform(self, node, inputs):
         with np.errstate(all="ignore"):
@@ -83,6 +84,7 @@ class Softmax(_SoftmaxBase):
 class LogSoftmax(_SoftmaxBase):
     """x - logsumexp(x) over ``axis``, with Jacobian I - 1 softmax^T:
     pullback g - softmax * sum(g), pushforward t - sum(softmax * t)."""
+    fresh_outputs = True
 
     def perform(self, node, inputs):
         with np.errstate(all="ignore"):

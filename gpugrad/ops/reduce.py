@@ -42,6 +42,7 @@ def _expand(g, x, axes, keepdims):
 
 
 class Reduce(Op):
+    fresh_outputs = True
     __props__ = ("kind", "axis", "keepdims")
 
     def __init__(self, kind, axis, keepdims=False):
@@ -125,6 +126,7 @@ def sum(x, axis=None, keepdims=False, dtype=None):
 
 class Arg(Op):
     """argmax / argmin along one axis (or the flattened array), as int64."""
+    fresh_outputs = True
     __props__ = ("kind", "axis", "keepdims")
 
     def __init__(self, kind, axis, keepdims=False):

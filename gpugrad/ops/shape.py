@@ -275,6 +275,7 @@ def flatten(x, ndim=1):
 
 class Alloc(Op):
     """``value`` broadcast to the shape given by scalar inputs (a fresh, writable array)."""
+    fresh_outputs = True
 
     def make_node(self, value, *dims):
         value = as_tensor_variable(value)
@@ -349,6 +350,7 @@ def fill(like, value):
 class Fill(Op):
     """``fill(model, value)``: kept as its own node until canonicalize removes it through
     shape inference, so unoptimized graphs print as in Theano."""
+    fresh_outputs = True
 
     def make_node(self, like, value):
         if value.ndim > like.ndim:

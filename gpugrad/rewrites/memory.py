@@ -12,15 +12,12 @@ The decisions are tags on the nodes (``node.tag["inplace"]``, ``node.tag["reuse"
 that the ops' thunks honour; the graph itself does not change."""
 from ..graph.basic import Constant
 from ..ops.elemwise import Elemwise
-from ..ops.shape import Alloc
 from .canonicalize import _keys
 
 
 def _fresh(var):
-    """Made by this call into a new array of its own: an Alloc, or an elementwise op whose
-    NumPy function is a ufunc (np.real and np.imag, say, return views of their input)."""
-    op = var.owner.op if var.owner is not None else None
-    return isinstance(op, Alloc) or (isinstance(op, Elemwise) and op.supports_out())
+    """Made by this call into a new array of its own (the op says so: ``fresh_outputs``)."""
+    return var.owner is not None and var.owner.op.fresh_outputs
 
 
 class _Aliases:
