@@ -5,12 +5,14 @@
 """
 from . import tensor
 from .autodiff.grad import Lop, Rop, grad
+from .autodiff.jacobian import hessian, hessian_vector_product, jacobian, jacobian_diag
 from .compile.function import function
 from .compile.shared import shared
 from .config import config
 from .errors import (DeviceFallbackWarning, DisconnectedInputError, GpugradError, GradientError, GraphError,
                      InputError, MissingInputError, NullTypeGradError, ShapeError, UnusedInputError)
 from .printing import pp
+from .scan import foldl, foldr, map, reduce, scan
 from . import gradient, printing
 
 __version__ = "0.1.0"

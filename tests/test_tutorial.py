@@ -1,6 +1,7 @@
 """The origin documents (shared/seeds/), cell by cell, after the import change only.
 
-Cells that need scan, map, jacobian/hessian or expm are later work and not here."""
+Cells that need scan, map or expm are later work and not here; the Jacobian and Hessian
+cells are checked through T.jacobian and T.hessian, which build the same matrices."""
 import os
 import subprocess
 import sys
@@ -42,6 +43,28 @@ def test_logistic_gradient():
     dlogistic = theano.function([x], gs)
     expected = np.array([[0.25, 0.19661193], [0.19661193, 0.10499359]])
     np.testing.assert_allclose(dlogistic([[0, 1], [-1, -2]]), expected, atol=1e-8)
+
+
+def test_jacobian_and_hessian_of_the_tutorial():
+    x = T.dvector('x')
+    y = x ** 2
+    f = theano.function([x], T.jacobian(y, x))
+    np.testing.assert_array_equal(f([4, 4]), [[8., 0.], [0., 8.]])
+    cost = y.sum()
+    f = theano.function([x], T.hessian(cost, x))
+    np.testing.assert_array_equal(f([4, 4]), [[2., 0.], [0., 2.]])
+
+
+def test_seed_004_jacobian_prints_its_values():
+    x = T.fvector()
+    p = T.as_tensor_variable([(x ** i).sum() for i in range(5)])
+    j = T.jacobian(p, x)
+    f = theano.function([x], [p, j])
+    p_value, j_value = f([1., 2., 3.])
+    assert repr(p_value) == 'array([ 3.,  6., 14., 36., 98.], dtype=float32)'
+    np.testing.assert_array_equal(j_value, [[0., 0., 0.], [1., 1., 1.], [2., 4., 6.],
+                                            [3., 12., 27.], [4., 32., 108.]])
+    assert j_value.dtype == np.float32
 
 
 def test_rop_lop_and_hessian_times_vector_in_sequence():

@@ -149,6 +149,22 @@ def _eval_point(u, like, what):
     return u
 
 
+def pushforward_graph(outputs, tangents, consider_constant=()):
+    """Tangents of ``outputs`` (None where none arrives) given ``tangents`` (variable ->
+    tangent): the forward twin of ``backpropagate``. ``Rop`` adds a run-time check of
+    its eval points' shapes; this walk adds none, so a symbolic tangent can be vectorized."""
+    known = dict(tangents)
+    constant = set(consider_constant)
+    for node in toposort(list(outputs), blockers=set(known)):
+        if not any(v in known for v in node.inputs):
+            continue
+        outs = node.op.pushforward(node.inputs, node.outputs, [known.get(v) for v in node.inputs])
+        for out, t in zip(node.outputs, outs):
+            if t is not None and out not in constant:
+                known[out] = _tangent_of(as_tensor_variable(t), out)
+    return [known.get(o) for o in outputs]
+
+
 def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
     """Jacobian times vector, d/dt f(wrt + t v) at t = 0, by forward mode."""
     f_list, f_is_list = _as_list(f)
@@ -161,16 +177,8 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
         var = _check_wrt(var, "Rop")
         v = _eval_point(v, var, "Rop")
         tangents[var] = MatchShape(f"Rop eval point {v!r} for {_describe(var)}")(v, var)
-    for node in toposort(f_list, blockers=set(tangents)):
-        if not any(i in tangents for i in node.inputs):
-            continue
-        outs = node.op.pushforward(node.inputs, node.outputs, [tangents.get(i) for i in node.inputs])
-        for out, t in zip(node.outputs, outs):
-            if t is not None:
-                tangents[out] = _tangent_of(as_tensor_variable(t), out)
     results = []
-    for out in f_list:
-        t = tangents.get(out)
+    for out, t in zip(f_list, pushforward_graph(f_list, tangents)):
         if t is None:
             _handle_disconnected(out, disconnected_outputs, "Rop (output does not depend on wrt)")
             t = zeros_like(out, dtype=dtypes.grad_dtype(out.dtype))

@@ -11,6 +11,13 @@ which is exact for real functions and holomorphic complex ones. Rows that are no
 holomorphic (abs, real, imag, conj, angle, complex) give ``pullback`` and
 ``pushforward`` themselves. ``discrete`` rows (comparisons, rounding, integer
 division) have zero derivatives.
+
+``cuda`` is the row's CUDA C expression, one template or a dict from dtype kinds
+("b" bool, "i"/"u" integers, "f" floats, "c" complex) to templates, for the compute
+type ``{T}`` the operands are converted to: ``{0}``, ``{1}`` are the converted
+operands, ``{raw0}`` operand 0 as it is, ``{out}`` the output's C type; variadic rows
+fold their binary template left to right. ``codegen/elementwise.py`` renders it; a
+dtype kind without a template runs on the host.
 """
 import functools
 import math
@@ -36,6 +43,7 @@ class ScalarOp:
     custom_pullback: object = None
     custom_pushforward: object = None
     params: tuple = field(default=())
+    cuda: object = None
 
     def __eq__(self, other):
         return isinstance(other, ScalarOp) and (self.name, self.params) == (other.name, other.params)
@@ -136,71 +144,71 @@ def row(name, nin, fn, *d, **kwargs):
 
 
 # Derivative maps: s is the seed, then the inputs, then the output z.
-add = row("add", -1, _nary(np.add), lambda i: lambda s, *a: s, infix="+", identity=0)
-mul = row("mul", -1, _nary(np.multiply), _others_product, infix="*", identity=1)
-sub = row("sub", 2, np.subtract, lambda s, x, y, z: s, lambda s, x, y, z: -s, infix="-")
+add = row("add", -1, _nary(np.add), lambda i: lambda s, *a: s, infix="+", identity=0, cuda="{0} + {1}")
+mul = row("mul", -1, _nary(np.multiply), _others_product, infix="*", identity=1, cuda="{0} * {1}")
+sub = row("sub", 2, np.subtract, lambda s, x, y, z: s, lambda s, x, y, z: -s, infix="-", cuda={"iufc": "{0} - {1}"})
 true_divide = row("true_divide", 2, np.true_divide,
-                  lambda s, x, y, z: s / y, lambda s, x, y, z: -(s * z) / y, infix="/")
-floor_divide = row("floor_divide", 2, np.floor_divide, discrete=True, infix="//")
-mod = row("mod", 2, np.mod, lambda s, x, y, z: s, lambda s, x, y, z: -s * floor_divide(x, y), infix="%")
+                  lambda s, x, y, z: s / y, lambda s, x, y, z: -(s * z) / y, infix="/", cuda={"fc": "{0} / {1}"})
+floor_divide = row("floor_divide", 2, np.floor_divide, discrete=True, infix="//", cuda={"iu": "gg_floordiv({0}, {1})", "f": "floor({0} / {1})"})
+mod = row("mod", 2, np.mod, lambda s, x, y, z: s, lambda s, x, y, z: -s * floor_divide(x, y), infix="%", cuda={"iu": "gg_imod({0}, {1})", "f": "gg_fmod({0}, {1})"})
 pow = row("pow", 2, np.power, lambda s, x, y, z: s * y * x ** (y - 1),
-          lambda s, x, y, z: s * log(x) * z, infix="**")
+          lambda s, x, y, z: s * log(x) * z, infix="**", cuda={"iu": "gg_ipow({0}, {1})", "fc": "pow({0}, {1})"})
 maximum = row("maximum", 2, np.maximum, lambda s, x, y, z: _tie_share(s, x, y),
-              lambda s, x, y, z: _tie_share(s, y, x))
+              lambda s, x, y, z: _tie_share(s, y, x), cuda={"biuf": "{0} > {1} || {0} != {0} ? {0} : {1}"})
 minimum = row("minimum", 2, np.minimum, lambda s, x, y, z: _tie_share(s, y, x),
-              lambda s, x, y, z: _tie_share(s, x, y))
+              lambda s, x, y, z: _tie_share(s, x, y), cuda={"biuf": "{0} < {1} || {0} != {0} ? {0} : {1}"})
 arctan2 = row("arctan2", 2, np.arctan2, lambda s, y, x, z: s * x / (x * x + y * y),
-              lambda s, y, x, z: -s * y / (x * x + y * y))
+              lambda s, y, x, z: -s * y / (x * x + y * y), cuda={"f": "atan2({0}, {1})"})
 
-lt = row("lt", 2, np.less, discrete=True, infix="<")
-gt = row("gt", 2, np.greater, discrete=True, infix=">")
-le = row("le", 2, np.less_equal, discrete=True, infix="<=")
-ge = row("ge", 2, np.greater_equal, discrete=True, infix=">=")
-eq = row("eq", 2, np.equal, discrete=True)
-neq = row("neq", 2, np.not_equal, discrete=True)
-bitwise_and = row("and", 2, np.bitwise_and, discrete=True, infix="&")
-bitwise_or = row("or", 2, np.bitwise_or, discrete=True, infix="|")
-bitwise_xor = row("xor", 2, np.bitwise_xor, discrete=True, infix="^")
-invert = row("invert", 1, np.invert, discrete=True)
-isnan = row("isnan", 1, np.isnan, discrete=True)
-isinf = row("isinf", 1, np.isinf, discrete=True)
-sign = row("sign", 1, np.sign, discrete=True)
-floor = row("floor", 1, np.floor, discrete=True)
-ceil = row("ceil", 1, np.ceil, discrete=True)
-round = row("round", 1, _round_half_even, discrete=True)
+lt = row("lt", 2, np.less, discrete=True, infix="<", cuda={"biuf": "{0} < {1}"})
+gt = row("gt", 2, np.greater, discrete=True, infix=">", cuda={"biuf": "{0} > {1}"})
+le = row("le", 2, np.less_equal, discrete=True, infix="<=", cuda={"biuf": "{0} <= {1}"})
+ge = row("ge", 2, np.greater_equal, discrete=True, infix=">=", cuda={"biuf": "{0} >= {1}"})
+eq = row("eq", 2, np.equal, discrete=True, cuda="{0} == {1}")
+neq = row("neq", 2, np.not_equal, discrete=True, cuda="{0} != {1}")
+bitwise_and = row("and", 2, np.bitwise_and, discrete=True, infix="&", cuda={"biu": "{0} & {1}"})
+bitwise_or = row("or", 2, np.bitwise_or, discrete=True, infix="|", cuda={"biu": "{0} | {1}"})
+bitwise_xor = row("xor", 2, np.bitwise_xor, discrete=True, infix="^", cuda={"biu": "{0} ^ {1}"})
+invert = row("invert", 1, np.invert, discrete=True, cuda={"b": "!{0}", "iu": "~{0}"})
+isnan = row("isnan", 1, np.isnan, discrete=True, cuda={"biu": "false", "f": "isnan({0})", "c": "isnan({0}.real()) || isnan({0}.imag())"})
+isinf = row("isinf", 1, np.isinf, discrete=True, cuda={"biu": "false", "f": "isinf({0})", "c": "isinf({0}.real()) || isinf({0}.imag())"})
+sign = row("sign", 1, np.sign, discrete=True, cuda={"iuf": "{0} > 0 ? {T}(1) : {0} < 0 ? {T}(-1) : {0}", "c": "{0} == {T}(0) ? {0} : {0} / abs({0})"})
+floor = row("floor", 1, np.floor, discrete=True, cuda={"biu": "{0}", "f": "floor({0})"})
+ceil = row("ceil", 1, np.ceil, discrete=True, cuda={"biu": "{0}", "f": "ceil({0})"})
+round = row("round", 1, _round_half_even, discrete=True, cuda={"biu": "{0}", "f": "rint({0})"})
 
-neg = row("neg", 1, np.negative, lambda s, x, z: -s)
-exp = row("exp", 1, np.exp, lambda s, x, z: s * z)
-exp2 = row("exp2", 1, np.exp2, lambda s, x, z: s * z * math.log(2.0))
-expm1 = row("expm1", 1, np.expm1, lambda s, x, z: s * (z + 1))
-log = row("log", 1, np.log, lambda s, x, z: s / x)
-log2 = row("log2", 1, np.log2, lambda s, x, z: s / (x * math.log(2.0)))
-log10 = row("log10", 1, np.log10, lambda s, x, z: s / (x * math.log(10.0)))
-log1p = row("log1p", 1, np.log1p, lambda s, x, z: s / (x + 1))
-sqrt = row("sqrt", 1, np.sqrt, lambda s, x, z: s * 0.5 / z)
-sqr = row("sqr", 1, np.square, lambda s, x, z: s * 2 * x)
-reciprocal = row("reciprocal", 1, np.reciprocal, lambda s, x, z: -s * z * z)
-sin = row("sin", 1, np.sin, lambda s, x, z: s * cos(x))
-cos = row("cos", 1, np.cos, lambda s, x, z: -s * sin(x))
-tan = row("tan", 1, np.tan, lambda s, x, z: s * (1 + z * z))
-arcsin = row("arcsin", 1, np.arcsin, lambda s, x, z: s / sqrt(1 - x * x))
-arccos = row("arccos", 1, np.arccos, lambda s, x, z: -s / sqrt(1 - x * x))
-arctan = row("arctan", 1, np.arctan, lambda s, x, z: s / (1 + x * x))
-sinh = row("sinh", 1, np.sinh, lambda s, x, z: s * cosh(x))
-cosh = row("cosh", 1, np.cosh, lambda s, x, z: s * sinh(x))
-tanh = row("tanh", 1, np.tanh, lambda s, x, z: s * (1 - z * z))
-arcsinh = row("arcsinh", 1, np.arcsinh, lambda s, x, z: s / sqrt(x * x + 1))
-arccosh = row("arccosh", 1, np.arccosh, lambda s, x, z: s / sqrt(x * x - 1))
-arctanh = row("arctanh", 1, np.arctanh, lambda s, x, z: s / (1 - x * x))
-sigmoid = row("sigmoid", 1, _sigmoid, lambda s, x, z: s * z * (1 - z))
-softplus = row("softplus", 1, _softplus, lambda s, x, z: s * sigmoid(x))
-erf = row("erf", 1, scipy.special.erf, lambda s, x, z: s * (2 / math.sqrt(math.pi)) * exp(-x * x))
-erfc = row("erfc", 1, scipy.special.erfc, lambda s, x, z: -s * (2 / math.sqrt(math.pi)) * exp(-x * x))
+neg = row("neg", 1, np.negative, lambda s, x, z: -s, cuda={"iufc": "-{0}"})
+exp = row("exp", 1, np.exp, lambda s, x, z: s * z, cuda={"fc": "exp({0})"})
+exp2 = row("exp2", 1, np.exp2, lambda s, x, z: s * z * math.log(2.0), cuda={"f": "exp2({0})", "c": "exp({0} * {T}(0.6931471805599453))"})
+expm1 = row("expm1", 1, np.expm1, lambda s, x, z: s * (z + 1), cuda={"f": "expm1({0})", "c": "exp({0}) - {T}(1)"})
+log = row("log", 1, np.log, lambda s, x, z: s / x, cuda={"fc": "log({0})"})
+log2 = row("log2", 1, np.log2, lambda s, x, z: s / (x * math.log(2.0)), cuda={"f": "log2({0})", "c": "log({0}) / {T}(0.6931471805599453)"})
+log10 = row("log10", 1, np.log10, lambda s, x, z: s / (x * math.log(10.0)), cuda={"fc": "log10({0})"})
+log1p = row("log1p", 1, np.log1p, lambda s, x, z: s / (x + 1), cuda={"f": "log1p({0})", "c": "log({0} + {T}(1))"})
+sqrt = row("sqrt", 1, np.sqrt, lambda s, x, z: s * 0.5 / z, cuda={"fc": "sqrt({0})"})
+sqr = row("sqr", 1, np.square, lambda s, x, z: s * 2 * x, cuda="{0} * {0}")
+reciprocal = row("reciprocal", 1, np.reciprocal, lambda s, x, z: -s * z * z, cuda={"fc": "{T}(1) / {0}"})
+sin = row("sin", 1, np.sin, lambda s, x, z: s * cos(x), cuda={"fc": "sin({0})"})
+cos = row("cos", 1, np.cos, lambda s, x, z: -s * sin(x), cuda={"fc": "cos({0})"})
+tan = row("tan", 1, np.tan, lambda s, x, z: s * (1 + z * z), cuda={"fc": "tan({0})"})
+arcsin = row("arcsin", 1, np.arcsin, lambda s, x, z: s / sqrt(1 - x * x), cuda={"fc": "asin({0})"})
+arccos = row("arccos", 1, np.arccos, lambda s, x, z: -s / sqrt(1 - x * x), cuda={"fc": "acos({0})"})
+arctan = row("arctan", 1, np.arctan, lambda s, x, z: s / (1 + x * x), cuda={"fc": "atan({0})"})
+sinh = row("sinh", 1, np.sinh, lambda s, x, z: s * cosh(x), cuda={"fc": "sinh({0})"})
+cosh = row("cosh", 1, np.cosh, lambda s, x, z: s * sinh(x), cuda={"fc": "cosh({0})"})
+tanh = row("tanh", 1, np.tanh, lambda s, x, z: s * (1 - z * z), cuda={"fc": "tanh({0})"})
+arcsinh = row("arcsinh", 1, np.arcsinh, lambda s, x, z: s / sqrt(x * x + 1), cuda={"fc": "asinh({0})"})
+arccosh = row("arccosh", 1, np.arccosh, lambda s, x, z: s / sqrt(x * x - 1), cuda={"fc": "acosh({0})"})
+arctanh = row("arctanh", 1, np.arctanh, lambda s, x, z: s / (1 - x * x), cuda={"fc": "atanh({0})"})
+sigmoid = row("sigmoid", 1, _sigmoid, lambda s, x, z: s * z * (1 - z), cuda={"fc": "{T}(1) / ({T}(1) + exp(-{0}))"})
+softplus = row("softplus", 1, _softplus, lambda s, x, z: s * sigmoid(x), cuda={"f": "{0} > 0 ? {0} + log1p(exp(-{0})) : log1p(exp({0}))"})
+erf = row("erf", 1, scipy.special.erf, lambda s, x, z: s * (2 / math.sqrt(math.pi)) * exp(-x * x), cuda={"f": "erf({0})"})
+erfc = row("erfc", 1, scipy.special.erfc, lambda s, x, z: -s * (2 / math.sqrt(math.pi)) * exp(-x * x), cuda={"f": "erfc({0})"})
 switch = row("switch", 3, np.where, _no_derivative,
-             lambda s, c, x, y, z: switch(c, s, 0), lambda s, c, x, y, z: switch(c, 0, s))
+             lambda s, c, x, y, z: switch(c, s, 0), lambda s, c, x, y, z: switch(c, 0, s), cuda="{raw0} ? {1} : {2}")
 clip = row("clip", 3, np.clip, lambda s, x, lo, hi, z: switch(eq(z, x), s, 0),
            lambda s, x, lo, hi, z: switch(eq(z, lo) & neq(z, x), s, 0),
-           lambda s, x, lo, hi, z: switch(eq(z, hi) & neq(z, x) & neq(z, lo), s, 0))
+           lambda s, x, lo, hi, z: switch(eq(z, hi) & neq(z, x) & neq(z, lo), s, 0), cuda={"biuf": "gg_clip({0}, {1}, {2})"})
 
 
 def _tie_share(s, x, y):
@@ -223,20 +231,20 @@ def _abs_pushforward(tangents, x, z):
     return t * sign(x)
 
 
-abs = row("abs", 1, np.abs, custom_pullback=_abs_pullback, custom_pushforward=_abs_pushforward)
+abs = row("abs", 1, np.abs, custom_pullback=_abs_pullback, custom_pushforward=_abs_pushforward, cuda={"biu": "{0} < 0 ? -{0} : {0}", "f": "fabs({0})", "c": "abs({0})"})
 real = row("real", 1, np.real, custom_pullback=lambda g, x, z: [g],
-           custom_pushforward=lambda ts, x, z: real(ts[0]))
+           custom_pushforward=lambda ts, x, z: real(ts[0]), cuda={"biuf": "{0}", "c": "{0}.real()"})
 imag = row("imag", 1, np.imag, custom_pullback=lambda g, x, z: [_times_i(g, x)],
-           custom_pushforward=lambda ts, x, z: imag(ts[0]))
+           custom_pushforward=lambda ts, x, z: imag(ts[0]), cuda={"biuf": "{T}(0)", "c": "{0}.imag()"})
 conj = row("conj", 1, np.conj, custom_pullback=lambda g, x, z: [conj(g)],
-           custom_pushforward=lambda ts, x, z: conj(ts[0]))
+           custom_pushforward=lambda ts, x, z: conj(ts[0]), cuda={"biuf": "{0}", "c": "conj({0})"})
 angle = row("angle", 1, np.angle,
             custom_pullback=lambda g, x, z: [_angle_pullback(g, x)],
             custom_pushforward=lambda ts, x, z: imag(conj(x) * ts[0]) / _abs2(x) if dtypes.is_complex(x.dtype)
-            else _zeros_grad(z))
+            else _zeros_grad(z), cuda={"biuf": "atan2({T}(0), {0})", "c": "arg({0})"})
 complex = row("complex", 2, _complex,
               custom_pullback=lambda g, re, im, z: [real(g), imag(g)],
-              custom_pushforward=lambda ts, re, im, z: _complex_tangent(ts, z))
+              custom_pushforward=lambda ts, re, im, z: _complex_tangent(ts, z), cuda={"biuf": "{out}({raw0}, {raw1})"})
 
 
 def _times_i(g, x):
@@ -272,7 +280,14 @@ def _cast_op(dtype):
     pullback = lambda g, x, z: [g]  # noqa: E731  (sum_to_input casts back to x's gradient dtype)
     return Elemwise(ScalarOp(f"cast{{{dtype}}}", 1, convert, custom_pullback=pullback,
                              custom_pushforward=lambda ts, x, z: cast(ts[0], dtypes.grad_dtype(dtype)),
-                             discrete=dtypes.is_discrete(dtype), params=(dtype,)))
+                             discrete=dtypes.is_discrete(dtype), params=(dtype,), cuda=_cast_cuda(dtype)))
+
+
+def _cast_cuda(dtype):
+    """Real to anything converts in the store; complex to real keeps the real part,
+    complex to bool tests for nonzero."""
+    from_complex = "{0}" if dtypes.is_complex(dtype) else "{0} != {T}(0)" if dtype == "bool" else "{0}.real()"
+    return {"biuf": "{0}", "c": from_complex}
 
 
 def cast(x, dtype):

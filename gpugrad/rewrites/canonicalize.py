@@ -42,7 +42,7 @@ def constant_folding(fgraph, node):
     """Compute nodes whose inputs are all constants, when the result is small."""
     if not node.inputs or not all(isinstance(v, Constant) for v in node.inputs):
         return None
-    if isinstance(node.op, (Alloc, Fill)) and np.prod(node.outputs[0].type.shape or (1,), dtype=float) > FOLD_LIMIT:
+    if any(None not in o.type.shape and np.prod(o.type.shape, dtype=float) > FOLD_LIMIT for o in node.outputs):
         return None
     values = node.op.perform(node, [v.data for v in node.inputs])
     if any(np.size(v) > FOLD_LIMIT for v in values):

@@ -1,20 +1,27 @@
 """The rewrite pipeline, in order; ``print(PIPELINE)`` lists every phase and rewrite.
 
-1. canonicalize  one normal form: constants folded, neutral elements, fills and allocs
+1. structure     diagonal matrices stay diagonal (AllocDiag of a vector), so Jacobians
+                 of elementwise graphs cost O(n) plus writing their output; first on its
+                 own, so no identity seed is folded to an n x n constant before its
+                 readers are rewritten, then again with canonicalize
+2. canonicalize  one normal form: constants folded, neutral elements, fills and allocs
                  removed through shape inference, products flattened, negations gathered
-2. stabilize     numerically stable forms (log1p, expm1, sigmoid, softplus, log_softmax)
-3. specialize    cheaper forms for the CPU (small integer powers as products)
-4. merge         common subexpressions
-5. memory        elementwise results in place, or in buffers kept across calls
+3. stabilize     numerically stable forms (log1p, expm1, sigmoid, softplus, log_softmax)
+4. specialize    cheaper forms for the CPU (small integer powers as products)
+5. merge         common subexpressions
+6. memory        elementwise results in place, or in buffers kept across calls
 """
-from . import canonicalize, specialize, stabilize
+from . import canonicalize, specialize, stabilize, structure
 from .engine import Phase, Pipeline
 from .memory import MemoryPhase
 from .merge import MergePhase
+from ..scan import prune as scan_prune, vectorize as scan_vectorize
 
 PIPELINE = Pipeline([
     MergePhase(),
-    Phase("canonicalize", canonicalize.REWRITES, modes=("fast_run", "fast_compile")),
+    Phase("scan", scan_prune.REWRITES + scan_vectorize.REWRITES, modes=("fast_run", "fast_compile")),
+    Phase("structure", structure.REWRITES, modes=("fast_run", "fast_compile")),
+    Phase("canonicalize", canonicalize.REWRITES + structure.REWRITES, modes=("fast_run", "fast_compile")),
     Phase("stabilize", stabilize.REWRITES + canonicalize.REWRITES),
     Phase("specialize", specialize.REWRITES + canonicalize.REWRITES),
     MergePhase(),

@@ -1,5 +1,6 @@
 """``gpugrad.tensor`` (imported as ``T``): constructors and every tensor operation."""
 from ..autodiff.grad import Lop, Rop, grad
+from ..autodiff.jacobian import hessian, hessian_vector_product, jacobian, jacobian_diag
 from ..ops.blas import *  # noqa: F401,F403
 from ..ops.gradient_ops import disconnected_grad, grad_clip, grad_scale, undefined_grad, zero_grad
 from ..ops.join import *  # noqa: F401,F403
@@ -12,6 +13,7 @@ from ..ops.subtensor import *  # noqa: F401,F403
 from ..types.constructors import CONSTRUCTORS, tensor
 from ..types.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
 from . import nnet
+from . import nlinalg, slinalg
 
 globals().update(CONSTRUCTORS)
 where = switch

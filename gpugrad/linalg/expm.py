@@ -1,0 +1,124 @@
+"""The matrix exponential and its Fréchet derivative.
+
+    expm(A)            = sum_k A^k / k!        (SciPy: scaling and squaring, Padé)
+    expm_frechet(A, E) = L(A, E) = d/dt expm(A + t E) at t = 0
+                       = integral_0^1 expm(s A) E expm((1 - s) A) ds
+
+expm's R-op is L(A, dA) and its gradient L(A^H, G) (see base.py), which stays right for
+repeated eigenvalues, where eigendecomposition formulas (Theano's) divide by zero.
+L's own derivatives come from the block identity
+
+    expm([[A, E], [0, A]]) = [[expm(A), L(A, E)], [0, expm(A)]]
+
+which makes L(A, E) a block of an exponential, so its derivatives are Fréchet
+derivatives of expm at the block matrix: second order costs nothing new.
+"""
+import numpy as np
+import scipy.linalg
+
+from ..errors import ShapeError
+from ..graph.basic import Apply
+from ..ops.shape import shape_i, zeros_like
+from ..types.variable import as_tensor_variable
+from .base import (StackOp, as_matrix, blocks, check_square, inexact_dtype, mH, out, square_shape,
+                   upper_block, none_to_zeros)
+
+_BLOCK_BELOW = 16  # below this size an expm of the 2n block beats SciPy's Python-level expm_frechet
+
+
+class Expm(StackOp):
+    """``scipy.linalg.expm`` on a stack of square matrices."""
+
+    def make_node(self, a):
+        a = as_tensor_variable(a)
+        a = as_matrix(a, inexact_dtype(a.dtype), "expm")
+        return Apply(self, [a], [out(a.dtype, square_shape(a.type.shape))])
+
+    def perform(self, node, inputs):
+        (a,) = inputs
+        check_square(self, a)
+        return [np.asarray(scipy.linalg.expm(a), dtype=node.outputs[0].type.dtype)]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [ExpmFrechet()(mH(inputs[0]), output_grads[0])]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [None if tangents[0] is None else ExpmFrechet()(inputs[0], tangents[0])]
+
+
+class ExpmFrechet(StackOp):
+    """L(A, E), the Fréchet derivative of expm at ``A`` in the direction ``E``.
+
+    Small matrices go through the block identity (one expm of size 2n, cheaper there
+    than anything written in Python). Larger ones where A and E commute up to the
+    rounding error of AE and EA use L(A, E) = E expm(A): one expm and one product, which
+    is the case of every derivative of expm(x H) with respect to the scalar x. Otherwise
+    Al-Mohy and Higham's algorithm (``scipy.linalg.expm_frechet``, about 3 expm)."""
+
+    def make_node(self, a, e):
+        a, e = as_tensor_variable(a), as_tensor_variable(e)
+        dtype = inexact_dtype(a.dtype, e.dtype)
+        a, e = as_matrix(a, dtype, "expm_frechet"), as_matrix(e, dtype, "expm_frechet")
+        shape = [x if x is not None else y for x, y in zip(square_shape(a.type.shape), square_shape(e.type.shape))]
+        if a.ndim != e.ndim or any(None not in (x, y) and x != y for x, y in zip(a.type.shape, e.type.shape)):
+            raise ShapeError(f"expm_frechet: A ({a.type}) and E ({e.type}) must have the same shape")
+        return Apply(self, [a, e], [out(dtype, tuple(shape))])
+
+    def perform(self, node, inputs):
+        a, e = inputs
+        check_square(self, a)
+        if a.shape != e.shape:
+            raise ShapeError(f"{self}: A and E must have the same shape, got {a.shape} and {e.shape}")
+        n = a.shape[-1]
+        if n < _BLOCK_BELOW:
+            block = np.concatenate([np.concatenate([a, e], -1), np.concatenate([np.zeros_like(a), a], -1)], -2)
+            result = scipy.linalg.expm(block)[..., :n, n:]
+        elif _commute(a, e):
+            result = e @ scipy.linalg.expm(a)
+        else:
+            result = scipy.linalg.expm_frechet(a, e, compute_expm=False, check_finite=False)
+        return [np.asarray(result, dtype=node.outputs[0].type.dtype)]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def pullback(self, inputs, outputs, output_grads):
+        a, e = inputs
+        (g,) = output_grads
+        zero = zeros_like(g)
+        g_block = self(mH(upper_block(a, e, a)), upper_block(zero, g, zero))
+        top_left, top_right, bottom_right = blocks(g_block, shape_i(a, a.ndim - 1))
+        return [top_left + bottom_right, top_right]
+
+    def pushforward(self, inputs, outputs, tangents):
+        if all(t is None for t in tangents):
+            return [None]
+        a, e = inputs
+        t_a, t_e = none_to_zeros(tangents, inputs)
+        tangent = self(upper_block(a, e, a), upper_block(t_a, t_e, t_a))
+        return [blocks(tangent, shape_i(a, a.ndim - 1))[1]]
+
+
+def _commute(a, e):
+    """Whether AE - EA is within the rounding error of the two products: entrywise at most
+    n eps sum_k |A_ik| |E_kj| each, bounded here through the largest entries."""
+    if a.size == 0:
+        return True
+    n, eps = a.shape[-1], np.finfo(a.dtype).eps
+    axes = (-2, -1) if a.ndim > 2 else None
+    gap, size_a, size_e = (np.abs(x).max(axis=axes) for x in (a @ e - e @ a, a, e))
+    return bool(np.all(gap <= 2 * n * n * eps * size_a * size_e))
+
+
+def expm(A):
+    """The matrix exponential of ``A`` (or of each matrix of a stack)."""
+    return Expm()(A)
+
+
+def expm_frechet(A, E):
+    """The Fréchet derivative of ``expm`` at ``A`` applied to ``E`` (SciPy's
+    ``expm_frechet(A, E, compute_expm=False)``)."""
+    return ExpmFrechet()(A, E)

@@ -1,0 +1,262 @@
+"""The Scan op: a loop whose body is a graph, optimized and compiled once, then run
+step after step by a plain Python loop that only moves references between storage
+cells and copies each step's results into preallocated stacked arrays.
+
+Outer inputs   ``n_steps``, the sequences, each recurrent state's initial buffer (its
+               ``lag = -min(taps)`` values before step 0), the non-sequences.
+Outer outputs  each state's whole buffer, ``lag + n_steps`` rows (the initial rows, then
+               one per step: what backpropagation through time reads back), then each
+               per-step output stacked along a new leading axis.
+Inner inputs   one slot per sequence, per state tap, per non-sequence.
+Inner outputs  each state's next value, the per-step outputs, and with ``until`` the
+               condition that stops the loop after the step computing it.
+"""
+import numpy as np
+
+from ..errors import GpugradError, InputError, ShapeError
+from ..graph.basic import Apply, Constant
+from ..graph.op import Op
+from ..types import dtypes
+from ..types.tensor_type import TensorType
+from ..types.variable import TensorVariable, as_tensor_variable
+
+
+class Scan(Op):
+    """``taps`` holds, per state, the (negative) offsets of the previous values a step
+    reads. Sequences need at least n_steps entries; ``exact`` records that each has
+    exactly that many (so gradients need no padding). ``truncate`` limits backpropagation
+    through time to the last ``truncate`` steps (-1: all)."""
+
+    def __init__(self, inputs, outputs, n_seqs, taps, until=False, exact=True, truncate=-1, name=None,
+                 last_only=()):
+        self.inputs, self.outputs = list(inputs), list(outputs)
+        self.n_seqs, self.taps = n_seqs, tuple(tuple(t) for t in taps)
+        self.until, self.exact, self.truncate, self.name = until, exact, truncate, name
+        self.last_only = frozenset(last_only)
+        self.n_states = len(self.taps)
+        self.lags = tuple(-min(t) for t in self.taps)
+        self.n_taps = sum(len(t) for t in self.taps)
+        self.n_nit = len(self.outputs) - self.n_states - int(until)
+        self._fgraph = None
+
+    # Two loops are interchangeable only if they are the same loop: the body is a graph.
+    def __eq__(self, other):
+        return self is other
+
+    def __hash__(self):
+        return id(self)
+
+    def __str__(self):
+        return f"Scan{{{self.name}}}" if self.name else "Scan"
+
+    @property
+    def seq_slots(self):
+        return self.inputs[:self.n_seqs]
+
+    @property
+    def tap_slots(self):
+        return self.inputs[self.n_seqs:self.n_seqs + self.n_taps]
+
+    @property
+    def tap_groups(self):
+        """The tap slots of each state."""
+        groups, pos = [], self.n_seqs
+        for taps in self.taps:
+            groups.append(self.inputs[pos:pos + len(taps)])
+            pos += len(taps)
+        return groups
+
+    @property
+    def nonseq_slots(self):
+        return self.inputs[self.n_seqs + self.n_taps:]
+
+    def split_outer(self, inputs):
+        """``(n_steps, sequences, initial buffers, non-sequences)`` of a node's inputs."""
+        a, b = 1 + self.n_seqs, 1 + self.n_seqs + self.n_states
+        return inputs[0], list(inputs[1:a]), list(inputs[a:b]), list(inputs[b:])
+
+    def make_node(self, n_steps, *outer):
+        n_steps = as_tensor_variable(n_steps)
+        if n_steps.ndim != 0 or not dtypes.is_discrete(n_steps.dtype):
+            raise InputError(f"{self}: n_steps must be an integer scalar, got {n_steps} ({n_steps.type})")
+        if isinstance(n_steps, Constant) and int(n_steps.data) < 0:
+            raise InputError(f"{self}: n_steps is {int(n_steps.data)}; it must be at least 0")
+        outer = [as_tensor_variable(v) for v in outer]
+        want = self.n_seqs + self.n_states + len(self.nonseq_slots)
+        if len(outer) != want:
+            raise InputError(f"{self}: expected {want} inputs after n_steps, got {len(outer)}")
+        _, seqs, inits, nonseqs = self.split_outer([n_steps] + outer)
+        for k, (slot, seq) in enumerate(zip(self.seq_slots, seqs)):
+            _check_type(seq, slot, 1, f"sequence {k}")
+        for k, init in enumerate(inits):
+            _check_type(init, self.outputs[k], 1, f"initial state {k} (outputs_info)")
+        for k, (slot, var) in enumerate(zip(self.nonseq_slots, nonseqs)):
+            _check_type(var, slot, 0, f"non-sequence {k}")
+        n = int(n_steps.data) if isinstance(n_steps, Constant) and not self.until else None
+        outs = [TensorVariable(TensorType(init.dtype, init.type.shape[1:])) if k in self.last_only else
+                _stacked(init.dtype, None if n is None else lag + n, init.type.shape[1:])
+                for k, (init, lag) in enumerate(zip(inits, self.lags))]
+        outs += [_stacked(o.dtype, n, o.type.shape) for o in self.nit_outputs]
+        return Apply(self, [n_steps] + outer, outs)
+
+    @property
+    def nit_outputs(self):
+        return self.outputs[self.n_states:self.n_states + self.n_nit]
+
+    def infer_shape(self, node, input_shapes):
+        n = None if self.until else node.inputs[0]
+        _, _, init_shapes, _ = self.split_outer(input_shapes)
+        shapes = [tuple(shp[1:]) if k in self.last_only else (None if n is None else lag + n,) + tuple(shp[1:])
+                  for k, (lag, shp) in enumerate(zip(self.lags, init_shapes))]
+        return shapes + [(n,) + o.type.shape for o in self.nit_outputs]
+
+    def inner_fgraph(self):
+        """The body, optimized once (the same pipeline as a function, scan phase included)."""
+        if self._fgraph is None:
+            from ..config import config
+            from ..graph.fgraph import FunctionGraph
+            from ..rewrites.pipeline import optimize
+            fgraph = FunctionGraph(self.inputs, self.outputs)
+            optimize(fgraph, config.optimizer)
+            self._fgraph = fgraph
+        return self._fgraph
+
+    def perform(self, node, inputs):
+        return Loop(self, node).run(inputs)
+
+    def make_thunk(self, node, storage_in, storage_out):
+        run = Loop(self, node).run
+
+        def thunk():
+            results = run([cell[0] for cell in storage_in])
+            for cell, value in zip(storage_out, results):
+                cell[0] = value
+        return thunk
+
+    def pullback(self, inputs, outputs, output_grads):
+        from .gradient import pullback
+        return pullback(self, inputs, outputs, output_grads)
+
+    def pushforward(self, inputs, outputs, tangents):
+        from .gradient import pushforward
+        return pushforward(self, inputs, outputs, tangents)
+
+
+def _check_type(var, like, extra, what):
+    """``var`` must hold ``like``'s dtype with ``extra`` more (leading) axes."""
+    if var.dtype != like.dtype or var.ndim != like.ndim + extra:
+        raise InputError(f"scan: {what} is {var} ({var.type}) but the loop body expects "
+                         f"{'one more axis than ' if extra else ''}{like.type}")
+
+
+def _stacked(dtype, n, row_shape):
+    return TensorVariable(TensorType(dtype, (n,) + tuple(row_shape)))
+
+
+class Loop:
+    """One linked body and the plan to drive it: which cell each step fills from which
+    array, and where each result goes."""
+
+    def __init__(self, op, node):
+        from ..compile.linker import Program
+        self.op, self.node = op, node
+        self.program = Program(op.inner_fgraph())
+        cells, outs = self.program.input_cells, self.program.output_cells
+        self.seq_cells = cells[:op.n_seqs]
+        self.tap_cells = cells[op.n_seqs:op.n_seqs + op.n_taps]
+        self.nonseq_cells = cells[op.n_seqs + op.n_taps:]
+        self.state_cells = outs[:op.n_states]
+        self.nit_cells = outs[op.n_states:op.n_states + op.n_nit]
+        self.cond_cell = outs[-1] if op.until else None
+
+    def run(self, values):
+        op = self.op
+        n, seqs, inits, nonseqs = op.split_outer(values)
+        n = self._check_steps(int(n), seqs)
+        for cell, value in zip(self.nonseq_cells, nonseqs):
+            cell[0] = value
+        stores = [self._store(k, init, n) for k, init in enumerate(inits)]
+        taps = [(store, lag + tap) for store, lag, tps in zip(stores, op.lags, op.taps) for tap in tps]
+        stacked = [(cell, store, off) for cell, (store, off) in zip(self.tap_cells, taps) if type(store) is not list]
+        rolling = [(cell, store, off) for cell, (store, off) in zip(self.tap_cells, taps) if type(store) is list]
+        outs = [(k, cell, store, op.lags[k]) for k, (cell, store) in enumerate(zip(self.state_cells, stores))]
+        seq_plan = list(zip(self.seq_cells, seqs))
+        nits = [None] * op.n_nit
+        done = n
+        for t in range(n):
+            for cell, seq in seq_plan:
+                cell[0] = seq[t, ...]
+            for cell, buf, off in stacked:
+                cell[0] = buf[t + off, ...]
+            for cell, recent, off in rolling:
+                cell[0] = recent[off]
+            self._step(t)
+            for k, cell, store, lag in outs:
+                value = cell[0]
+                if type(store) is list:
+                    if value.shape != store[-1].shape:
+                        raise self._shape_error(f"recurrent output {k}", value, store[-1].shape, t)
+                    store.append(value)
+                    del store[0]
+                elif value.shape != store.shape[1:]:
+                    raise self._shape_error(f"recurrent output {k}", value, store.shape[1:], t)
+                else:
+                    store[lag + t] = value
+            for j, cell in enumerate(self.nit_cells):
+                value = cell[0]
+                if nits[j] is None:
+                    nits[j] = np.empty((n,) + value.shape, dtype=self.node.outputs[op.n_states + j].dtype)
+                elif value.shape != nits[j].shape[1:]:
+                    raise self._shape_error(f"output {op.n_states + j}", value, nits[j].shape[1:], t)
+                nits[j][t] = value
+            if self.cond_cell is not None and self.cond_cell[0]:
+                done = t + 1
+                break
+        return self._results(stores, nits, n, done)
+
+    def _results(self, stores, nits, n, done):
+        nits = [self._empty(j) if a is None else a for j, a in enumerate(nits)]
+        if done < n:
+            stores = [s if type(s) is list else s[:lag + done] for s, lag in zip(stores, self.op.lags)]
+            nits = [a[:done] for a in nits]
+        return [s[-1] if type(s) is list else s for s in stores] + nits
+
+    def _check_steps(self, n, seqs):
+        op = self.op
+        if n < 0:
+            raise ShapeError(f"{op}: n_steps is {n}; it must be at least 0")
+        for k, seq in enumerate(seqs):
+            if len(seq) < n:
+                raise ShapeError(f"{op}: sequence {k} (shape {seq.shape}) is shorter than n_steps = {n}")
+        return n
+
+    def _store(self, k, init, n):
+        """A buffer for every row of state ``k``, or for a ``last_only`` state the list of
+        its last ``lag`` values (the loop never writes into them: no copies)."""
+        lag = self.op.lags[k]
+        if init.shape[0] != lag:
+            raise ShapeError(f"{self.op}: the initial value of state {k} has shape {init.shape}; "
+                             f"taps {list(self.op.taps[k])} need {lag} rows")
+        if k in self.op.last_only:
+            return [init[i, ...] for i in range(lag)]
+        buf = np.empty((lag + n,) + init.shape[1:], dtype=self.node.outputs[k].dtype)
+        buf[:lag] = init
+        return buf
+
+    def _empty(self, j):
+        out = self.node.outputs[self.op.n_states + j]
+        return np.empty((0,) + tuple(s or 0 for s in out.type.shape[1:]), dtype=out.dtype)
+
+    def _step(self, t):
+        try:
+            self.program.run()
+        except GpugradError as exc:
+            try:
+                raise type(exc)(f"{exc}\n  in step {t} of {self.op}") from exc
+            except TypeError:
+                raise GpugradError(f"{exc}\n  in step {t} of {self.op}") from exc
+
+    def _shape_error(self, what, value, want, t):
+        return ShapeError(f"{self.op}: at step {t} the body's {what} has shape {value.shape}, but the "
+                          f"initial state / earlier steps have shape {want}; the shape of a scan output "
+                          "must not change between steps")
