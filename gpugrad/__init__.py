@@ -10,7 +10,7 @@ from .compile.function import function
 from .compile.shared import shared
 from .config import config
 from .errors import (DeviceFallbackWarning, DisconnectedInputError, GpugradError, GradientError, GraphError,
-                     InputError, MissingInputError, NullTypeGradError, ShapeError, UnusedInputError)
+                     InputError, LinAlgError, MissingInputError, NullTypeGradError, ShapeError, UnusedInputError)
 from .printing import pp
 from .scan import foldl, foldr, map, reduce, scan
 from . import gradient, printing

@@ -1,4 +1,5 @@
 """The exceptions of gpugrad; every one names its culprit in the message."""
+import numpy as np
 
 
 class GpugradError(Exception):
@@ -43,3 +44,9 @@ class GradientError(GpugradError, AssertionError):
 
 class DeviceFallbackWarning(UserWarning):
     """A CUDA device was requested but none is usable, so the function runs on the CPU."""
+
+
+class LinAlgError(GpugradError, np.linalg.LinAlgError):
+    """A matrix the op cannot handle: singular (solve, inverse), not positive definite
+    (cholesky), without a real logarithm (logm). Also a ``numpy.linalg.LinAlgError``, so
+    code written for NumPy catches it."""

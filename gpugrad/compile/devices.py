@@ -1,7 +1,12 @@
 """Device names and the choice of where a function runs.
 
-The CUDA backends are not part of this build yet; ``"cuda"`` therefore runs on the
-CPU and says why once with DeviceFallbackWarning, as on any machine without a GPU."""
+``"cpu"`` runs NumPy; ``"cuda-sim"`` runs the CUDA path with every kernel executed on
+the CPU by the simulator (always available); ``"cuda"``/``"cuda:N"`` run on a GPU
+through CuPy when CuPy imports and sees a device, and otherwise on the CPU, saying why
+once with DeviceFallbackWarning; ``"auto"`` is ``"cuda"`` when that works, else the
+CPU, silently."""
+import functools
+import os
 import re
 import warnings
 
@@ -17,18 +22,25 @@ def resolve(device):
     device = config.device if device is None else device
     if not isinstance(device, str) or not _DEVICE.match(device):
         raise ValueError(f"unknown device {device!r}; use 'cpu', 'cuda', 'cuda:N', 'cuda-sim' or 'auto'")
-    if device in ("cpu", "auto"):
-        return "cpu"
+    if device in ("cpu", "cuda-sim"):
+        return device
     reason = _cuda_unavailable_reason()
+    if device == "auto":
+        return "cpu" if reason else "cuda"
+    if not reason:
+        return device
     if device not in _warned:
         _warned.add(device)
         warnings.warn(f"device={device!r} runs on the CPU: {reason}", DeviceFallbackWarning, stacklevel=3)
     return "cpu"
 
 
+@functools.cache
 def _cuda_unavailable_reason():
-    try:
-        import cupy  # noqa: F401
-    except Exception as exc:  # CuPy missing or broken: both mean no CUDA here
-        return f"CuPy is not importable ({type(exc).__name__}: {exc})"
-    return "this build of gpugrad has no CUDA kernels yet (the CUDA backend is a separate work item)"
+    """Why there is no usable GPU ("" when there is). Without an NVIDIA driver node CuPy
+    is not even imported, so ``auto`` costs nothing on a CPU-only machine."""
+    if not any(os.path.exists(p) for p in ("/dev/nvidiactl", "/dev/dxg")):
+        return "no NVIDIA driver (no /dev/nvidiactl)"
+    from ..backends.cuda import gpu_available
+    available, reason = gpu_available()
+    return "" if available else reason

@@ -40,7 +40,7 @@ class Function:
         self.graph = fgraph
         self.name = name
         self.device = device
-        self.placement = {node: device for node in fgraph.toposort()}
+        self.placement = {node: node.tag.get("device", "cpu") for node in fgraph.toposort()}
         n_in = len(inputs)
         program = Program(fgraph, {v: s.container for v, s in zip(fgraph.inputs[n_in:], shared_vars)})
         self._program, self._run, self._single, self._n_in = program, program.run, single, n_in
@@ -155,7 +155,7 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
                    if isinstance(v, SharedVariable) and v not in inputs]
     fgraph = FunctionGraph(inputs + shared_vars, exprs)
     from ..rewrites.pipeline import optimize
-    optimize(fgraph, config.optimizer if mode is None else mode)
+    optimize(fgraph, config.optimizer if mode is None else mode, device)
     return Function(inputs, shared_vars, fgraph, len(outputs), single, [v for v, _ in update_pairs],
                     device, name)
 

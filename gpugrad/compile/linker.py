@@ -29,7 +29,8 @@ class Program:
         keep = set(fgraph.inputs) | set(fgraph.outputs)
         self.thunks = []
         for i, node in enumerate(self.nodes):
-            thunk = node.op.make_thunk(node, [cell(v) for v in node.inputs], [cell(v) for v in node.outputs])
+            make = node.op.make_thunk if node.tag.get("device", "cpu") == "cpu" else _device_thunk
+            thunk = make(node, [cell(v) for v in node.inputs], [cell(v) for v in node.outputs])
             dead = [cells[v] for v in set(node.inputs)
                     if last_use.get(v) == i and v not in keep and not isinstance(v, Constant)]
             dead += [cells[o] for o in node.outputs if o not in last_use and o not in keep]
@@ -67,6 +68,12 @@ class Program:
             return cls(f"{exc}\n  {where}")
         except TypeError:
             return GpugradError(f"{exc}\n  {where}")
+
+
+def _device_thunk(node, storage_in, storage_out):
+    """Nodes the placement pass put on a device run through the kernel backends."""
+    from .launch import device_thunk
+    return device_thunk(node, storage_in, storage_out)
 
 
 def _freeing(thunk, dead):

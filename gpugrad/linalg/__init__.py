@@ -5,6 +5,6 @@ inverse (matrix_inverse, pinv), det (det, slogdet), decompositions (cholesky, ei
 eigvalsh), norm; base holds what they share. Users reach them as ``T.slinalg`` and
 ``T.nlinalg`` (Theano's split: SciPy's functions and NumPy's).
 """
-from .base import LinAlgError
+from ..errors import LinAlgError
 
 __all__ = ["LinAlgError"]

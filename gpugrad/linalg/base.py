@@ -17,7 +17,7 @@ so expm, logm and inverse pull back through the same derivative evaluated at A^H
 """
 import numpy as np
 
-from ..errors import GpugradError, ShapeError
+from ..errors import LinAlgError, ShapeError
 from ..graph.op import Op
 from ..ops import scalar as S
 from ..ops.blas import matmul
@@ -26,12 +26,6 @@ from ..ops.shape import broadcast_batch, dimshuffle, shape_i, zeros_like
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
-
-
-class LinAlgError(GpugradError, np.linalg.LinAlgError):
-    """A matrix the op cannot handle: singular (solve, inverse), not positive definite
-    (cholesky), without a real logarithm (logm). Also a ``numpy.linalg.LinAlgError``, so
-    code written for NumPy catches it."""
 
 
 def described(x):

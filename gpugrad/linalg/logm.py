@@ -13,9 +13,10 @@ asking for a complex input, rather than giving a result of a dtype known only th
 import numpy as np
 import scipy.linalg
 
+from ..errors import LinAlgError
 from ..graph.basic import Apply
 from ..types.variable import as_tensor_variable
-from .base import (LinAlgError, StackOp, as_matrix, block_frechet, check_square, inexact_dtype, mH, out,
+from .base import (StackOp, as_matrix, block_frechet, check_square, inexact_dtype, mH, out,
                    square_shape)
 
 

@@ -9,10 +9,16 @@
 3. stabilize     numerically stable forms (log1p, expm1, sigmoid, softplus, log_softmax)
 4. specialize    cheaper forms for the CPU (small integer powers as products)
 5. merge         common subexpressions
-6. memory        elementwise results in place, or in buffers kept across calls
+6. placement     for a device: each node on the device or the host, explicit transfers
+                 (compile/placement.py); nothing for the CPU
+7. fusion        for a device: connected elementwise regions as one kernel each
+8. memory        elementwise results in place, or in buffers kept across calls (host nodes only:
+                 device elementwise nodes are Composites by now)
 """
 from . import canonicalize, specialize, stabilize, structure
+from ..compile.placement import PlacementPhase
 from .engine import Phase, Pipeline
+from .fusion import FusionPhase
 from .memory import MemoryPhase
 from .merge import MergePhase
 from ..scan import prune as scan_prune, vectorize as scan_vectorize
@@ -25,6 +31,8 @@ PIPELINE = Pipeline([
     Phase("stabilize", stabilize.REWRITES + canonicalize.REWRITES),
     Phase("specialize", specialize.REWRITES + canonicalize.REWRITES),
     MergePhase(),
+    PlacementPhase(),
+    FusionPhase(),
     MemoryPhase(),
 ])
 
@@ -32,8 +40,10 @@ _MODES = {"fast_run": "fast_run", "FAST_RUN": "fast_run", "fast_compile": "fast_
           "FAST_COMPILE": "fast_compile", "None": "None", None: "fast_run"}
 
 
-def optimize(fgraph, optimizer="fast_run"):
-    """Rewrite ``fgraph`` in place with the phases ``optimizer`` selects."""
+def optimize(fgraph, optimizer="fast_run", device="cpu"):
+    """Rewrite ``fgraph`` in place with the phases ``optimizer`` selects, for ``device``
+    (a resolved device name, kept as ``fgraph.device`` for placement)."""
     if optimizer not in _MODES:
         raise ValueError(f"unknown optimizer {optimizer!r}; use 'fast_run', 'fast_compile' or 'None'")
+    fgraph.device = device
     return PIPELINE.run(fgraph, _MODES[optimizer])

@@ -160,8 +160,8 @@ def _check_state(init, out, label):
     if out.dtype != init.dtype or out.ndim != len(row) or any(
             a is not None and b is not None and a != b for a, b in zip(row, out.type.shape)):
         raise InputError(f"scan: {label} is {_fmt(init.dtype, row)} but fn returns "
-                         f"{_fmt(out.dtype, out.type.shape)} for it; the initial state must have the dtype and shape of what fn returns "
-                         "(cast or reshape one of them)")
+                         f"{_fmt(out.dtype, out.type.shape)} for it; the initial state must have the dtype "
+                         "and shape of what fn returns (cast or reshape one of them)")
 
 
 def _fmt(dtype, shape):

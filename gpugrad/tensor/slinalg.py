@@ -1,5 +1,5 @@
 """``T.slinalg``: Theano's names for SciPy's linear algebra (``theano.tensor.slinalg``)."""
-from ..linalg.base import LinAlgError
+from ..errors import LinAlgError
 from ..linalg.decompositions import Cholesky, cholesky, eigvalsh
 from ..linalg.expm import Expm, ExpmFrechet, expm, expm_frechet
 from ..linalg.logm import Logm, logm

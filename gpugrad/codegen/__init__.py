@@ -1,0 +1,1 @@
+"""Pure functions from graphs to CUDA C source strings (golden-tested, no GPU needed)."""

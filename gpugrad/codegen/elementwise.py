@@ -1,0 +1,182 @@
+"""A fused elementwise graph -> one CUDA C kernel, a grid-stride loop with 64-bit indices.
+
+The graph is a ``Composite``'s inner graph: ``inputs`` (array operands, all of the
+output's rank), ``outputs``, and between them Elemwise nodes of the table in
+``ops/scalar.py`` whose ``cuda`` templates give the C expression. Scalar constants
+become literals. Each intermediate is a local of its exact NumPy dtype, so a float32
+chain rounds as NumPy's does. The emitted kernel for ``exp(x) * y`` (float64) is
+
+    extern "C" __global__ void composite(const f64* __restrict__ in0, const f64* __restrict__ in1,
+                                         f64* __restrict__ out0, const i64* geometry, i64 ndim, i64 n) {
+        for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {
+            i64 rest = i, o0 = 0, o1 = 0;
+            for (i64 d = ndim - 1; d >= 0; --d) {          // unravel i over the output shape
+                const i64 k = rest % geometry[d];
+                rest /= geometry[d];
+                o0 += k * geometry[ndim * 1 + d];           // strides in elements, 0 where broadcast
+                o1 += k * geometry[ndim * 2 + d];
+            }
+            const f64 a0 = in0[o0];
+            const f64 a1 = in1[o1];
+            const f64 v0 = f64(exp(a0));
+            const f64 v1 = f64(v0 * a1);
+            out0[i] = v1;
+        }
+    }
+
+Outputs are C-contiguous; ``geometry`` is the output shape then each input's strides.
+"""
+import math
+
+import numpy as np
+
+from ..graph.basic import Constant
+from ..types import dtypes
+
+KERNEL_NAME = "composite"
+C_TYPES = {np.dtype(d): c for d, c in [
+    ("bool", "bool"), ("int8", "i8"), ("int16", "i16"), ("int32", "i32"), ("int64", "i64"),
+    ("uint8", "u8"), ("uint16", "u16"), ("uint32", "u32"), ("uint64", "u64"), ("float32", "f32"),
+    ("float64", "f64"), ("complex64", "c64"), ("complex128", "c128")]}
+PRELUDE = """#include "gpugrad.cuh"
+typedef signed char i8;
+typedef short i16;
+typedef int i32;
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+typedef float f32;
+typedef double f64;
+typedef complex<float> c64;
+typedef complex<double> c128;
+"""
+# NumPy's semantics where C's differ: floor division and modulo round toward -inf,
+# integer division by zero gives 0, clip propagates NaN.
+HELPERS = {
+    "gg_floordiv": """template <class T> __device__ __forceinline__ T gg_floordiv(T a, T b) {
+    if (b == 0) return T(0);
+    T q = a / b;
+    return a % b != 0 && ((a < 0) != (b < 0)) ? T(q - 1) : q;
+}""",
+    "gg_imod": """template <class T> __device__ __forceinline__ T gg_imod(T a, T b) {
+    if (b == 0) return T(0);
+    T r = a % b;
+    return r != 0 && ((r < 0) != (b < 0)) ? T(r + b) : r;
+}""",
+    "gg_fmod": """template <class T> __device__ __forceinline__ T gg_fmod(T a, T b) {
+    T r = fmod(a, b);
+    return r != 0 && ((r < 0) != (b < 0)) ? T(r + b) : r;
+}""",
+    "gg_ipow": """template <class T> __device__ __forceinline__ T gg_ipow(T base, T e) {
+    T result = 1;
+    for (; e > 0; e >>= 1, base *= base)
+        if (e & 1) result *= base;
+    return result;
+}""",
+    "gg_clip": """template <class T> __device__ __forceinline__ T gg_clip(T x, T lo, T hi) {
+    T y = x > lo || x != x ? x : lo;
+    return y < hi || y != y ? y : hi;
+}""",
+}
+_RANK = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+
+
+def ctype(dtype):
+    return C_TYPES[np.dtype(dtype)]
+
+
+def template(scalar_op, dtype):
+    """The row's CUDA C template for operands of ``dtype``, or None (no kernel: host)."""
+    spec = scalar_op.cuda
+    if spec is None or isinstance(spec, str):
+        return spec
+    return next((t for kinds, t in spec.items() if np.dtype(dtype).kind in kinds), None)
+
+
+def compute_dtype(node):
+    """The type operands are converted to: NumPy's promotion of the inputs, or the
+    output's type where that is a wider kind (``true_divide`` of ints computes in float)."""
+    promoted = np.dtype(dtypes.result_type(*[(v.dtype, getattr(v, "weak", False)) for v in node.inputs]))
+    out = np.dtype(node.outputs[0].dtype)
+    return out if out.kind in "fc" and _RANK[out.kind] > _RANK[promoted.kind] else promoted
+
+
+def supports(node):
+    """Whether an Elemwise node has a kernel: one output, known dtypes, a template."""
+    if len(node.outputs) != 1 or any(np.dtype(v.dtype) not in C_TYPES for v in node.inputs + node.outputs):
+        return False
+    return template(node.op.scalar_op, compute_dtype(node)) is not None
+
+
+def is_literal(var):
+    """A constant the kernel embeds as a literal: one finite element."""
+    if not isinstance(var, Constant) or var.data.size != 1 or np.dtype(var.dtype) not in C_TYPES:
+        return False
+    value = var.data.item()
+    return all(math.isfinite(p) for p in (value.real, value.imag)) if isinstance(value, (float, complex)) \
+        else True
+
+
+def literal(value, dtype):
+    """``value`` as exact C: hex floats, suffixed integers."""
+    dtype, value = np.dtype(dtype), np.asarray(value).item()
+    if dtype.kind == "b":
+        return "true" if value else "false"
+    if dtype.kind == "u":
+        return f"{value}ULL"
+    if dtype.kind == "i":
+        return "(-9223372036854775807LL - 1)" if value == -2**63 else f"{value}LL"
+    if dtype.kind == "f":
+        return float(value).hex()
+    return f"{ctype(dtype)}({complex(value).real.hex()}, {complex(value).imag.hex()})"
+
+
+def _expression(node, names):
+    scalar_op, T = node.op.scalar_op, compute_dtype(node)
+    tpl = template(scalar_op, T)
+    raw = [names[v] for v in node.inputs]
+    operands = [r if np.dtype(v.dtype) == T else f"{ctype(T)}({r})" for v, r in zip(node.inputs, raw)]
+    fields = {"T": ctype(T), "out": ctype(node.outputs[0].dtype), **{f"raw{i}": r for i, r in enumerate(raw)}}
+    if scalar_op.nin == -1:
+        expr = operands[0]
+        for operand in operands[1:]:
+            expr = "(" + tpl.format(expr, operand, **fields) + ")"
+        return expr
+    return tpl.format(*operands, **fields)
+
+
+def render(inputs, outputs, nodes):
+    """The kernel source for inner graph ``inputs`` -> ``outputs`` computed by ``nodes``
+    (in topological order)."""
+    names = {v: f"a{k}" for k, v in enumerate(inputs)}
+    body = [f"        const {ctype(v.dtype)} a{k} = in{k}[o{k}];" for k, v in enumerate(inputs)]
+    for node in nodes:
+        for v in node.inputs:
+            if v not in names:
+                names[v] = f"c{sum(n.startswith('c') for n in names.values())}"
+                body.append(f"        const {ctype(v.dtype)} {names[v]} = {literal(v.data, v.dtype)};")
+        out = node.outputs[0]
+        names[out] = f"v{sum(n.startswith('v') for n in names.values())}"
+        body.append(f"        const {ctype(out.dtype)} {names[out]} = {ctype(out.dtype)}({_expression(node, names)});")
+    body += [f"        out{k}[i] = {names[v]};" for k, v in enumerate(outputs)]
+    params = [f"const {ctype(v.dtype)}* __restrict__ in{k}" for k, v in enumerate(inputs)]
+    params += [f"{ctype(v.dtype)}* __restrict__ out{k}" for k, v in enumerate(outputs)]
+    params += ["const i64* geometry", "i64 ndim", "i64 n"]
+    offsets = "".join(f", o{k} = 0" for k in range(len(inputs)))
+    strides = [f"            o{k} += k * geometry[ndim * {k + 1} + d];" for k in range(len(inputs))]
+    kernel = "\n".join([
+        f'extern "C" __global__ void {KERNEL_NAME}({", ".join(params)}) {{',
+        "    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {",
+        f"        i64 rest = i{offsets};",
+        "        for (i64 d = ndim - 1; d >= 0; --d) {",
+        "            const i64 k = rest % geometry[d];",
+        "            rest /= geometry[d];",
+        *strides,
+        "        }",
+        *body,
+        "    }",
+        "}",
+    ])
+    helpers = [text for name, text in HELPERS.items() if name + "(" in kernel]
+    return PRELUDE + "".join(h + "\n" for h in helpers) + kernel + "\n"

@@ -1,0 +1,110 @@
+"""Device placement: which node of a compiled graph runs where, and the transfers between.
+
+It runs in the rewrite pipeline after gradients, R-ops and L-ops are built and
+rewritten, before fusion, and only for a function compiled for a device (``cpu``
+graphs are left untouched). The rules:
+
+* shape arithmetic stays on the host: ``Shape``/``ShapeI`` read only the shape of a
+  (possibly device) array, and 0-d elementwise results computed from shapes and
+  constants alone stay where they are made;
+* an op with a CUDA implementation (``DEVICE_OPS``) runs on the device;
+* every other op runs on the host, its device inputs copied back first. That is the
+  documented state until every op has a kernel: reductions, dot, indexing, joins,
+  softmax and the rest of the core ops run in NumPy for now;
+* one ``Transfer`` per value that crosses, shared by all of its readers: one per input
+  used on the device, one per device result read on the host or returned. Scalar
+  constants of elementwise nodes need none (they become kernel literals).
+
+The result is a tag on every node, ``node.tag["device"]`` (``"cpu"`` for the host),
+which ``f.placement``, ``debugprint`` and the linker read.
+"""
+from ..codegen import elementwise as codegen
+from ..graph.basic import Constant
+from ..ops.elemwise import Elemwise
+from ..ops.shape import DimShuffle, Shape, ShapeI
+from ..ops.transfer import Transfer
+
+HOST = "cpu"
+DEVICE_OPS = {
+    Elemwise: "a generated kernel (codegen/elementwise.py), fused into Composites by rewrites/fusion.py",
+    DimShuffle: "a view of the device array, no copy; kernels read it through its strides",
+}
+METADATA_OPS = (Shape, ShapeI)
+
+
+def _shape_arithmetic(node, shape_values):
+    """A 0-d elementwise result of shapes and constants only."""
+    return all(v.ndim == 0 for v in node.outputs) and all(
+        isinstance(v, Constant) or v in shape_values for v in node.inputs)
+
+
+def _sides(fgraph):
+    """``node -> True`` where the node runs on the device."""
+    on_device, shape_values = {}, set()
+    order = fgraph.toposort()
+    for node in order:
+        if isinstance(node.op, METADATA_OPS) or (isinstance(node.op, Elemwise)
+                                                 and _shape_arithmetic(node, shape_values)):
+            shape_values.update(node.outputs)
+            on_device[node] = False
+        else:
+            on_device[node] = isinstance(node.op, Elemwise) and codegen.supports(node)
+    for node in reversed(order):  # a view goes where it is read
+        if isinstance(node.op, DimShuffle):
+            on_device[node] = any(on_device.get(client, False)
+                                  for out in node.outputs for client, _ in fgraph.clients.get(out, ()))
+    return on_device
+
+
+def _rewire(fgraph, node, pos, new):
+    old = node.inputs[pos]
+    node.inputs[pos] = new
+    fgraph.clients[old] = [(n, p) for n, p in fgraph.clients.get(old, ()) if (n, p) != (node, pos)]
+    fgraph._import(new)
+    fgraph.clients.setdefault(new, []).append((node, pos))
+
+
+def place(fgraph, device):
+    """Tag every node of ``fgraph`` with where it runs and insert the transfers."""
+    on_device = _sides(fgraph)
+    copies = {}
+
+    def moved(var, to):
+        if (var, to) not in copies:
+            copies[var, to] = Transfer(to)(var)
+            copies[var, to].owner.tag["device"] = device
+        return copies[var, to]
+
+    def resident(var):
+        return var.owner is not None and on_device.get(var.owner, False)
+
+    for node, device_side in list(on_device.items()):
+        node.tag["device"] = device if device_side else HOST
+        if isinstance(node.op, METADATA_OPS):
+            continue
+        for pos, var in enumerate(list(node.inputs)):
+            if device_side and not resident(var) and not (isinstance(node.op, Elemwise) and codegen.is_literal(var)):
+                _rewire(fgraph, node, pos, moved(var, "device"))
+            elif not device_side and resident(var):
+                _rewire(fgraph, node, pos, moved(var, "host"))
+    for k, var in enumerate(fgraph.outputs):
+        if resident(var):
+            fgraph.outputs[k] = moved(var, "host")
+            fgraph._import(fgraph.outputs[k])
+    fgraph._order = None
+
+
+class PlacementPhase:
+    """The pipeline phase: ``place`` for ``fgraph.device``; nothing for the CPU."""
+    name = "placement"
+
+    def __init__(self, modes=("fast_run", "fast_compile", "None")):
+        self.modes = modes
+
+    def run(self, fgraph):
+        device = getattr(fgraph, "device", HOST)
+        if device != HOST:
+            place(fgraph, device)
+
+    def __str__(self):
+        return "placement: nodes on the function's device or the host, explicit transfers between"

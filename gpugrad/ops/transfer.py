@@ -1,0 +1,58 @@
+"""Transfer: the explicit copy of a value between the host and a compiled function's device.
+
+The placement pass (compile/placement.py) inserts one where a host value feeds a
+device node or a device value feeds a host node or an output; which device is a tag
+of the compiled node (``node.tag["device"]``), not a property of the op. Evaluated on
+the host (``perform``) it is the identity. Its derivative is the transfer back:
+a cotangent flows device -> host where the value flowed host -> device.
+"""
+import numpy as np
+
+from ..graph.basic import Apply
+from ..graph.op import Op
+from ..types.variable import TensorVariable, as_tensor_variable
+
+DIRECTIONS = ("device", "host")
+
+
+class Transfer(Op):
+    __props__ = ("to",)
+    fresh_outputs = True
+
+    def __init__(self, to):
+        if to not in DIRECTIONS:
+            raise ValueError(f"Transfer: 'to' must be one of {DIRECTIONS}, got {to!r}")
+        self.to = to
+
+    def __str__(self):
+        return f"transfer_to_{self.to}"
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        out = TensorVariable(x.type)
+        out.weak = getattr(x, "weak", False)
+        return Apply(self, [x], [out])
+
+    def perform(self, node, inputs):
+        return [np.array(inputs[0], copy=True)]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def back(self):
+        return Transfer("host" if self.to == "device" else "device")
+
+    def pullback(self, inputs, outputs, output_grads):
+        (g,) = output_grads
+        return [None if g is None else self.back()(g)]
+
+    def pushforward(self, inputs, outputs, tangents):
+        (t,) = tangents
+        return [None if t is None else self(t)]
+
+    def batch(self, inputs, batched):
+        return [self(inputs[0])]
+
+
+to_device = Transfer("device")
+to_host = Transfer("host")
