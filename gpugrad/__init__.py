@@ -6,6 +6,7 @@
 from . import tensor
 from .autodiff.grad import Lop, Rop, grad
 from .autodiff.jacobian import hessian, hessian_vector_product, jacobian, jacobian_diag
+from .autodiff.vectorize import vectorize
 from .compile.function import function
 from .compile.shared import shared
 from .config import config

@@ -12,7 +12,6 @@ one example, so ``zeros_like(x)`` of a batched ``x`` allocates with the sizes of
 example and only then gains the batch axis. Nodes reading such values are rebuilt."""
 from ..errors import GpugradError
 from ..graph.traversal import toposort
-from ..ops.elemwise import pad_left
 from ..ops.shape import broadcast_batch, shape_i
 from ..types.variable import as_tensor_variable
 
@@ -45,9 +44,3 @@ def vectorize(outputs, batched_inputs):
                                    f"for {out.type}")
             (batched if value.ndim == out.ndim + 1 else moved)[out] = value
     return [batched[o] if o in batched else broadcast_batch(moved.get(o, o), size) for o in outputs]
-
-
-def unbatched_to_batched(inputs, flags):
-    """Give every unbatched input a broadcastable leading axis, so ops that broadcast
-    (elementwise ones) can take the batch as it is; constants stay (weak) constants."""
-    return [v if f else pad_left(v, v.ndim + 1) for v, f in zip(inputs, flags)]
