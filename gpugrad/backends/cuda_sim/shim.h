@@ -76,7 +76,7 @@ namespace {
 Launch* L;
 Fiber* fibers;
 char* stacks;
-int nthreads, current;
+int nthreads, current, guarded;
 jmp_buf sched_jb;
 sigjmp_buf launch_jb;
 ucontext_t main_uc;
@@ -171,14 +171,18 @@ void resume(int t) {
     swapcontext(&main_uc, &f.uc);
 }
 
+// Guard pages split the stacks' mapping and a process may hold only ~65k mappings
+// (vm.max_map_count), with every loaded kernel owning its stacks: guard only the stacks
+// of the threads a launch has used so far.
 void ensure_stacks() {
     if (!fibers) fibers = static_cast<Fiber*>(calloc(kMaxThreads, sizeof(Fiber)));
-    if (stacks) return;
-    void* p = mmap(nullptr, kMaxThreads * kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) fail(BAD_LAUNCH, "cannot map fiber stacks");
-    stacks = static_cast<char*>(p);
-    for (int t = 0; t < kMaxThreads; ++t) mprotect(stacks + t * kStack, kPage, PROT_NONE);
-    for (int t = 0; t < kMaxThreads; ++t) getcontext(&fibers[t].uc);
+    if (!stacks) {
+        void* p = mmap(nullptr, kMaxThreads * kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) fail(BAD_LAUNCH, "cannot map fiber stacks");
+        stacks = static_cast<char*>(p);
+        for (int t = 0; t < kMaxThreads; ++t) getcontext(&fibers[t].uc);
+    }
+    for (; guarded < nthreads; ++guarded) mprotect(stacks + guarded * kStack, kPage, PROT_NONE);
 }
 
 unsigned lanes_present(int warp) {

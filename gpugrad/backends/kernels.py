@@ -1,0 +1,231 @@
+"""Launchers for the reduction, softmax and indexing kernels of ``kernels/`` over arrays of any layout.
+
+Each kernel works on C-contiguous rows: ``reduce_rows`` and friends reduce the last
+axis of a (rows, cols) matrix, ``gather``/``scatter_add_axis`` index the middle axis of
+an (outer, n, inner) array. These functions bring a device array of any shape and
+strides into that form (transposing the named axes last and copying only when the
+view is not already contiguous), pick the launch configuration, and give the result
+back in NumPy's shape and dtype. They take a ``KernelLibrary`` (which holds the
+backend and caches every instantiation) and device arrays of its backend.
+"""
+import numpy as np
+
+from ..errors import ShapeError
+from .base import KernelArgumentError
+
+BLOCK = 256
+MAX_GRID = 65535
+TARGET_BLOCKS = 1024    # rows fewer than this are split into pieces, to fill the device
+MIN_CHUNK = 8192        # ... of at least this many elements each
+_COMBINE = {"sum": "gg_sum", "prod": "gg_prod", "max": "gg_max", "min": "gg_min", "all": "gg_all", "any": "gg_any"}
+_NUMPY = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "all": np.all, "any": np.any}
+_NEED_ELEMENTS = ("max", "min", "argmax", "argmin")
+_ATOMIC = tuple(map(np.dtype, (np.float32, np.float64, np.complex64, np.complex128)))
+
+
+def _block(cols):
+    """Threads per block: a multiple of 32, no more than the row needs, at most BLOCK."""
+    return min(BLOCK, max(32, -(-cols // 32) * 32))
+
+
+def _contiguous(library, view):
+    """``view`` itself if C-contiguous, else a contiguous device copy."""
+    if view.flags.c_contiguous:
+        return view
+    out = library.backend.allocate(view.shape, view.dtype)
+    out[...] = view
+    return out
+
+
+def _normalize_axes(axes, ndim, what):
+    if axes is None:
+        return tuple(range(ndim))
+    axes = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
+    if any(not -ndim <= a < ndim for a in axes):
+        raise ShapeError(f"{what}: axis {axes} out of range for an array of {ndim} dimensions")
+    normalized = tuple(sorted(int(a) % ndim for a in axes))
+    if len(set(normalized)) != len(normalized):
+        raise ShapeError(f"{what}: repeated axis in {axes}")
+    return normalized
+
+
+def _as_rows(library, x, axes):
+    """x with ``axes`` moved last, as a contiguous (rows, cols) matrix, and the kept shape."""
+    kept = [a for a in range(x.ndim) if a not in axes]
+    view = _contiguous(library, x.transpose(kept + list(axes)))
+    cols = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    rows = int(np.prod([x.shape[a] for a in kept], dtype=np.int64))
+    return view.reshape(rows, cols), tuple(x.shape[a] for a in kept)
+
+
+def _out_shape(shape, axes, keepdims):
+    return tuple(1 if a in axes else n for a, n in enumerate(shape)) if keepdims else \
+        tuple(n for a, n in enumerate(shape) if a not in axes)
+
+
+def _launch_rows(library, name, rows, cols, args, shared_item, defines=()):
+    """One block per row (grid-stride beyond MAX_GRID) and a warp's partial per shared slot."""
+    block = _block(cols)
+    library.launch(name, min(rows, MAX_GRID), block, args, shared_mem=block // 32 * shared_item,
+                   defines=defines)
+
+
+def _reduce_matrix(library, kind, m, dtype):
+    """The ``kind`` reduction of each row of the contiguous matrix ``m`` into a ``dtype`` vector,
+    in two launches when few long rows would leave most of the device idle."""
+    rows, cols = m.shape
+    pieces = min(-(-TARGET_BLOCKS // rows), cols // MIN_CHUNK) if rows < TARGET_BLOCKS else 1
+    chunk = -(-cols // pieces) if pieces > 1 else cols
+    pieces = -(-cols // chunk) if pieces > 1 else 1
+    out = library.backend.allocate(rows * pieces, dtype)
+    defines = (("GG_REDUCE", _COMBINE[kind]),)
+    _launch_rows(library, "reduce_rows", rows * pieces, chunk, (m, out, rows, cols, chunk), dtype.itemsize, defines)
+    if pieces == 1:
+        return out
+    return _reduce_matrix(library, kind, out.reshape(rows, pieces), dtype)
+
+
+def reduce_axes(library, kind, x, axes=None, keepdims=False):
+    """NumPy's ``kind`` (sum, prod, max, min, all, any, argmax, argmin, logsumexp) of device
+    array ``x`` over ``axes`` (None: all; argmax/argmin take one axis or None, like NumPy).
+
+    The result has NumPy's dtype (int32 sums in int64, argmax in int64, all/any bool);
+    max, min and the arg reductions of an empty axis raise ShapeError, the others give
+    their identity (logsumexp: -inf). logsumexp takes float32/float64 only.
+    """
+    if kind in ("argmax", "argmin") and not (axes is None or isinstance(axes, (int, np.integer))):
+        raise ShapeError(f"{kind}: takes one axis or None, got {axes!r}")
+    axes = _normalize_axes(axes, x.ndim, kind)
+    _check_reducible(kind, x, axes)
+    m, kept = _as_rows(library, x, axes)
+    rows, cols = m.shape
+    if kind in _COMBINE:
+        dtype = _NUMPY[kind](np.zeros(1, x.dtype)).dtype
+        out = _reduce_matrix(library, kind, m, dtype) if rows else library.backend.allocate(0, dtype)
+    else:
+        out = library.backend.allocate(rows, np.int64 if kind.startswith("arg") else x.dtype)
+        if rows and kind == "logsumexp":
+            _launch_rows(library, "logsumexp_rows", rows, cols, (m, out, rows, cols), x.itemsize)
+        elif rows:
+            _launch_rows(library, "argreduce_rows", rows, cols, (m, out, rows, cols), 16,
+                         (("GG_ARGMIN", str(int(kind == "argmin"))),))
+    return out.reshape(_out_shape(x.shape, axes, keepdims))
+
+
+def _check_reducible(kind, x, axes):
+    if kind not in _COMBINE and kind not in ("argmax", "argmin", "logsumexp"):
+        raise ValueError(f"unknown reduction {kind!r}")
+    if kind in _NEED_ELEMENTS and any(x.shape[a] == 0 for a in axes):
+        raise ShapeError(f"{kind}: cannot reduce an array of shape {x.shape} over an empty axis")
+    if kind in _NEED_ELEMENTS and x.dtype.kind == "c":
+        raise KernelArgumentError(f"{kind}: complex inputs have no kernel (NumPy orders them lexicographically)")
+    if kind == "logsumexp" and x.dtype not in (np.float32, np.float64):
+        raise KernelArgumentError(f"logsumexp: expected float32 or float64, got {x.dtype} (cast first)")
+
+
+def _rowwise(library, name, arrays, axes, log):
+    """Run the row kernel ``name`` on ``arrays`` (same shape) normalised over ``axes``; the
+    result is C-contiguous in the arrays' own layout."""
+    x = arrays[0]
+    if x.dtype not in (np.float32, np.float64) or any(a.dtype != x.dtype or a.shape != x.shape for a in arrays):
+        raise KernelArgumentError(f"{name}: expected float32 or float64 arrays of one shape and dtype, got "
+                                  f"{[(a.shape, str(a.dtype)) for a in arrays]}")
+    axes = _normalize_axes(axes, x.ndim, name)
+    matrices = [_as_rows(library, a, axes)[0] for a in arrays]
+    rows, cols = matrices[0].shape
+    out = library.backend.allocate((rows, cols), x.dtype)
+    if out.size:
+        _launch_rows(library, name, rows, cols, (*matrices, out, rows, cols), x.itemsize,
+                     (("GG_LOG", str(int(log))),))
+    kept = [a for a in range(x.ndim) if a not in axes]
+    order = kept + list(axes)
+    moved = out.reshape([x.shape[a] for a in order])
+    return _contiguous(library, moved.transpose(np.argsort(order)))
+
+
+def softmax(library, x, axis=-1):
+    """exp(x) / sum(exp(x)) over ``axis`` (an int or a tuple), shifted by the max as Softmax.perform."""
+    return _rowwise(library, "softmax_rows", [x], axis, log=False)
+
+
+def log_softmax(library, x, axis=-1):
+    """x - logsumexp(x) over ``axis``, stable."""
+    return _rowwise(library, "softmax_rows", [x], axis, log=True)
+
+
+def softmax_backward(library, g, y, axis=-1):
+    """The gradient of softmax given its output ``y`` and output gradient ``g``: y * (g - sum(g * y))."""
+    return _rowwise(library, "softmax_backward_rows", [g, y], axis, log=False)
+
+
+def log_softmax_backward(library, g, y, axis=-1):
+    """The gradient of log_softmax given its output ``y`` and ``g``: g - exp(y) * sum(g)."""
+    return _rowwise(library, "softmax_backward_rows", [g, y], axis, log=True)
+
+
+def _indexing_geometry(x_shape, indices, axis, what):
+    """(axis, outer, n, m, inner) of indexing an array of ``x_shape`` along ``axis``."""
+    ndim = len(x_shape)
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"{what}: axis {axis} out of range for an array of shape {tuple(x_shape)}")
+    if indices.dtype != np.int64:
+        raise KernelArgumentError(f"{what}: indices must be int64, got {indices.dtype}")
+    axis %= ndim
+    outer = int(np.prod(x_shape[:axis], dtype=np.int64))
+    inner = int(np.prod(x_shape[axis + 1:], dtype=np.int64))
+    return axis, outer, x_shape[axis], indices.size, inner
+
+
+def _grid(total):
+    return max(1, min(-(-total // BLOCK), MAX_GRID))
+
+
+def _check_indices(library, error, indices, n, axis, what):
+    """ShapeError for an index outside [-n, n): the one the kernel flagged in ``error`` or,
+    when nothing was launched (``error`` None), the first the host finds."""
+    if error is not None:
+        found, index = (int(v) for v in library.backend.to_host(error))
+    else:
+        flat = library.backend.to_host(indices).ravel()
+        bad = flat[(flat < -n) | (flat >= n)]
+        found, index = bad.size, int(bad[0]) if bad.size else 0
+    if found:
+        raise ShapeError(f"{what}: index {index} is out of bounds for axis {axis} with size {n}")
+
+
+def gather(library, x, indices, axis=0):
+    """``np.take(x, indices, axis)`` for int64 ``indices`` of any shape; an index outside
+    [-n, n) raises ShapeError (read back from the kernel's error flag: one sync)."""
+    axis, outer, n, m, inner = _indexing_geometry(x.shape, indices, axis, "gather")
+    shape = (*x.shape[:axis], *indices.shape, *x.shape[axis + 1:])
+    out = library.backend.allocate(shape, x.dtype)
+    if out.size == 0:
+        _check_indices(library, None, indices, n, axis, "gather")
+        return out
+    error = library.backend.to_device(np.zeros(2, np.int64))
+    library.launch("gather", _grid(out.size), BLOCK, (_contiguous(library, x), _contiguous(library, indices),
+                                                     out, error, outer, n, m, inner))
+    _check_indices(library, error, indices, n, axis, "gather")
+    return out
+
+
+def scatter_add(library, dst, indices, src, axis=0):
+    """``np.add.at(dst, (slice(None),) * axis + (indices,), src)`` in place on the C-contiguous
+    float or complex device array ``dst`` (repeated indices accumulate); returns ``dst``."""
+    axis, outer, n, m, inner = _indexing_geometry(dst.shape, indices, axis, "scatter_add")
+    expected = (*dst.shape[:axis], *indices.shape, *dst.shape[axis + 1:])
+    if tuple(src.shape) != expected:
+        raise ShapeError(f"scatter_add: src has shape {tuple(src.shape)}, indexing {tuple(dst.shape)} "
+                         f"along axis {axis} by indices of shape {tuple(indices.shape)} needs {expected}")
+    if dst.dtype not in _ATOMIC or src.dtype != dst.dtype or not dst.flags.c_contiguous:
+        raise KernelArgumentError(f"scatter_add: dst must be a C-contiguous float or complex array and src of "
+                                  f"its dtype, got {dst.dtype} and {src.dtype}")
+    if src.size == 0:
+        _check_indices(library, None, indices, n, axis, "scatter_add")
+        return dst
+    error = library.backend.to_device(np.zeros(2, np.int64))
+    library.launch("scatter_add_axis", _grid(src.size), BLOCK, (_contiguous(library, src),
+                                                               _contiguous(library, indices),
+                                                               dst, error, outer, n, m, inner))
+    _check_indices(library, error, indices, n, axis, "scatter_add")
+    return dst
