@@ -18,8 +18,8 @@ chain rounds as NumPy's does. The emitted kernel for ``exp(x) * y`` (float64) is
             }
             const f64 a0 = in0[o0];
             const f64 a1 = in1[o1];
-            const f64 v0 = f64(exp(a0));
-            const f64 v1 = f64(v0 * a1);
+            const f64 v0 = exp(a0);
+            const f64 v1 = (v0 * a1);
             out0[i] = v1;
         }
     }
@@ -27,6 +27,7 @@ chain rounds as NumPy's does. The emitted kernel for ``exp(x) * y`` (float64) is
 Outputs are C-contiguous; ``geometry`` is the output shape then each input's strides.
 """
 import math
+import re
 
 import numpy as np
 
@@ -38,10 +39,11 @@ C_TYPES = {np.dtype(d): c for d, c in [
     ("bool", "bool"), ("int8", "i8"), ("int16", "i16"), ("int32", "i32"), ("int64", "i64"),
     ("uint8", "u8"), ("uint16", "u16"), ("uint32", "u32"), ("uint64", "u64"), ("float32", "f32"),
     ("float64", "f64"), ("complex64", "c64"), ("complex128", "c128")]}
-PRELUDE = """#include "gpugrad.cuh"
+PRELUDE = """#include <cupy/complex.cuh>
 typedef signed char i8;
 typedef short i16;
 typedef int i32;
+typedef long long i64;
 typedef unsigned char u8;
 typedef unsigned short u16;
 typedef unsigned int u32;
@@ -52,7 +54,8 @@ typedef complex<float> c64;
 typedef complex<double> c128;
 """
 # NumPy's semantics where C's differ: floor division and modulo round toward -inf,
-# integer division by zero gives 0, clip propagates NaN.
+# integer division by zero gives 0, clip propagates NaN, any
+# nonzero condition (complex too) selects.
 HELPERS = {
     "gg_floordiv": """template <class T> __device__ __forceinline__ T gg_floordiv(T a, T b) {
     if (b == 0) return T(0);
@@ -73,6 +76,9 @@ HELPERS = {
     for (; e > 0; e >>= 1, base *= base)
         if (e & 1) result *= base;
     return result;
+}""",
+    "gg_truth": """template <class T> __device__ __forceinline__ bool gg_truth(T x) {
+    return x != T(0);
 }""",
     "gg_clip": """template <class T> __device__ __forceinline__ T gg_clip(T x, T lo, T hi) {
     T y = x > lo || x != x ? x : lo;
@@ -132,11 +138,16 @@ def literal(value, dtype):
     return f"{ctype(dtype)}({complex(value).real.hex()}, {complex(value).imag.hex()})"
 
 
+def convert(expr, source, target):
+    """C for the value ``expr`` of dtype ``source`` as ``target``."""
+    return expr if np.dtype(source) == np.dtype(target) else f"{ctype(target)}({expr})"
+
+
 def _expression(node, names):
     scalar_op, T = node.op.scalar_op, compute_dtype(node)
     tpl = template(scalar_op, T)
     raw = [names[v] for v in node.inputs]
-    operands = [r if np.dtype(v.dtype) == T else f"{ctype(T)}({r})" for v, r in zip(node.inputs, raw)]
+    operands = [convert(r, v.dtype, T) for v, r in zip(node.inputs, raw)]
     fields = {"T": ctype(T), "out": ctype(node.outputs[0].dtype), **{f"raw{i}": r for i, r in enumerate(raw)}}
     if scalar_op.nin == -1:
         expr = operands[0]
@@ -144,6 +155,21 @@ def _expression(node, names):
             expr = "(" + tpl.format(expr, operand, **fields) + ")"
         return expr
     return tpl.format(*operands, **fields)
+
+
+def _result_dtype(node):
+    """The dtype of a row's expression: complex only where the compute type is and the
+    output is complex (``abs``, ``real``, comparisons of complex give real or bool)."""
+    T, out = compute_dtype(node), np.dtype(node.outputs[0].dtype)
+    return T if T.kind == out.kind == "c" else out
+
+
+def copy_source(dtype):
+    """A strided (transposed, broadcast) array copied into a C-contiguous one."""
+    from ..types.tensor_type import TensorType
+    from ..types.variable import TensorVariable
+    value = TensorVariable(TensorType(str(np.dtype(dtype)), ()))
+    return render([value], [value], [])
 
 
 def render(inputs, outputs, nodes):
@@ -158,7 +184,8 @@ def render(inputs, outputs, nodes):
                 body.append(f"        const {ctype(v.dtype)} {names[v]} = {literal(v.data, v.dtype)};")
         out = node.outputs[0]
         names[out] = f"v{sum(n.startswith('v') for n in names.values())}"
-        body.append(f"        const {ctype(out.dtype)} {names[out]} = {ctype(out.dtype)}({_expression(node, names)});")
+        expr = convert(_expression(node, names), _result_dtype(node), out.dtype)
+        body.append(f"        const {ctype(out.dtype)} {names[out]} = {expr};")
     body += [f"        out{k}[i] = {names[v]};" for k, v in enumerate(outputs)]
     params = [f"const {ctype(v.dtype)}* __restrict__ in{k}" for k, v in enumerate(inputs)]
     params += [f"{ctype(v.dtype)}* __restrict__ out{k}" for k, v in enumerate(outputs)]
@@ -178,5 +205,5 @@ def render(inputs, outputs, nodes):
         "    }",
         "}",
     ])
-    helpers = [text for name, text in HELPERS.items() if name + "(" in kernel]
+    helpers = [text for name, text in HELPERS.items() if re.search(rf"\b{name}\b", kernel)]
     return PRELUDE + "".join(h + "\n" for h in helpers) + kernel + "\n"

@@ -5,12 +5,13 @@ rewritten, before fusion, and only for a function compiled for a device (``cpu``
 graphs are left untouched). The rules:
 
 * shape arithmetic stays on the host: ``Shape``/``ShapeI`` read only the shape of a
-  (possibly device) array, and 0-d elementwise results computed from shapes and
-  constants alone stay where they are made;
-* an op with a CUDA implementation (``DEVICE_OPS``) runs on the device;
+  (possibly device) array, and a 0-d elementwise result of host values (shapes,
+  constants, scalar inputs) is computed where its inputs are;
+* an op with a CUDA implementation (``DEVICE_OPS``: elementwise, sum of floats and
+  complex) runs on the device, a view (``VIEW_OPS``) where it is read;
 * every other op runs on the host, its device inputs copied back first. That is the
-  documented state until every op has a kernel: reductions, dot, indexing, joins,
-  softmax and the rest of the core ops run in NumPy for now;
+  documented state until every op has a kernel: the other reductions, dot, indexing,
+  joins, softmax and the rest of the core ops run in NumPy for now;
 * one ``Transfer`` per value that crosses, shared by all of its readers: one per input
   used on the device, one per device result read on the host or returned. Scalar
   constants of elementwise nodes need none (they become kernel literals).
@@ -19,38 +20,39 @@ The result is a tag on every node, ``node.tag["device"]`` (``"cpu"`` for the hos
 which ``f.placement``, ``debugprint`` and the linker read.
 """
 from ..codegen import elementwise as codegen
-from ..graph.basic import Constant
 from ..ops.elemwise import Elemwise
+from ..ops.reduce import Reduce
 from ..ops.shape import DimShuffle, Shape, ShapeI
 from ..ops.transfer import Transfer
+from ..types import dtypes
 
 HOST = "cpu"
-DEVICE_OPS = {
-    Elemwise: "a generated kernel (codegen/elementwise.py), fused into Composites by rewrites/fusion.py",
-    DimShuffle: "a view of the device array, no copy; kernels read it through its strides",
+DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
+    Elemwise: (codegen.supports, "a generated kernel (codegen/elementwise.py), fused by rewrites/fusion.py"),
+    Reduce: (lambda node: node.op.kind == "sum" and node.inputs[0].dtype == node.outputs[0].dtype
+             and dtypes.is_inexact(node.outputs[0].dtype), "kernels/sum_rows.cu after moving the axes"),
 }
+VIEW_OPS = (DimShuffle,)  # a view of the device array where it is read there: no copy, kernels use its strides
 METADATA_OPS = (Shape, ShapeI)
 
 
-def _shape_arithmetic(node, shape_values):
-    """A 0-d elementwise result of shapes and constants only."""
-    return all(v.ndim == 0 for v in node.outputs) and all(
-        isinstance(v, Constant) or v in shape_values for v in node.inputs)
+def _host_scalar(node, on_device):
+    """A 0-d elementwise result of host values only (shape arithmetic, a scalar parameter's
+    update): copying its inputs over would cost more than computing it."""
+    return all(v.ndim == 0 for v in node.outputs) and not any(
+        v.owner is not None and on_device.get(v.owner, False) for v in node.inputs)
 
 
 def _sides(fgraph):
     """``node -> True`` where the node runs on the device."""
-    on_device, shape_values = {}, set()
+    on_device = {}
     order = fgraph.toposort()
     for node in order:
-        if isinstance(node.op, METADATA_OPS) or (isinstance(node.op, Elemwise)
-                                                 and _shape_arithmetic(node, shape_values)):
-            shape_values.update(node.outputs)
-            on_device[node] = False
-        else:
-            on_device[node] = isinstance(node.op, Elemwise) and codegen.supports(node)
+        rule = DEVICE_OPS.get(type(node.op))
+        on_device[node] = (rule is not None and rule[0](node)
+                           and not (isinstance(node.op, Elemwise) and _host_scalar(node, on_device)))
     for node in reversed(order):  # a view goes where it is read
-        if isinstance(node.op, DimShuffle):
+        if isinstance(node.op, VIEW_OPS):
             on_device[node] = any(on_device.get(client, False)
                                   for out in node.outputs for client, _ in fgraph.clients.get(out, ()))
     return on_device

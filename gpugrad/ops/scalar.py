@@ -149,8 +149,10 @@ mul = row("mul", -1, _nary(np.multiply), _others_product, infix="*", identity=1,
 sub = row("sub", 2, np.subtract, lambda s, x, y, z: s, lambda s, x, y, z: -s, infix="-", cuda={"iufc": "{0} - {1}"})
 true_divide = row("true_divide", 2, np.true_divide,
                   lambda s, x, y, z: s / y, lambda s, x, y, z: -(s * z) / y, infix="/", cuda={"fc": "{0} / {1}"})
-floor_divide = row("floor_divide", 2, np.floor_divide, discrete=True, infix="//", cuda={"iu": "gg_floordiv({0}, {1})", "f": "floor({0} / {1})"})
-mod = row("mod", 2, np.mod, lambda s, x, y, z: s, lambda s, x, y, z: -s * floor_divide(x, y), infix="%", cuda={"iu": "gg_imod({0}, {1})", "f": "gg_fmod({0}, {1})"})
+floor_divide = row("floor_divide", 2, np.floor_divide, discrete=True, infix="//",
+                   cuda={"iu": "gg_floordiv({0}, {1})", "f": "floor({0} / {1})"})
+mod = row("mod", 2, np.mod, lambda s, x, y, z: s, lambda s, x, y, z: -s * floor_divide(x, y), infix="%",
+          cuda={"iu": "gg_imod({0}, {1})", "f": "gg_fmod({0}, {1})"})
 pow = row("pow", 2, np.power, lambda s, x, y, z: s * y * x ** (y - 1),
           lambda s, x, y, z: s * log(x) * z, infix="**", cuda={"iu": "gg_ipow({0}, {1})", "fc": "pow({0}, {1})"})
 maximum = row("maximum", 2, np.maximum, lambda s, x, y, z: _tie_share(s, x, y),
@@ -170,19 +172,24 @@ bitwise_and = row("and", 2, np.bitwise_and, discrete=True, infix="&", cuda={"biu
 bitwise_or = row("or", 2, np.bitwise_or, discrete=True, infix="|", cuda={"biu": "{0} | {1}"})
 bitwise_xor = row("xor", 2, np.bitwise_xor, discrete=True, infix="^", cuda={"biu": "{0} ^ {1}"})
 invert = row("invert", 1, np.invert, discrete=True, cuda={"b": "!{0}", "iu": "~{0}"})
-isnan = row("isnan", 1, np.isnan, discrete=True, cuda={"biu": "false", "f": "isnan({0})", "c": "isnan({0}.real()) || isnan({0}.imag())"})
-isinf = row("isinf", 1, np.isinf, discrete=True, cuda={"biu": "false", "f": "isinf({0})", "c": "isinf({0}.real()) || isinf({0}.imag())"})
-sign = row("sign", 1, np.sign, discrete=True, cuda={"iuf": "{0} > 0 ? {T}(1) : {0} < 0 ? {T}(-1) : {0}", "c": "{0} == {T}(0) ? {0} : {0} / abs({0})"})
+isnan = row("isnan", 1, np.isnan, discrete=True,
+            cuda={"biu": "false", "f": "isnan({0})", "c": "isnan({0}.real()) || isnan({0}.imag())"})
+isinf = row("isinf", 1, np.isinf, discrete=True,
+            cuda={"biu": "false", "f": "isinf({0})", "c": "isinf({0}.real()) || isinf({0}.imag())"})
+sign = row("sign", 1, np.sign, discrete=True,
+           cuda={"iuf": "{0} > 0 ? {T}(1) : {0} < 0 ? {T}(-1) : {0}", "c": "{0} == {T}(0) ? {0} : {0} / abs({0})"})
 floor = row("floor", 1, np.floor, discrete=True, cuda={"biu": "{0}", "f": "floor({0})"})
 ceil = row("ceil", 1, np.ceil, discrete=True, cuda={"biu": "{0}", "f": "ceil({0})"})
 round = row("round", 1, _round_half_even, discrete=True, cuda={"biu": "{0}", "f": "rint({0})"})
 
 neg = row("neg", 1, np.negative, lambda s, x, z: -s, cuda={"iufc": "-{0}"})
 exp = row("exp", 1, np.exp, lambda s, x, z: s * z, cuda={"fc": "exp({0})"})
-exp2 = row("exp2", 1, np.exp2, lambda s, x, z: s * z * math.log(2.0), cuda={"f": "exp2({0})", "c": "exp({0} * {T}(0.6931471805599453))"})
+exp2 = row("exp2", 1, np.exp2, lambda s, x, z: s * z * math.log(2.0),
+           cuda={"f": "exp2({0})", "c": "exp({0} * {T}(0.6931471805599453))"})
 expm1 = row("expm1", 1, np.expm1, lambda s, x, z: s * (z + 1), cuda={"f": "expm1({0})", "c": "exp({0}) - {T}(1)"})
 log = row("log", 1, np.log, lambda s, x, z: s / x, cuda={"fc": "log({0})"})
-log2 = row("log2", 1, np.log2, lambda s, x, z: s / (x * math.log(2.0)), cuda={"f": "log2({0})", "c": "log({0}) / {T}(0.6931471805599453)"})
+log2 = row("log2", 1, np.log2, lambda s, x, z: s / (x * math.log(2.0)),
+           cuda={"f": "log2({0})", "c": "log({0}) / {T}(0.6931471805599453)"})
 log10 = row("log10", 1, np.log10, lambda s, x, z: s / (x * math.log(10.0)), cuda={"fc": "log10({0})"})
 log1p = row("log1p", 1, np.log1p, lambda s, x, z: s / (x + 1), cuda={"f": "log1p({0})", "c": "log({0} + {T}(1))"})
 sqrt = row("sqrt", 1, np.sqrt, lambda s, x, z: s * 0.5 / z, cuda={"fc": "sqrt({0})"})
@@ -201,14 +208,19 @@ arcsinh = row("arcsinh", 1, np.arcsinh, lambda s, x, z: s / sqrt(x * x + 1), cud
 arccosh = row("arccosh", 1, np.arccosh, lambda s, x, z: s / sqrt(x * x - 1), cuda={"fc": "acosh({0})"})
 arctanh = row("arctanh", 1, np.arctanh, lambda s, x, z: s / (1 - x * x), cuda={"fc": "atanh({0})"})
 sigmoid = row("sigmoid", 1, _sigmoid, lambda s, x, z: s * z * (1 - z), cuda={"fc": "{T}(1) / ({T}(1) + exp(-{0}))"})
-softplus = row("softplus", 1, _softplus, lambda s, x, z: s * sigmoid(x), cuda={"f": "{0} > 0 ? {0} + log1p(exp(-{0})) : log1p(exp({0}))"})
-erf = row("erf", 1, scipy.special.erf, lambda s, x, z: s * (2 / math.sqrt(math.pi)) * exp(-x * x), cuda={"f": "erf({0})"})
-erfc = row("erfc", 1, scipy.special.erfc, lambda s, x, z: -s * (2 / math.sqrt(math.pi)) * exp(-x * x), cuda={"f": "erfc({0})"})
+softplus = row("softplus", 1, _softplus, lambda s, x, z: s * sigmoid(x),
+               cuda={"f": "{0} > 0 ? {0} + log1p(exp(-{0})) : log1p(exp({0}))"})
+erf = row("erf", 1, scipy.special.erf, lambda s, x, z: s * (2 / math.sqrt(math.pi)) * exp(-x * x),
+          cuda={"f": "erf({0})"})
+erfc = row("erfc", 1, scipy.special.erfc, lambda s, x, z: -s * (2 / math.sqrt(math.pi)) * exp(-x * x),
+           cuda={"f": "erfc({0})"})
 switch = row("switch", 3, np.where, _no_derivative,
-             lambda s, c, x, y, z: switch(c, s, 0), lambda s, c, x, y, z: switch(c, 0, s), cuda="{raw0} ? {1} : {2}")
+             lambda s, c, x, y, z: switch(c, s, 0), lambda s, c, x, y, z: switch(c, 0, s),
+             cuda="gg_truth({raw0}) ? {1} : {2}")
 clip = row("clip", 3, np.clip, lambda s, x, lo, hi, z: switch(eq(z, x), s, 0),
            lambda s, x, lo, hi, z: switch(eq(z, lo) & neq(z, x), s, 0),
-           lambda s, x, lo, hi, z: switch(eq(z, hi) & neq(z, x) & neq(z, lo), s, 0), cuda={"biuf": "gg_clip({0}, {1}, {2})"})
+           lambda s, x, lo, hi, z: switch(eq(z, hi) & neq(z, x) & neq(z, lo), s, 0),
+           cuda={"biuf": "gg_clip({0}, {1}, {2})"})
 
 
 def _tie_share(s, x, y):
@@ -231,7 +243,8 @@ def _abs_pushforward(tangents, x, z):
     return t * sign(x)
 
 
-abs = row("abs", 1, np.abs, custom_pullback=_abs_pullback, custom_pushforward=_abs_pushforward, cuda={"biu": "{0} < 0 ? -{0} : {0}", "f": "fabs({0})", "c": "abs({0})"})
+abs = row("abs", 1, np.abs, custom_pullback=_abs_pullback, custom_pushforward=_abs_pushforward,
+          cuda={"biu": "{0} < 0 ? -{0} : {0}", "f": "fabs({0})", "c": "abs({0})"})
 real = row("real", 1, np.real, custom_pullback=lambda g, x, z: [g],
            custom_pushforward=lambda ts, x, z: real(ts[0]), cuda={"biuf": "{0}", "c": "{0}.real()"})
 imag = row("imag", 1, np.imag, custom_pullback=lambda g, x, z: [_times_i(g, x)],
@@ -244,7 +257,8 @@ angle = row("angle", 1, np.angle,
             else _zeros_grad(z), cuda={"biuf": "atan2({T}(0), {0})", "c": "arg({0})"})
 complex = row("complex", 2, _complex,
               custom_pullback=lambda g, re, im, z: [real(g), imag(g)],
-              custom_pushforward=lambda ts, re, im, z: _complex_tangent(ts, z), cuda={"biuf": "{out}({raw0}, {raw1})"})
+              custom_pushforward=lambda ts, re, im, z: _complex_tangent(ts, z),
+              cuda={"biuf": "{out}({raw0}, {raw1})"})
 
 
 def _times_i(g, x):

@@ -52,7 +52,3 @@ class Transfer(Op):
 
     def batch(self, inputs, batched):
         return [self(inputs[0])]
-
-
-to_device = Transfer("device")
-to_host = Transfer("host")

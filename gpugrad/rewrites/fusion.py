@@ -65,29 +65,40 @@ def _fusible(node):
 
 
 def _regions(fgraph):
-    """Groups of fusible nodes, grown in topological order. A node joins the region of one
-    of its producers unless that region also reaches it through an outside node (the
-    Composite would then depend on itself); ``blocked[v]`` holds the regions ``v``
-    depends on through such a path."""
-    group, blocked, members = {}, {}, {}
-    for node in fgraph.toposort():
+    """Groups of fusible nodes, grown in topological order. A node joins (and so merges)
+    the regions of its producers, except those that also reach it through an outside
+    node (the Composite would then depend on itself); ``blocked[v]`` holds the regions
+    ``v`` depends on through such a path."""
+    order = fgraph.toposort()
+    group, blocked, parent = {}, {}, {}
+
+    def find(g):
+        while parent[g] != g:
+            g = parent[g]
+        return g
+
+    for node in order:
         behind = set().union(*(blocked.get(v, ()) for v in node.inputs))
         if _fusible(node):
-            device = node.tag["device"]
-            candidates = [group[v.owner] for v in node.inputs if v.owner in group
-                          and members[group[v.owner]][0].tag["device"] == device]
-            gid = next((g for g in candidates if g not in behind), None)
-            if gid is None:
-                gid = len(members)
-                members[gid] = []
+            roots = {find(b) for b in behind}
+            allowed = list(dict.fromkeys(find(group[v.owner]) for v in node.inputs if v.owner in group
+                                         and find(group[v.owner]) not in roots))
+            gid = allowed[0] if allowed else len(parent)
+            parent[gid] = gid
+            for g in allowed[1:]:
+                parent[g] = gid
             group[node] = gid
-            members[gid].append(node)
+        mine = find(group[node]) if node in group else None
         for v in node.inputs:
-            if v.owner in group and group[v.owner] != group.get(node):
-                behind.add(group[v.owner])
+            if v.owner in group and find(group[v.owner]) != mine:
+                behind.add(find(group[v.owner]))
         for out in node.outputs:
             blocked[out] = behind
-    return list(members.values())
+    regions = {}
+    for node in order:
+        if node in group:
+            regions.setdefault(find(group[node]), []).append(node)
+    return list(regions.values())
 
 
 def _fuse(fgraph, nodes):

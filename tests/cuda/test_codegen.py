@@ -1,0 +1,82 @@
+"""Codegen without a device: the generated source of a small fused graph against a
+checked-in golden file, and every generated kernel (all table rows, every dtype)
+compiled by NVRTC for sm_80 and sm_90 with the options the CuPy backend passes."""
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gpugrad.tensor as T
+from gpugrad.backends import cuda
+from gpugrad.codegen import elementwise as codegen
+
+from cases import DTYPES, composite_sources, every_row
+
+GOLDEN = Path(__file__).with_name("golden")
+
+
+def test_golden_switch_float32():
+    """Broadcast row, weak literal converted to float32, a comparison, a helper: one kernel."""
+    x, y = T.fmatrix("x"), T.tensor("float32", shape=(1, None), name="y")
+    (source,) = composite_sources([x, y], [T.switch(x > 0, x * 0.5, T.exp(y))])
+    assert source == (GOLDEN / "switch_f32.cu").read_text()
+
+
+def test_cpu_compilation_makes_no_composites():
+    x = T.dmatrix("x")
+    assert composite_sources([x], [T.exp(x) * 2.0], device="cpu") == []
+
+
+@pytest.mark.parametrize("value,dtype,text", [
+    (True, "bool", "true"), (-3, "int8", "-3LL"), (-2**63, "int64", "(-9223372036854775807LL - 1)"),
+    (7, "uint64", "7ULL"), (0.1, "float64", "0x1.999999999999ap-4"), (0.5, "float32", "0x1.0000000000000p-1"),
+    (1 - 2j, "complex64", "c64(0x1.0000000000000p+0, -0x1.0000000000000p+1)")])
+def test_literals_are_exact(value, dtype, text):
+    assert codegen.literal(np.asarray(value, dtype), dtype) == text
+
+
+def test_nonfinite_constants_are_not_literals():
+    from gpugrad.types.variable import constant
+    assert codegen.is_literal(constant(2.5)) and not codegen.is_literal(constant(np.inf))
+    assert not codegen.is_literal(constant(np.ones(3)))
+
+
+def _nvrtc():
+    try:
+        from cupy.cuda import nvrtc
+        nvrtc.getVersion()
+    except Exception as exc:  # no cupy, or no libnvrtc
+        pytest.skip(f"NVRTC unavailable: {type(exc).__name__}: {exc}")
+    return nvrtc
+
+
+@functools.cache
+def _one_program():
+    """The every-row kernel of each dtype in one translation unit (NVRTC spends most of
+    its time parsing complex.cuh, once per program): the shared prelude and helpers,
+    then each kernel renamed ``composite_<dtype>_<k>``."""
+    kernels = []
+    for dtype in DTYPES:
+        inputs, _, outputs = every_row(dtype)
+        for k, source in enumerate(composite_sources(inputs, outputs)):
+            assert source.startswith(codegen.PRELUDE)
+            kernel = source[source.index('extern "C"'):]
+            name = f"{codegen.KERNEL_NAME}_{dtype}_{k}"
+            kernels.append(kernel.replace(f"void {codegen.KERNEL_NAME}(", f"void {name}(", 1))
+    return codegen.PRELUDE + "".join(h + "\n" for h in codegen.HELPERS.values()) + "".join(kernels)
+
+
+@pytest.mark.parametrize("arch", [80, 90])
+def test_every_row_kernel_of_every_dtype_compiles_with_nvrtc(arch):
+    nvrtc = _nvrtc()
+    program = nvrtc.createProgram(_one_program(), "composites.cu", [], [])
+    try:
+        nvrtc.compileProgram(program, cuda.nvrtc_options((), arch))
+    except nvrtc.NVRTCError as exc:
+        pytest.fail(f"{exc}\n{nvrtc.getProgramLog(program)}")
+    ptx = nvrtc.getPTX(program)
+    ptx = ptx.decode() if isinstance(ptx, bytes) else ptx
+    assert f".target sm_{arch}" in ptx
+    for dtype in DTYPES:
+        assert f".entry {codegen.KERNEL_NAME}_{dtype}_0(" in ptx
