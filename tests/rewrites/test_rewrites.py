@@ -31,7 +31,7 @@ def test_logistic_gradient_is_compact_and_has_no_fill():
     f, fgraph = optimized([x], gs)
     kinds = {type(n.op) for n in fgraph.toposort()}
     assert Fill not in kinds and Alloc not in kinds
-    assert op_names(fgraph).count("exp") == 1 and len(fgraph.toposort()) <= 6
+    assert op_names(fgraph) == ["cosh", "add", "true_divide"]
     value = np.array([[0, 1], [-1, -2.0]])
     s = 1 / (1 + np.exp(-value))
     np.testing.assert_allclose(f(value), s * (1 - s))
