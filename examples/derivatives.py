@@ -2,7 +2,8 @@
 
     python examples/derivatives.py [--device auto|cpu|cuda|cuda-sim]
 
-Each section prints what the tutorial prints, and the device its function ran on.
+Each section prints what the tutorial prints, the device its function ran on, and
+where each node of the compiled graph ran (host shape arithmetic, device kernels, transfers).
 """
 import argparse
 import warnings
@@ -18,7 +19,13 @@ def section(title):
 
 
 def report(f, value):
+    """The value, then where each node of the compiled graph ran (``f.placement``)."""
     print(f"{value!r}    (device: {f.device})")
+    ran = {}
+    for node, device in f.placement.items():
+        ran.setdefault(device, []).append(str(node.op))
+    for device, ops in ran.items():
+        print(f"    on {device}: {', '.join(ops)}")
 
 
 def gradients(device):

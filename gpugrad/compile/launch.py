@@ -1,28 +1,33 @@
-"""Thunks for nodes placed on a device: transfers, views, fused elementwise kernels, sums.
+"""Thunks for nodes placed on a device: transfers, views, fused elementwise kernels,
+reductions, softmax and dot, one maker per op class (``_THUNKS``).
 
 The linker asks here for every node whose ``tag["device"]`` is not the host. A
 ``Composite`` runs its generated kernel (codegen/elementwise.py): the output shape is
 the broadcast of the inputs by their static types (an axis broadcasts only where its
 static size is 1, as in ``Elemwise``), each input is read through its own strides
-(0 on broadcast axes), and the outputs are fresh C-contiguous device arrays. A ``sum``
-runs ``kernels/sum_rows.cu``. View ops (``DimShuffle``) run their ``perform``, which
-only makes a view and works on device arrays of either backend.
+(0 on broadcast axes), and the outputs are fresh C-contiguous device arrays. Reductions
+and softmax run the kernels of ``kernels/`` through ``backends/kernels.py`` (one
+``KernelLibrary`` per backend); ``Dot`` is a library matmul; ``Alloc`` a copy kernel. View ops (``DimShuffle``)
+run their ``perform``, which only makes a view and works on device arrays of either backend.
 """
 import functools
+import math
 
 import numpy as np
 
-from ..backends import backend
+from ..backends import backend, kernels
 from ..backends.load import KernelLibrary
 from ..codegen import elementwise as codegen
 from ..errors import ShapeError
 from ..graph.basic import Constant
-from ..ops.reduce import Reduce
+from ..ops.blas import Dot
+from ..ops.nnet import LogSoftmax, Softmax
+from ..ops.reduce import Arg, Reduce
+from ..ops.shape import Alloc
 from ..ops.transfer import Transfer
 from ..rewrites.fusion import Composite
 
 BLOCK = 256
-SUM_BLOCK = 128
 MAX_BLOCKS = {"cuda-sim": 8}  # few blocks on the simulator: every grid-stride loop really strides
 
 
@@ -45,16 +50,14 @@ def _library(device):
 
 def device_thunk(node, storage_in, storage_out):
     device = node.tag["device"]
-    if isinstance(node.op, Transfer):
-        return _transfer_thunk(backend_for(device), node, storage_in, storage_out)
-    if isinstance(node.op, Composite):
-        return _composite_thunk(device, node, storage_in, storage_out)
-    if isinstance(node.op, Reduce):
-        return _sum_thunk(device, node, storage_in, storage_out)
-    return node.op.make_thunk(node, storage_in, storage_out)
+    make = _THUNKS.get(type(node.op))
+    if make is None:  # a view op: its perform only makes a view, on either backend's arrays
+        return node.op.make_thunk(node, storage_in, storage_out)
+    return make(device, node, storage_in, storage_out)
 
 
-def _transfer_thunk(be, node, storage_in, storage_out):
+def _transfer_thunk(device, node, storage_in, storage_out):
+    be = backend_for(device)
     (src,), (dst,) = storage_in, storage_out
     if node.op.to == "host":
         def thunk():
@@ -102,30 +105,65 @@ def _launch_elementwise(device, kernel, values, static, out_dtypes, geometries, 
     return results
 
 
-def _sum_thunk(device, node, storage_in, storage_out):
-    """``sum`` over any axes: the kept axes moved first (a view; a copy kernel makes it
-    contiguous when it is not), then ``kernels/sum_rows.cu`` over (kept, reduced)."""
-    be, library = backend_for(device), _library(device)
+def _reduce_thunk(device, node, storage_in, storage_out):
+    """Every ``Reduce`` kind and ``Arg`` through ``kernels.reduce_axes``: the reduced axes moved
+    last (a view, copied only when not contiguous), then one block per row of ``kernels/``."""
+    library, op = _library(device), node.op
     (src,), (dst,) = storage_in, storage_out
-    axes, ndim = node.op.axis, node.inputs[0].ndim
-    kept = [a for a in range(ndim) if a not in axes]
-    dtype = node.outputs[0].dtype
-    copy, geometries = _kernel(device, codegen.copy_source(dtype)), {}
 
     def thunk():
-        x = src[0]
-        y = x.transpose(kept + list(axes))
-        if not y.flags.c_contiguous:
-            (y,) = _launch_elementwise(device, copy, [y], [(None,) * ndim], [dtype], geometries, "sum")
-        rows = int(np.prod([x.shape[a] for a in kept], dtype=np.int64))
-        cols = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-        out = be.allocate((rows,), dtype)
-        if rows:
-            library.launch("sum_rows", min(rows, MAX_BLOCKS.get(device, 4096)), SUM_BLOCK,
-                           (y.reshape(rows, cols), out, rows, cols), shared_mem=SUM_BLOCK // 32 * out.itemsize)
-        shape = [1 if a in axes else x.shape[a] for a in range(ndim)] if node.op.keepdims else \
-            [x.shape[a] for a in kept]
-        dst[0] = out.reshape(shape)
+        dst[0] = kernels.reduce_axes(library, op.kind, src[0], op.axis, op.keepdims)
+    return thunk
+
+
+def _softmax_thunk(device, node, storage_in, storage_out):
+    """Softmax and LogSoftmax forward: ``kernels/softmax.cu``, one block per row."""
+    library, axis = _library(device), node.op.axis
+    run = kernels.log_softmax if isinstance(node.op, LogSoftmax) else kernels.softmax
+    (src,), (dst,) = storage_in, storage_out
+
+    def thunk():
+        dst[0] = run(library, src[0], axis)
+    return thunk
+
+
+def _dot_thunk(device, node, storage_in, storage_out):
+    """``Dot`` as one (batched) matmul of (batch, M, K) by (batch, K, N) views, as ``Dot.perform``:
+    cuBLAS through ``cupy.matmul`` on ``cuda``; on ``cuda-sim`` NumPy's matmul over the
+    simulator's host-resident device arrays (it emulates kernels; BLAS-class work is a library
+    call on both), the result copied into the simulator's guarded memory."""
+    be, op, dtype = backend_for(device), node.op, node.outputs[0].dtype
+    matmul, finish = (be.cupy.matmul, None) if be.name == "cuda" else (np.matmul, be.to_device)
+    nb, nk = op.nbatch, op.ncontract
+    (a_cell, b_cell), (dst,) = storage_in, storage_out
+
+    def thunk():
+        a, b = a_cell[0], b_cell[0]
+        if a.shape[a.ndim - nk:] != b.shape[nb:nb + nk]:
+            raise ShapeError(f"dot: the contracted axes of shapes {a.shape} and {b.shape} differ")
+        op._check_batch(node, a.shape, b.shape)
+        rows, cols, k = a.shape[nb:a.ndim - nk], b.shape[nb + nk:], math.prod(b.shape[nb:nb + nk])
+        out = matmul(a.reshape(a.shape[:nb] + (math.prod(rows), k)), b.reshape(b.shape[:nb] + (k, math.prod(cols))))
+        out = out.reshape(out.shape[:nb] + rows + cols).astype(dtype, copy=False)
+        dst[0] = finish(out) if finish else out
+    return thunk
+
+
+def _alloc_thunk(device, node, storage_in, storage_out):
+    """``Alloc``: the value broadcast to the sizes (host ints) as a view, then made a fresh
+    C-contiguous array by the generated copy kernel."""
+    be, dtype, ndim = backend_for(device), node.outputs[0].dtype, node.outputs[0].ndim
+    broadcast_to = be.cupy.broadcast_to if be.name == "cuda" else np.broadcast_to
+    copy, geometries = _kernel(device, codegen.copy_source(dtype)), {}
+    (value_cell, *size_cells), (dst,) = storage_in, storage_out
+
+    def thunk():
+        shape = tuple(int(c[0]) for c in size_cells)
+        try:
+            view = broadcast_to(value_cell[0], shape)
+        except ValueError:
+            raise ShapeError(f"alloc: cannot broadcast a value of shape {value_cell[0].shape} to {shape}") from None
+        (dst[0],) = _launch_elementwise(device, copy, [view], [(None,) * ndim], [dtype], geometries, "alloc")
     return thunk
 
 
@@ -156,3 +194,7 @@ def _narrow(out, out_static):
     if all(s != 1 or n == 1 for s, n in zip(out_static, out.shape)):
         return out
     return out[tuple(slice(0, 1) if s == 1 else slice(None) for s in out_static)]
+
+
+_THUNKS = {Transfer: _transfer_thunk, Composite: _composite_thunk, Reduce: _reduce_thunk, Arg: _reduce_thunk,
+           Softmax: _softmax_thunk, LogSoftmax: _softmax_thunk, Dot: _dot_thunk, Alloc: _alloc_thunk}

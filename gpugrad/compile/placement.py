@@ -7,11 +7,14 @@ graphs are left untouched). The rules:
 * shape arithmetic stays on the host: ``Shape``/``ShapeI`` read only the shape of a
   (possibly device) array, and a 0-d elementwise result of host values (shapes,
   constants, scalar inputs) is computed where its inputs are;
-* an op with a CUDA implementation (``DEVICE_OPS``: elementwise, sum of floats and
-  complex) runs on the device, a view (``VIEW_OPS``) where it is read;
+* an op with a CUDA implementation (``DEVICE_OPS``: elementwise, every reduction and
+  argmax/argmin (max, min and arg of complex excepted), softmax and log_softmax of
+  float32/float64, dot of float and complex operands, Alloc, whose sizes stay on the
+  host: ``SIZE_INPUTS``) runs on the device, a view
+  (``VIEW_OPS``) where it is read;
 * every other op runs on the host, its device inputs copied back first. That is the
-  documented state until every op has a kernel: the other reductions, dot, indexing,
-  joins, softmax and the rest of the core ops run in NumPy for now;
+  documented state until every op has a kernel: indexing (Subtensor, IncSubtensor),
+  joins, Reshape, integer dot and the rest of the core ops run in NumPy for now;
 * one ``Transfer`` per value that crosses, shared by all of its readers: one per input
   used on the device, one per device result read on the host or returned. Scalar
   constants of elementwise nodes need none (they become kernel literals).
@@ -21,25 +24,47 @@ which ``f.placement``, ``debugprint`` and the linker read.
 """
 from ..codegen import elementwise as codegen
 from ..ops.elemwise import Elemwise
-from ..ops.reduce import Reduce
-from ..ops.shape import DimShuffle, Shape, ShapeI
+from ..ops.blas import Dot
+from ..ops.nnet import LogSoftmax, Softmax
+from ..ops.reduce import Arg, Reduce
+from ..ops.shape import Alloc, DimShuffle, Shape, ShapeI
 from ..ops.transfer import Transfer
 from ..types import dtypes
 
 HOST = "cpu"
+_ORDERED = ("max", "min", "argmax", "argmin")  # complex values have no order on the device
+
+
+def _real_or_unordered(node):
+    return node.op.kind not in _ORDERED or not dtypes.is_complex(node.inputs[0].dtype)
+
+
+def _float_rows(node):
+    return node.inputs[0].dtype in ("float32", "float64") and node.outputs[0].dtype == node.inputs[0].dtype
+
+
+def _inexact_operands(node):
+    return all(dtypes.is_inexact(v.dtype) for v in node.inputs)
+
+
 DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     Elemwise: (codegen.supports, "a generated kernel (codegen/elementwise.py), fused by rewrites/fusion.py"),
-    Reduce: (lambda node: node.op.kind == "sum" and node.inputs[0].dtype == node.outputs[0].dtype
-             and dtypes.is_inexact(node.outputs[0].dtype), "kernels/sum_rows.cu after moving the axes"),
+    Reduce: (_real_or_unordered, "kernels/reduce.cu through backends/kernels.reduce_axes, every kind"),
+    Arg: (_real_or_unordered, "kernels/argreduce.cu through backends/kernels.reduce_axes"),
+    Softmax: (_float_rows, "kernels/softmax.cu"),
+    LogSoftmax: (_float_rows, "kernels/softmax.cu"),
+    Dot: (_inexact_operands, "cupy.matmul (cuBLAS) on cuda; NumPy matmul on cuda-sim"),
+    Alloc: (lambda node: True, "the generated copy kernel over a broadcast view of the value"),
 }
+SIZE_INPUTS = {Alloc: 1}  # op class -> first input that is a size: read on the host, never copied
 VIEW_OPS = (DimShuffle,)  # a view of the device array where it is read there: no copy, kernels use its strides
 METADATA_OPS = (Shape, ShapeI)
 
 
 def _host_scalar(node, on_device):
-    """A 0-d elementwise result of host values only (shape arithmetic, a scalar parameter's
-    update): copying its inputs over would cost more than computing it."""
-    return all(v.ndim == 0 for v in node.outputs) and not any(
+    """A 0-d result of 0-d host values only (shape arithmetic, a scalar parameter's update):
+    copying its inputs over would cost more than computing it."""
+    return all(v.ndim == 0 for v in node.outputs + node.inputs) and not any(
         v.owner is not None and on_device.get(v.owner, False) for v in node.inputs)
 
 
@@ -49,8 +74,7 @@ def _sides(fgraph):
     order = fgraph.toposort()
     for node in order:
         rule = DEVICE_OPS.get(type(node.op))
-        on_device[node] = (rule is not None and rule[0](node)
-                           and not (isinstance(node.op, Elemwise) and _host_scalar(node, on_device)))
+        on_device[node] = rule is not None and rule[0](node) and not _host_scalar(node, on_device)
     for node in reversed(order):  # a view goes where it is read
         if isinstance(node.op, VIEW_OPS):
             on_device[node] = any(on_device.get(client, False)
@@ -84,7 +108,10 @@ def place(fgraph, device):
         node.tag["device"] = device if device_side else HOST
         if isinstance(node.op, METADATA_OPS):
             continue
+        sizes = SIZE_INPUTS.get(type(node.op), len(node.inputs)) if device_side else len(node.inputs)
         for pos, var in enumerate(list(node.inputs)):
+            if pos >= sizes:
+                continue
             if device_side and not resident(var) and not (isinstance(node.op, Elemwise) and codegen.is_literal(var)):
                 _rewire(fgraph, node, pos, moved(var, "device"))
             elif not device_side and resident(var):

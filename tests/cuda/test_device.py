@@ -76,12 +76,11 @@ def test_bad_broadcast_is_a_shape_error(rng):
 def test_placement_transfers_one_per_input_and_output():
     x, y = T.dmatrix("x"), T.dvector("y")
     f = gg.function([x, y], [T.exp(x) * y, (T.exp(x) * y).sum(), T.argmax(x)], device="cuda-sim")
-    # x and y go over once each (x is read by the kernel and by argmax, which runs on the host
-    # from its own copy of the input); the three results come back
-    assert sorted(_transfers(f)) == ["device", "device", "host", "host"]
+    # x and y go over once each (x is read by the kernel and by argmax); the three results come back
+    assert sorted(_transfers(f)) == ["device", "device", "host", "host", "host"]
     assert _count(f, Composite) == 1 and _count(f, Reduce) == 1
     reductions = {str(node.op): device for node, device in f.placement.items() if isinstance(node.op, (Reduce, Arg))}
-    assert reductions == {"sum{axis=[0, 1]}": "cuda-sim", "Arg{argmax, None, False}": "cpu"}
+    assert reductions == {"sum{axis=[0, 1]}": "cuda-sim", "Arg{argmax, None, False}": "cuda-sim"}
     assert "on cuda-sim" in gg.printing.debugprint(f, file=io.StringIO())
 
 
@@ -129,12 +128,14 @@ def test_logistic_regression_step_matches_the_cpu(rng):
     np.testing.assert_allclose(b_sim.get_value(), b_cpu.get_value(), rtol=1e-12)
     # The elementwise forward and gradient are one kernel (sigmoid, cross-entropy, the
     # prediction and the cost's derivative); b's gradient is its sum (two sum kernels: the
-    # rewritten graph sums with keepdims, then drops the axis); dot runs on the host; the
-    # updates of w (after the host dot) and of b are one kernel each.
+    # rewritten graph sums with keepdims, then drops the axis); both dots run on the device; the
+    # updates of w and of b are one kernel each.
     kernels = [str(node.op) for node in sim.graph.toposort() if isinstance(node.op, (Composite, Reduce))]
     assert len(kernels) == 5 and "sigmoid" in kernels[0] and "softplus" in kernels[0]
     assert sum(k.startswith("sum") for k in kernels) == 2
-    assert [d for n, d in sim.placement.items() if isinstance(n.op, Dot)] == ["cpu", "cpu"]
+    assert [d for n, d in sim.placement.items() if isinstance(n.op, Dot)] == ["cuda-sim", "cuda-sim"]
+    # x, y, w, b and the host-computed 1/len(y) go over once; prediction, xent, w and b come back
+    assert sorted(_transfers(sim)) == ["device"] * 5 + ["host"] * 4
 
 
 available, reason = cuda.gpu_available()
