@@ -7,6 +7,7 @@ from ..errors import InputError, MissingInputError, UnusedInputError
 from ..graph.basic import Constant, Variable
 from ..graph.fgraph import FunctionGraph
 from ..graph.traversal import ancestors, clone_graph, graph_inputs
+from ..ops.transfer import Transfer
 from ..types.variable import as_tensor_variable
 from ..utils import report
 from . import devices
@@ -32,9 +33,11 @@ class Function:
     Results are NumPy arrays the caller owns: an output that is (or views) an input, a
     constant, a shared variable's value or another result is copied, so writing into a
     result never changes the function's state. A call that raises leaves the function
-    and the shared variables as they were."""
+    and the shared variables as they were. On a device, arguments may be device arrays
+    (used where they are), and ``device_outputs`` leaves the results there."""
 
-    def __init__(self, inputs, shared_vars, fgraph, n_outputs, single, update_vars, device, name):
+    def __init__(self, inputs, shared_vars, fgraph, n_outputs, single, update_vars, device, name,
+                 device_outputs=False):
         self.inputs = inputs
         self.maker = Maker(fgraph)
         self.graph = fgraph
@@ -42,10 +45,16 @@ class Function:
         self.device = device
         self.placement = {node: node.tag.get("device", "cpu") for node in fgraph.toposort()}
         n_in = len(inputs)
+        self._host_shared, self._device_shared = _shared_sides(fgraph, fgraph.inputs[n_in:], shared_vars, device)
         program = Program(fgraph, {v: s.container for v, s in zip(fgraph.inputs[n_in:], shared_vars)})
-        self._program, self._run, self._single, self._n_in = program, program.run, single, n_in
-        self._filters = tuple((cell, v.type.filter, f"input {i} ({v.name or v.type})")
-                              for i, (cell, v) in enumerate(zip(program.input_cells[:n_in], inputs)))
+        self._program, self._single, self._n_in = program, single, n_in
+        self._run = self._sync_and_run if self._host_shared else program.run
+        if device != "cpu":
+            from . import launch
+            self._launch = launch
+        filters = [v.type.filter if device == "cpu" else launch.input_filter(device, v.type) for v in inputs]
+        self._filters = tuple((cell, filt, f"input {i} ({v.name or v.type})")
+                              for i, (cell, v, filt) in enumerate(zip(program.input_cells[:n_in], inputs, filters)))
         self._sources = tuple(program.input_cells)
         results = fgraph.outputs
         self._outputs = tuple((program.output_cells[k], _must_copy(results, k, fgraph.inputs))
@@ -54,8 +63,10 @@ class Function:
                                                                                     fgraph.inputs))
                               for k, var in enumerate(update_vars))
         self._names = {v.name: i for i, v in enumerate(inputs) if v.name}
-        lone = single and not update_vars and not self._outputs[0][1]
+        lone = single and not update_vars and not self._outputs[0][1] and not device_outputs
         self._lone = self._outputs[0][0] if lone else None  # the common case, inlined in __call__
+        self._n_device_outputs = n_outputs if device_outputs else 0
+        self._device_updates = device != "cpu"
 
     def __call__(self, *args, **kwargs):
         if kwargs:
@@ -75,11 +86,20 @@ class Function:
                 return value
             return value.copy()
         outs = []
-        for cell, always in self._outputs:
-            outs.append(self._private(cell[0], always, outs))
+        for k, (cell, always) in enumerate(self._outputs):
+            private = self._private_on_device if k < self._n_device_outputs else self._private
+            outs.append(private(cell[0], always, outs))
         if self._updates:
             self._apply_updates(outs)
         return outs[0] if self._single else outs
+
+    def _sync_and_run(self):
+        """Run, after copying back the shared values a device function changed and this graph
+        reads on the host (``SharedVariable.sync``)."""
+        for var in self._host_shared:
+            if var.newer_on is not None:
+                var.sync()
+        self._program.run()
 
     def _private(self, value, always, taken):
         """``value``, or a copy of it if the caller would otherwise share its memory with
@@ -94,14 +114,34 @@ class Function:
                 return value.copy()
         return value
 
+    def _private_on_device(self, value, always, taken):
+        """``_private`` for a device array, which has no ``base`` to tell a view (the
+        simulator's arrays are views of their mappings): ask the memory ranges instead."""
+        overlaps, device = self._launch.overlaps, self.device
+        sources = [cell[0] for cell in self._sources] + [var.on_device(device) for var in self._device_shared]
+        if always or any(overlaps(device, value, other) for other in sources + taken):
+            return self._launch.device_copy(self.device, value)
+        return value
+
     def _apply_updates(self, outs):
-        """Check every new value first, then store them all, so a failing check changes nothing."""
-        new = []
+        """Check every new value first, then store them all, so a failing check changes nothing.
+        A value computed on the device stays there."""
+        new, on_device = [], []
         for var, cell, always in self._updates:
-            value = var.type.filter(cell[0], f"update of {var.name or var}")
-            new.append(self._private(value, always, outs + new))
-        for (var, _, _), value in zip(self._updates, new):
-            var.container[0] = value
+            value, what = cell[0], f"update of {var.name or var}"
+            resident = self._device_updates and self._launch.resident(self.device, value)
+            if resident:
+                value = self._private_on_device(self._launch.checked_on_device(var.type, value, what),
+                                                always, outs + new)
+            else:
+                value = self._private(var.type.filter(value, what), always, outs + new)
+            new.append(value)
+            on_device.append(resident)
+        for (var, _, _), value, resident in zip(self._updates, new, on_device):
+            if resident:
+                var.store_on_device(self.device, value)
+            else:
+                var.store(value)
 
     def _merge_kwargs(self, args, kwargs):
         if len(args) > self._n_in:
@@ -126,6 +166,24 @@ class Function:
 _MISSING = object()
 
 
+def _shared_sides(fgraph, clones, shared_vars, where):
+    """The shared variables whose host value the graph reads (synchronized before a call),
+    and those read through their resident device copy (the ``Transfer`` is tagged)."""
+    if where == "cpu":
+        return tuple(shared_vars), ()
+    host, device = [], []
+    for clone, var in zip(clones, shared_vars):
+        readers = [node for node, _ in fgraph.clients.get(clone, ())]
+        to_device = [node for node in readers if isinstance(node.op, Transfer) and node.op.to == "device"]
+        for node in to_device:
+            node.tag["shared"] = var
+        if to_device:
+            device.append(var)
+        if len(to_device) < len(readers) or clone in fgraph.outputs:
+            host.append(var)
+    return tuple(host), tuple(device)
+
+
 def _must_copy(results, k, inputs):
     """Whether result ``k`` always needs a copy: it is an input or a constant, or the
     same variable is returned or stored twice (an output that is also an update)."""
@@ -136,7 +194,11 @@ def _must_copy(results, k, inputs):
 def function(inputs, outputs=None, updates=None, givens=None, device=None,
              on_unused_input="raise", name=None, mode=None, allow_input_downcast=None,
              return_device_arrays=False):
-    """Compile a callable computing ``outputs`` from ``inputs`` (see API.md)."""
+    """Compile a callable computing ``outputs`` from ``inputs`` (see API.md).
+
+    ``return_device_arrays=True`` leaves the results on the function's device: CuPy
+    arrays on ``cuda``, NumPy arrays in the simulator's guarded memory on ``cuda-sim``
+    (readable as they are), NumPy arrays on ``cpu``."""
     device = devices.resolve(device)
     inputs = _check_inputs(inputs)
     single = outputs is not None and not isinstance(outputs, (list, tuple))
@@ -155,9 +217,11 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
                    if isinstance(v, SharedVariable) and v not in inputs]
     fgraph = FunctionGraph(inputs + shared_vars, exprs)
     from ..rewrites.pipeline import optimize
+    device_outputs = bool(return_device_arrays) and device != "cpu"
+    fgraph.output_places = ("device" if device_outputs else "host",) * len(outputs) + ("either",) * len(update_pairs)
     optimize(fgraph, config.optimizer if mode is None else mode, device)
     return Function(inputs, shared_vars, fgraph, len(outputs), single, [v for v, _ in update_pairs],
-                    device, name)
+                    device, name, device_outputs)
 
 
 def _check_inputs(inputs):

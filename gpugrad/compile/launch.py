@@ -9,6 +9,11 @@ static size is 1, as in ``Elemwise``), each input is read through its own stride
 and softmax run the kernels of ``kernels/`` through ``backends/kernels.py`` (one
 ``KernelLibrary`` per backend); ``Dot`` is a library matmul; ``Alloc`` a copy kernel. View ops (``DimShuffle``)
 run their ``perform``, which only makes a view and works on device arrays of either backend.
+
+A device array is a CuPy array on ``cuda`` and, on ``cuda-sim``, a NumPy array in the
+simulator's guarded memory (``backends/cuda_sim/memory.py``). ``resident``, ``input_filter``,
+``overlaps`` and ``device_copy`` let ``Function`` take such arrays as arguments and return
+them as results without a trip through the host.
 """
 import functools
 import math
@@ -16,9 +21,10 @@ import math
 import numpy as np
 
 from ..backends import backend, kernels
+from ..backends.cuda_sim import memory
 from ..backends.load import KernelLibrary
 from ..codegen import elementwise as codegen
-from ..errors import ShapeError
+from ..errors import InputError, ShapeError
 from ..graph.basic import Constant
 from ..ops.blas import Dot
 from ..ops.nnet import LogSoftmax, Softmax
@@ -48,6 +54,57 @@ def _library(device):
     return KernelLibrary(backend_for(device))
 
 
+def resident(device, value):
+    """Whether ``value`` already is an array in ``device``'s memory."""
+    be = backend_for(device)
+    if be.name == "cuda":
+        return isinstance(value, be.cupy.ndarray)
+    return type(value) is np.ndarray and memory.region_of(value) is not None
+
+
+def input_filter(device, type_):
+    """``type_.filter`` for the arguments of a function on ``device``: a device array is
+    checked like a host one (same messages) and stays on the device; a CuPy array of
+    another GPU is an InputError naming both devices."""
+    be = backend_for(device)
+
+    def filter_argument(value, what):
+        if not resident(device, value):
+            return type_.filter(value, what)
+        if be.name == "cuda" and value.device.id != be.device.id:
+            raise InputError(f"{what}: a CuPy array on cuda:{value.device.id}, but the function runs on "
+                             f"{device} (cuda:{be.device.id}); copy it there first (cupy.asarray under "
+                             f"cupy.cuda.Device({be.device.id}))")
+        return checked_on_device(type_, value, what)
+    return filter_argument
+
+
+def checked_on_device(type_, value, what):
+    """The checks of ``type_.filter`` run on host stand-ins (the extremes of integer values
+    for a narrowing cast, a zero-strided view for the shape), then the cast on the device."""
+    if value.dtype != type_.dtype:
+        ends = [value.min().item(), value.max().item()] if value.size and value.dtype.kind in "biu" else []
+        type_._convert(np.array(ends, value.dtype), what)
+        value = value.astype(type_.dtype)
+    type_.filter(np.broadcast_to(np.zeros((), type_.dtype), value.shape), what)
+    return value
+
+
+def overlaps(device, a, b):
+    """Whether device arrays ``a`` and ``b`` may share memory (a view has no ``base`` to tell
+    on the simulator: its arrays are views of their mappings)."""
+    if type(a) is not type(b):
+        return False
+    be = backend_for(device)
+    return bool((be.cupy if be.name == "cuda" else np).may_share_memory(a, b))
+
+
+def device_copy(device, value):
+    """A fresh device array equal to ``value``."""
+    be = backend_for(device)
+    return value.copy() if be.name == "cuda" else be.to_device(value)
+
+
 def device_thunk(node, storage_in, storage_out):
     device = node.tag["device"]
     make = _THUNKS.get(type(node.op))
@@ -57,19 +114,27 @@ def device_thunk(node, storage_in, storage_out):
 
 
 def _transfer_thunk(device, node, storage_in, storage_out):
+    """A copy, except for what already is on the device: a device array argument passes
+    through, and a shared variable (``node.tag["shared"]``) gives its resident copy."""
     be = backend_for(device)
     (src,), (dst,) = storage_in, storage_out
     if node.op.to == "host":
         def thunk():
             dst[0] = be.to_host(src[0])
-    elif isinstance(node.inputs[0], Constant):
-        resident = be.to_device(np.asarray(node.inputs[0].data))
+    elif "shared" in node.tag:
+        shared = node.tag["shared"]
 
         def thunk():
-            dst[0] = resident
+            dst[0] = shared.on_device(device)
+    elif isinstance(node.inputs[0], Constant):
+        uploaded = be.to_device(np.asarray(node.inputs[0].data))
+
+        def thunk():
+            dst[0] = uploaded
     else:
         def thunk():
-            dst[0] = be.to_device(src[0])
+            value = src[0]
+            dst[0] = value if resident(device, value) else be.to_device(value)
     return thunk
 
 

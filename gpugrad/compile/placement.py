@@ -16,8 +16,15 @@ graphs are left untouched). The rules:
   documented state until every op has a kernel: indexing (Subtensor, IncSubtensor),
   joins, Reshape, integer dot and the rest of the core ops run in NumPy for now;
 * one ``Transfer`` per value that crosses, shared by all of its readers: one per input
-  used on the device, one per device result read on the host or returned. Scalar
-  constants of elementwise nodes need none (they become kernel literals).
+  used on the device, one per device result read on the host or returned.
+  ``fgraph.output_places`` may say otherwise per result: ``"device"`` for the results of
+  ``function(..., return_device_arrays=True)`` (a result computed on the host goes
+  over, so every result is a device array), ``"either"`` for the new values of shared
+  variables, which stay where they are computed (a device update never comes back).
+  Scalar constants of elementwise nodes need none (they become kernel literals);
+* a shared variable read on the device goes over through its ``Transfer`` too, but that
+  one reads the variable's resident device copy (``SharedVariable.on_device``): it is
+  uploaded once, not per call.
 
 The result is a tag on every node, ``node.tag["device"]`` (``"cpu"`` for the host),
 which ``f.placement``, ``debugprint`` and the linker read.
@@ -116,9 +123,11 @@ def place(fgraph, device):
                 _rewire(fgraph, node, pos, moved(var, "device"))
             elif not device_side and resident(var):
                 _rewire(fgraph, node, pos, moved(var, "host"))
+    places = getattr(fgraph, "output_places", ())
     for k, var in enumerate(fgraph.outputs):
-        if resident(var):
-            fgraph.outputs[k] = moved(var, "host")
+        where = places[k] if k < len(places) else "host"
+        if where != "either" and resident(var) != (where == "device"):
+            fgraph.outputs[k] = moved(var, where)
             fgraph._import(fgraph.outputs[k])
     fgraph._order = None
 

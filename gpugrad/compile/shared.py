@@ -8,8 +8,14 @@ from ..types.variable import TensorVariable
 
 class SharedVariable(TensorVariable):
     """A variable with a value of its own. Functions read it as an implicit input and
-    may write it through ``updates``; the value sits in ``container[0]``, the very
-    storage cell compiled functions read, so calls need no copying."""
+    may write it through ``updates``; the host value sits in ``container[0]``, the very
+    storage cell CPU functions read, so calls need no copying.
+
+    Device functions read ``on_device(device)``, a device copy uploaded once and kept
+    until the value changes, and leave their updates there (``store_on_device``): the
+    host value is then stale (``newer_on`` names the device) and ``sync`` copies it back
+    when the host next reads it (``get_value``, a CPU function). So parameters trained on
+    a device never cross per call."""
 
     def __init__(self, type, value, name=None):
         super().__init__(type, None, None, name)
@@ -17,12 +23,38 @@ class SharedVariable(TensorVariable):
         self.set_value(value)
 
     def get_value(self, borrow=False):
+        self.sync()
         value = self.container[0]
         return value if borrow else value.copy()
 
     def set_value(self, value, borrow=False):
         array = self.type.filter(value, what=f"shared variable {self.name or self}")
-        self.container[0] = array if borrow and array is value else np.array(array)
+        self.store(array if borrow and array is value else np.array(array))
+
+    def store(self, array):
+        """A new host value (checked by the caller); every device copy is out of date."""
+        self.container[0] = array
+        self.newer_on, self._copies = None, {}
+
+    def store_on_device(self, device, array):
+        """A new value computed on ``device``: kept there, copied back only when read on the host."""
+        self.newer_on, self._copies = device, {device: array}
+
+    def on_device(self, device):
+        """The value as an array of ``device``, uploaded on first use after a change."""
+        array = self._copies.get(device)
+        if array is None:
+            from .launch import backend_for
+            self.sync()
+            array = self._copies[device] = backend_for(device).to_device(self.container[0])
+        return array
+
+    def sync(self):
+        """Bring the host value up to date after a device function changed it."""
+        if self.newer_on is not None:
+            from .launch import backend_for
+            self.container[0] = backend_for(self.newer_on).to_host(self._copies[self.newer_on])
+            self.newer_on = None
 
     def clone(self):
         return TensorVariable.clone(self)

@@ -2,7 +2,8 @@
 
 The placement pass (compile/placement.py) inserts one where a host value feeds a
 device node or a device value feeds a host node or an output; which device is a tag
-of the compiled node (``node.tag["device"]``), not a property of the op. Evaluated on
+of the compiled node (``node.tag["device"]``), not a property of the op. On the device
+a value already there (a device array argument) passes through uncopied. Evaluated on
 the host (``perform``) it is the identity. Its derivative is the transfer back:
 a cotangent flows device -> host where the value flowed host -> device.
 """
@@ -17,7 +18,6 @@ DIRECTIONS = ("device", "host")
 
 class Transfer(Op):
     __props__ = ("to",)
-    fresh_outputs = True
 
     def __init__(self, to):
         if to not in DIRECTIONS:
@@ -26,6 +26,11 @@ class Transfer(Op):
 
     def __str__(self):
         return f"transfer_to_{self.to}"
+
+    @property
+    def fresh_outputs(self):
+        """A copy to the host is new; a value already on the device passes through."""
+        return self.to == "host"
 
     def make_node(self, x):
         x = as_tensor_variable(x)

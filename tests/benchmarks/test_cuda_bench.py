@@ -1,0 +1,133 @@
+"""Issue 3's GPU workloads. On a machine with a GPU they are timed: achieved memory
+bandwidth of a fused elementwise gradient kernel at 1e8 float32 elements against the
+device's peak (reported in extra_info), the logistic gradient and the MLP step beside the
+same computation written with CuPy array operations, and the per-call overhead of a small
+compiled CUDA function. Without a GPU they are skipped, and the same functions run once,
+small, on the CUDA simulator as correctness checks against the CPU."""
+import numpy as np
+import pytest
+
+import gpugrad
+import gpugrad.tensor as T
+from gpugrad.backends.cuda import gpu_available
+
+HAS_GPU, WHY = gpu_available()
+gpu = pytest.mark.skipif(not HAS_GPU, reason=f"no usable GPU: {WHY}")
+
+
+def fused_gradient():
+    """d/dx sum(tanh(x) * x**2): one fused elementwise kernel (read x, write the gradient)."""
+    x = T.fvector("x")
+    return x, T.grad(T.sum(T.tanh(x) * x ** 2), x)
+
+
+def logistic_gradient():
+    x = T.dmatrix("x")
+    return x, T.grad(T.sum(1 / (1 + T.exp(-x))), x)
+
+
+def small_function():
+    x = T.fvector("x")
+    return x, x * 2.0 + 1.0
+
+
+@pytest.mark.parametrize("build", [fused_gradient, logistic_gradient, small_function])
+def test_simulator_agrees_with_the_cpu(build, rng):
+    x, out = build()
+    value = rng.standard_normal((5,) * x.ndim).astype(x.dtype)
+    sim = gpugrad.function([x], out, device="cuda-sim")
+    cpu = gpugrad.function([x], out, device="cpu")
+    np.testing.assert_allclose(sim(value), cpu(value), rtol=1e-5)
+
+
+def _peak_bandwidth():
+    import cupy
+    props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
+    return 2 * props["memoryClockRate"] * 1e3 * props["memoryBusWidth"] / 8  # bytes per second
+
+
+@gpu
+@pytest.mark.benchmark(group="CUDA fused elementwise gradient, 1e8 float32")
+def test_fused_gradient_bandwidth(benchmark):
+    import cupy
+    x, out = fused_gradient()
+    f = gpugrad.function([x], out, device="cuda", return_device_arrays=True)
+    value = cupy.random.standard_normal(10 ** 8, dtype=cupy.float32)
+
+    def run():
+        f(value)
+        cupy.cuda.Device().synchronize()
+    benchmark(run)
+    achieved = 2 * value.nbytes / benchmark.stats.stats.median
+    benchmark.extra_info["bandwidth_GBps"] = achieved / 1e9
+    benchmark.extra_info["fraction_of_peak"] = achieved / _peak_bandwidth()
+
+
+@gpu
+@pytest.mark.benchmark(group="CUDA logistic gradient, 1000x1000 float64")
+def test_logistic_gradient_gpugrad(benchmark):
+    import cupy
+    x, out = logistic_gradient()
+    f = gpugrad.function([x], out, device="cuda", return_device_arrays=True)
+    value = cupy.random.standard_normal((1000, 1000))
+    benchmark(lambda: (f(value), cupy.cuda.Device().synchronize()))
+
+
+@gpu
+@pytest.mark.benchmark(group="CUDA logistic gradient, 1000x1000 float64")
+def test_logistic_gradient_cupy(benchmark):
+    import cupy
+    value = cupy.random.standard_normal((1000, 1000))
+
+    def by_hand():
+        s = 1 / (1 + cupy.exp(-value))
+        return s * (1 - s)
+    benchmark(lambda: (by_hand(), cupy.cuda.Device().synchronize()))
+
+
+@gpu
+@pytest.mark.benchmark(group="CUDA MLP 784-512-10 SGD step, batch 256, float32")
+def test_mlp_step_gpugrad(benchmark, rng):
+    import cupy
+    from test_mlp import LEARNING_RATE, batch, initial_parameters
+    shared = [gpugrad.shared(p) for p in initial_parameters(rng)]
+    W1, b1, W2, b2 = shared
+    X, Y = T.fmatrix("X"), T.fmatrix("Y")
+    z = T.dot(T.tanh(T.dot(X, W1) + b1), W2) + b2
+    cost = -T.mean(T.sum(Y * (z - T.logsumexp(z, axis=1, keepdims=True)), axis=1))
+    step = gpugrad.function([X, Y], cost, device="cuda",
+                            updates=[(p, p - LEARNING_RATE * g) for p, g in zip(shared, T.grad(cost, shared))])
+    inputs = [cupy.asarray(a) for a in batch(rng)]
+    benchmark(lambda: (step(*inputs), cupy.cuda.Device().synchronize()))
+
+
+@gpu
+@pytest.mark.benchmark(group="CUDA MLP 784-512-10 SGD step, batch 256, float32")
+def test_mlp_step_cupy(benchmark, rng):
+    import cupy
+    from test_mlp import LEARNING_RATE, batch, initial_parameters
+    W1, b1, W2, b2 = params = [cupy.asarray(p) for p in initial_parameters(rng)]
+    X, Y = (cupy.asarray(a) for a in batch(rng))
+
+    def step():
+        h = cupy.tanh(X @ W1 + b1)
+        z = h @ W2 + b2
+        z = z - z.max(axis=1, keepdims=True)
+        log_p = z - cupy.log(cupy.exp(z).sum(axis=1, keepdims=True))
+        cost = -cupy.mean(cupy.sum(Y * log_p, axis=1))
+        dz = (cupy.exp(log_p) - Y) / len(X)
+        dh = (dz @ W2.T) * (1 - h * h)
+        for p, g in zip(params, [X.T @ dh, dh.sum(axis=0), h.T @ dz, dz.sum(axis=0)]):
+            p -= LEARNING_RATE * g
+        return cost
+    benchmark(lambda: (step(), cupy.cuda.Device().synchronize()))
+
+
+@gpu
+@pytest.mark.benchmark(group="CUDA per-call overhead, small function")
+def test_small_function_overhead(benchmark):
+    import cupy
+    x, out = small_function()
+    f = gpugrad.function([x], out, device="cuda", return_device_arrays=True)
+    value = cupy.ones(16, dtype=cupy.float32)
+    benchmark(lambda: (f(value), cupy.cuda.Device().synchronize()))
