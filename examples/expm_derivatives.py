@@ -14,6 +14,7 @@ import numpy as np
 import scipy.linalg
 
 import gpugrad as theano
+from gpugrad.compile.devices import resolve
 import gpugrad.tensor as T
 import gpugrad.tensor.slinalg
 
@@ -197,6 +198,7 @@ def the_complex_derivative(H):
 
 def main(device):
     with theano.config.change_flags(device=device):
+        print(f"device: {resolve(device)} (asked for {device})")
         first_steps()
         map_and_linear_gradients()
         gradients_of_a_matrix()

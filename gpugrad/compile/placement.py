@@ -10,11 +10,14 @@ graphs are left untouched). The rules:
 * an op with a CUDA implementation (``DEVICE_OPS``: elementwise, every reduction and
   argmax/argmin (max, min and arg of complex excepted), softmax and log_softmax of
   float32/float64, dot of float and complex operands, Alloc, whose sizes stay on the
-  host: ``SIZE_INPUTS``) runs on the device, a view
-  (``VIEW_OPS``) where it is read;
+  host: ``SIZE_INPUTS``), and the linear algebra ops of ``LINALG_OPS`` (expm,
+  expm_frechet, solve, solve_triangular, cholesky, inverse, pinv, det, slogdet, eigh and
+  so eigvalsh and the matrix norms built on it; float32/float64/complex64/complex128: all
+  their dtypes) runs on the device, a view (``VIEW_OPS``) where it is read;
 * every other op runs on the host, its device inputs copied back first. That is the
   documented state until every op has a kernel: indexing (Subtensor, IncSubtensor),
-  joins, Reshape, integer dot and the rest of the core ops run in NumPy for now;
+  joins, Reshape, integer dot and the rest of the core ops run in NumPy for now, and
+  ``Logm`` (CuPy has no matrix logarithm) runs in SciPy;
 * one ``Transfer`` per value that crosses, shared by all of its readers: one per input
   used on the device, one per device result read on the host or returned.
   ``fgraph.output_places`` may say otherwise per result: ``"device"`` for the results of
@@ -30,6 +33,11 @@ The result is a tag on every node, ``node.tag["device"]`` (``"cpu"`` for the hos
 which ``f.placement``, ``debugprint`` and the linker read.
 """
 from ..codegen import elementwise as codegen
+from ..linalg.decompositions import Cholesky, Eigh
+from ..linalg.det import Det, SLogDet
+from ..linalg.expm import Expm, ExpmFrechet
+from ..linalg.inverse import MatrixInverse, Pinv
+from ..linalg.solve import Solve, SolveTriangular
 from ..ops.elemwise import Elemwise
 from ..ops.blas import Dot
 from ..ops.nnet import LogSoftmax, Softmax
@@ -39,6 +47,8 @@ from ..ops.transfer import Transfer
 from ..types import dtypes
 
 HOST = "cpu"
+LINALG_OPS = (Expm, ExpmFrechet, Solve, SolveTriangular, Cholesky, MatrixInverse, Pinv, Det, SLogDet, Eigh)
+_LAPACK_DTYPES = ("float32", "float64", "complex64", "complex128")
 _ORDERED = ("max", "min", "argmax", "argmin")  # complex values have no order on the device
 
 
@@ -48,6 +58,10 @@ def _real_or_unordered(node):
 
 def _float_rows(node):
     return node.inputs[0].dtype in ("float32", "float64") and node.outputs[0].dtype == node.inputs[0].dtype
+
+
+def _lapack_dtype(node):
+    return all(v.dtype in _LAPACK_DTYPES for v in node.inputs)
 
 
 def _inexact_operands(node):
@@ -62,6 +76,8 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     LogSoftmax: (_float_rows, "kernels/softmax.cu"),
     Dot: (_inexact_operands, "cupy.matmul (cuBLAS) on cuda; NumPy matmul on cuda-sim"),
     Alloc: (lambda node: True, "the generated copy kernel over a broadcast view of the value"),
+    **{op: (_lapack_dtype, "CuPy's cuSOLVER/cuBLAS routine on cuda (launch._CUPY_LINALG); the op's "
+                           "NumPy/SciPy perform on cuda-sim") for op in LINALG_OPS},
 }
 SIZE_INPUTS = {Alloc: 1}  # op class -> first input that is a size: read on the host, never copied
 VIEW_OPS = (DimShuffle,)  # a view of the device array where it is read there: no copy, kernels use its strides

@@ -48,7 +48,7 @@ def _operands(a, b, b_ndim, what):
     return a, b, out(dtype, shape)
 
 
-def _check_run(op, a, b):
+def check_run(op, a, b):
     check_square(op, a)
     rows = b.shape[b.ndim - op.b_ndim]
     if rows != a.shape[-1] or a.shape[:-2] != b.shape[:b.ndim - op.b_ndim]:
@@ -93,7 +93,7 @@ class Solve(StackOp):
 
     def perform(self, node, inputs):
         a, b = inputs
-        _check_run(self, a, b)
+        check_run(self, a, b)
         x = run(self, scipy.linalg.solve, a, _as_columns(b, self.b_ndim), assume_a=self.assume_a,
                 lower=self.lower, check_finite=False)
         return [np.asarray(x[..., 0] if self.b_ndim == 1 else x, dtype=node.outputs[0].type.dtype)]
@@ -140,7 +140,7 @@ class SolveTriangular(StackOp):
 
     def perform(self, node, inputs):
         a, b = inputs
-        _check_run(self, a, b)
+        check_run(self, a, b)
         x = run(self, scipy.linalg.solve_triangular, a, _as_columns(b, self.b_ndim), trans=self.trans,
                 lower=self.lower, unit_diagonal=self.unit_diagonal, check_finite=False)
         return [np.asarray(x[..., 0] if self.b_ndim == 1 else x, dtype=node.outputs[0].type.dtype)]
