@@ -21,26 +21,20 @@ import functools
 import math
 
 import numpy as np
-import scipy.linalg
 
 from ..backends import backend, kernels
 from ..backends.cuda_sim import memory
 from ..backends.load import KernelLibrary
 from ..codegen import elementwise as codegen
-from ..errors import InputError, LinAlgError, ShapeError
+from ..errors import InputError, ShapeError
 from ..graph.basic import Constant
-from ..linalg.base import check_square
-from ..linalg.decompositions import Cholesky, Eigh
-from ..linalg.det import Det, SLogDet
-from ..linalg.expm import Expm, ExpmFrechet
-from ..linalg.inverse import MatrixInverse, Pinv
-from ..linalg.solve import Solve, SolveTriangular, check_run
 from ..ops.blas import Dot
 from ..ops.nnet import LogSoftmax, Softmax
 from ..ops.reduce import Arg, Reduce
 from ..ops.shape import Alloc
 from ..ops.transfer import Transfer
 from ..rewrites.fusion import Composite
+from . import cupy_linalg
 
 BLOCK = 256
 MAX_BLOCKS = {"cuda-sim": 8}  # few blocks on the simulator: every grid-stride loop really strides
@@ -225,14 +219,14 @@ def _dot_thunk(device, node, storage_in, storage_out):
 
 def _linalg_thunk(device, node, storage_in, storage_out):
     """A linear algebra op as a library call, as ``Dot``: on ``cuda`` the CuPy routine of
-    ``_CUPY_LINALG`` (cuSOLVER/cuBLAS); on ``cuda-sim`` the op's own ``perform`` (NumPy and
+    ``cupy_linalg`` (cuSOLVER/cuBLAS); on ``cuda-sim`` the op's own ``perform`` (NumPy and
     SciPy over the simulator's host-resident device arrays, so the values and the errors are
     the host's), each result copied into the simulator's guarded memory."""
     be, op = backend_for(device), node.op
     dtypes_out = [o.dtype for o in node.outputs]
     if be.name == "cuda":
         def call(values):
-            return _on_cupy(be.cupy, op, values)
+            return cupy_linalg.run(be.cupy, op, values)
     else:
         def call(values):
             return [be.to_device(r) for r in op.perform(node, values)]
@@ -243,110 +237,6 @@ def _linalg_thunk(device, node, storage_in, storage_out):
             cell[0] = result.astype(dtype, copy=False)
     return thunk
 
-
-def _on_cupy(cp, op, values):
-    """The CuPy routine of ``op``; where cuSOLVER reports a singular or indefinite matrix only
-    through its info (or a non-finite result from finite input), the host's LinAlgError."""
-    import cupyx
-    routine, failure = _CUPY_LINALG[type(op)]
-    if failure is None:
-        return routine(cp, op, *values)
-    try:
-        with cupyx.errstate(linalg="raise"):
-            results = routine(cp, op, *values)
-    except np.linalg.LinAlgError:
-        raise LinAlgError(f"{op}: {failure}") from None
-    if not all(bool(cp.isfinite(r).all()) for r in results) and all(bool(cp.isfinite(v).all()) for v in values):
-        raise LinAlgError(f"{op}: {failure}")
-    return results
-
-
-def _cupyx_linalg():
-    import cupyx.scipy.linalg
-    return cupyx.scipy.linalg
-
-
-def _mirrored(cp, a, lower, hermitian):
-    """The matrix that LAPACK reads from one triangle of ``a`` (``linalg.base.hermitian_from``)."""
-    strict = cp.tril(a, -1) if lower else cp.triu(a, 1)
-    mirror = strict.swapaxes(-1, -2)
-    diagonal = a * cp.eye(a.shape[-1], dtype=a.dtype)
-    if hermitian and a.dtype.kind == "c":
-        mirror, diagonal = mirror.conj(), diagonal.real.astype(a.dtype)
-    return strict + mirror + diagonal
-
-
-def _cupy_expm(cp, op, a):
-    """``cupyx.scipy.linalg.expm`` one matrix at a time (it takes no stacks); where the
-    installed CuPy lacks it, SciPy's on a host copy: the one documented host fallback."""
-    check_square(op, a)
-    if a.size == 0:
-        return [a.copy()]
-    expm = getattr(_cupyx_linalg(), "expm", None)
-    if expm is None:
-        return [cp.asarray(scipy.linalg.expm(cp.asnumpy(a)))]
-    flat = a.reshape((-1,) + a.shape[-2:])
-    return [cp.stack([expm(m) for m in flat]).reshape(a.shape)]
-
-
-def _cupy_expm_frechet(cp, op, a, e):
-    """L(a, e) as the top-right block of expm([[a, e], [0, a]]) (Higham, Thm 3.6)."""
-    check_square(op, a)
-    if a.shape != e.shape:
-        raise ShapeError(f"{op}: a of shape {a.shape} and e of shape {e.shape} differ")
-    n = a.shape[-1]
-    block = cp.concatenate([cp.concatenate([a, e], -1), cp.concatenate([cp.zeros_like(a), a], -1)], -2)
-    return [_cupy_expm(cp, op, block)[0][..., :n, n:]]
-
-
-def _columns(op, b, solve):
-    """``solve`` of ``b`` as a stack of matrices (a vector right-hand side as one column)."""
-    if op.b_ndim == 2:
-        return [solve(b)]
-    return [solve(b[..., None])[..., 0]]
-
-
-def _cupy_solve(cp, op, a, b):
-    check_run(op, a, b)
-    m = a if op.assume_a == "gen" else _mirrored(cp, a, op.lower, op.assume_a != "sym")
-    return _columns(op, b, lambda cols: cp.linalg.solve(m, cols))
-
-
-def _cupy_solve_triangular(cp, op, a, b):
-    check_run(op, a, b)
-    solve = _cupyx_linalg().solve_triangular
-    return _columns(op, b, lambda cols: solve(a, cols, trans=op.trans, lower=op.lower,
-                                              unit_diagonal=op.unit_diagonal))
-
-
-def _cupy_cholesky(cp, op, a):
-    """CuPy's lower factor of the matrix read from the op's triangle; the upper one is its ``^H``."""
-    check_square(op, a)
-    low = cp.linalg.cholesky(_mirrored(cp, a, op.lower, hermitian=True))
-    return [low if op.lower else low.swapaxes(-1, -2).conj()]
-
-
-def _square(routine):
-    """A CuPy routine of one square stack, checked as the op's ``perform`` checks it."""
-    def call(cp, op, a):
-        check_square(op, a)
-        result = routine(cp, op, a)
-        return list(result) if isinstance(result, tuple) else [result]
-    return call
-
-
-_CUPY_LINALG = {  # op class -> (CuPy routine, the failure a non-finite result means or None)
-    Expm: (_cupy_expm, None),
-    ExpmFrechet: (_cupy_expm_frechet, None),
-    Solve: (_cupy_solve, "Singular matrix"),
-    SolveTriangular: (_cupy_solve_triangular, "Singular matrix"),
-    Cholesky: (_cupy_cholesky, "Matrix is not positive definite"),
-    MatrixInverse: (_square(lambda cp, op, a: cp.linalg.inv(a)), "Singular matrix"),
-    Pinv: (lambda cp, op, a: [cp.linalg.pinv(a)], None),
-    Det: (_square(lambda cp, op, a: cp.linalg.det(a)), None),
-    SLogDet: (_square(lambda cp, op, a: cp.linalg.slogdet(a)), None),
-    Eigh: (_square(lambda cp, op, a: cp.linalg.eigh(a, UPLO="L" if op.lower else "U")), None),
-}
 
 def _alloc_thunk(device, node, storage_in, storage_out):
     """``Alloc``: the value broadcast to the sizes (host ints) as a view, then made a fresh
@@ -397,4 +287,4 @@ def _narrow(out, out_static):
 
 _THUNKS = {Transfer: _transfer_thunk, Composite: _composite_thunk, Reduce: _reduce_thunk, Arg: _reduce_thunk,
            Softmax: _softmax_thunk, LogSoftmax: _softmax_thunk, Dot: _dot_thunk, Alloc: _alloc_thunk,
-           **{op: _linalg_thunk for op in _CUPY_LINALG}}
+           **{op: _linalg_thunk for op in cupy_linalg.ROUTINES}}

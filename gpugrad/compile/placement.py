@@ -33,11 +33,6 @@ The result is a tag on every node, ``node.tag["device"]`` (``"cpu"`` for the hos
 which ``f.placement``, ``debugprint`` and the linker read.
 """
 from ..codegen import elementwise as codegen
-from ..linalg.decompositions import Cholesky, Eigh
-from ..linalg.det import Det, SLogDet
-from ..linalg.expm import Expm, ExpmFrechet
-from ..linalg.inverse import MatrixInverse, Pinv
-from ..linalg.solve import Solve, SolveTriangular
 from ..ops.elemwise import Elemwise
 from ..ops.blas import Dot
 from ..ops.nnet import LogSoftmax, Softmax
@@ -45,9 +40,10 @@ from ..ops.reduce import Arg, Reduce
 from ..ops.shape import Alloc, DimShuffle, Shape, ShapeI
 from ..ops.transfer import Transfer
 from ..types import dtypes
+from .cupy_linalg import ROUTINES as CUPY_LINALG
 
 HOST = "cpu"
-LINALG_OPS = (Expm, ExpmFrechet, Solve, SolveTriangular, Cholesky, MatrixInverse, Pinv, Det, SLogDet, Eigh)
+LINALG_OPS = tuple(CUPY_LINALG)  # the linear algebra ops with a CuPy routine
 _LAPACK_DTYPES = ("float32", "float64", "complex64", "complex128")
 _ORDERED = ("max", "min", "argmax", "argmin")  # complex values have no order on the device
 
@@ -76,7 +72,7 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     LogSoftmax: (_float_rows, "kernels/softmax.cu"),
     Dot: (_inexact_operands, "cupy.matmul (cuBLAS) on cuda; NumPy matmul on cuda-sim"),
     Alloc: (lambda node: True, "the generated copy kernel over a broadcast view of the value"),
-    **{op: (_lapack_dtype, "CuPy's cuSOLVER/cuBLAS routine on cuda (launch._CUPY_LINALG); the op's "
+    **{op: (_lapack_dtype, "CuPy's cuSOLVER/cuBLAS routine on cuda (compile/cupy_linalg.py); the op's "
                            "NumPy/SciPy perform on cuda-sim") for op in LINALG_OPS},
 }
 SIZE_INPUTS = {Alloc: 1}  # op class -> first input that is a size: read on the host, never copied
