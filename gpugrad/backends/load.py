@@ -26,7 +26,16 @@ import numpy as np
 
 from .base import KernelArgumentError, KernelCompileError
 
-KERNELS_DIR = Path(__file__).resolve().parents[2] / "kernels"
+
+def _kernels_dir():
+    """kernels/ beside the package in a checkout; gpugrad/kernels once installed (the
+    wheel maps the top-level folder there, see pyproject.toml)."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "kernels"
+    return installed if installed.is_dir() else package.parent / "kernels"
+
+
+KERNELS_DIR = _kernels_dir()
 FIXED_TYPES = {name: np.dtype(dt) for name, dt in [
     ("bool", np.bool_), ("i8", np.int8), ("i16", np.int16), ("i32", np.int32), ("i64", np.int64),
     ("u8", np.uint8), ("u16", np.uint16), ("u32", np.uint32), ("u64", np.uint64),
