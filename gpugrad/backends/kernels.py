@@ -229,3 +229,39 @@ def scatter_add(library, dst, indices, src, axis=0):
                                                                dst, error, outer, n, m, inner))
     _check_indices(library, error, indices, n, axis, "scatter_add")
     return dst
+
+
+def as_int64(library, indices):
+    """``indices`` as an int64 device array for ``gather``/``scatter_add``: itself when it is one,
+    else a device copy (the cast runs on the device, never through the host)."""
+    if indices.dtype == np.int64:
+        return indices
+    out = library.backend.allocate(indices.shape, np.int64)
+    out[...] = indices
+    return out
+
+
+def reshape(library, x, shape):
+    """``x.reshape(shape)``: a view of a C-contiguous ``x``, else a view of a contiguous device
+    copy (NumPy's own copy would land outside the simulator's device memory)."""
+    try:
+        return _contiguous(library, x).reshape(shape)
+    except ValueError:
+        raise ShapeError(f"reshape: cannot reshape an array of shape {tuple(x.shape)} to {shape}") from None
+
+
+def concatenate(library, arrays, axis, dtype):
+    """``np.concatenate(arrays, axis, dtype=dtype)``: each array copied into its slice of one
+    fresh device array; arrays that differ off the join axis raise ShapeError."""
+    first = arrays[0]
+    if any(a.ndim != first.ndim or a.shape[:axis] + a.shape[axis + 1:] != first.shape[:axis] + first.shape[axis + 1:]
+           for a in arrays):
+        raise ShapeError(f"concatenate: cannot join arrays of shapes {', '.join(str(tuple(a.shape)) for a in arrays)} "
+                         f"on axis {axis}")
+    out = library.backend.allocate((*first.shape[:axis], sum(a.shape[axis] for a in arrays),
+                                    *first.shape[axis + 1:]), dtype)
+    start = 0
+    for a in arrays:
+        out[(slice(None),) * axis + (slice(start, start + a.shape[axis]),)] = a
+        start += a.shape[axis]
+    return out

@@ -1,5 +1,5 @@
 """Thunks for nodes placed on a device: transfers, views, fused elementwise kernels,
-reductions, softmax and dot, one maker per op class (``_THUNKS``).
+reductions, softmax, dot, indexing and joins, one maker per op class (``_THUNKS``).
 
 The linker asks here for every node whose ``tag["device"]`` is not the host. A
 ``Composite`` runs its generated kernel (codegen/elementwise.py): the output shape is
@@ -9,8 +9,12 @@ static size is 1, as in ``Elemwise``), each input is read through its own stride
 and softmax run the kernels of ``kernels/`` through ``backends/kernels.py`` (one
 ``KernelLibrary`` per backend); ``Dot`` is a library matmul, the linear algebra ops
 (``placement.LINALG_OPS``) library calls too (cuSOLVER/cuBLAS through CuPy on ``cuda``, the op's own
-``perform`` on ``cuda-sim``); ``Alloc`` a copy kernel. View ops (``DimShuffle``)
-run their ``perform``, which only makes a view and works on device arrays of either backend.
+``perform`` on ``cuda-sim``); ``Alloc`` a copy kernel. ``Reshape``, ``Split`` and basic
+``Subtensor`` are views made with the array's own methods (a 0-d result too, and a reshape
+of a non-contiguous array from a device copy: NumPy's would land outside the simulator's
+memory); an integer-array ``Subtensor`` is ``kernels.gather``, its ``IncSubtensor``
+``kernels.scatter_add``, and ``Join`` copies into slices of a fresh array. ``DimShuffle``
+runs its ``perform``, which only makes a view and works on device arrays of either backend.
 
 A device array is a CuPy array on ``cuda`` and, on ``cuda-sim``, a NumPy array in the
 simulator's guarded memory (``backends/cuda_sim/memory.py``). ``resident``, ``input_filter``,
@@ -29,12 +33,16 @@ from ..codegen import elementwise as codegen
 from ..errors import InputError, ShapeError
 from ..graph.basic import Constant
 from ..ops.blas import Dot
+from ..ops.indexing import _numpy_index, _render
+from ..ops.join import Join, Split
 from ..ops.nnet import LogSoftmax, Softmax
 from ..ops.reduce import Arg, Reduce
-from ..ops.shape import Alloc
+from ..ops.shape import Alloc, Reshape
+from ..ops.subtensor import IncSubtensor, Subtensor
 from ..ops.transfer import Transfer
 from ..rewrites.fusion import Composite
 from . import cupy_linalg
+from .placement import gather_axis
 
 BLOCK = 256
 MAX_BLOCKS = {"cuda-sim": 8}  # few blocks on the simulator: every grid-stride loop really strides
@@ -256,6 +264,93 @@ def _alloc_thunk(device, node, storage_in, storage_out):
     return thunk
 
 
+def _reshape_thunk(device, node, storage_in, storage_out):
+    """``Reshape`` with host sizes: a view of the device array (of a contiguous copy if need be)."""
+    library = _library(device)
+    (x_cell, *size_cells), (dst,) = storage_in, storage_out
+
+    def thunk():
+        dst[0] = kernels.reshape(library, x_cell[0], tuple(int(c[0]) for c in size_cells))
+    return thunk
+
+
+def _subtensor_thunk(device, node, storage_in, storage_out):
+    """``Subtensor``: a basic index (ints, slices, new axes; scalars read on the host) is a view
+    of the device array, 0-d results included; one integer array on one axis is a gather."""
+    library, op, axis = _library(device), node.op, gather_axis(node.op.idx_list)
+    (x_cell, *index_cells), (dst,) = storage_in, storage_out
+    if axis is not None:
+        def thunk():
+            indices = kernels.as_int64(library, index_cells[0][0])
+            dst[0] = kernels.gather(library, x_cell[0], indices, axis)
+        return thunk
+
+    def thunk():
+        x = x_cell[0]
+        try:
+            dst[0] = x[_numpy_index(op.idx_list, [c[0] for c in index_cells]) + (Ellipsis,)]
+        except IndexError as exc:
+            raise ShapeError(f"subtensor [{_render(op.idx_list)}] of an array of shape {x.shape}: {exc}") from None
+    return thunk
+
+
+def _inc_subtensor_thunk(device, node, storage_in, storage_out):
+    """``IncSubtensor`` into a device copy of ``x``: through the view of a basic index (set or
+    add), or ``kernels.scatter_add`` of the value broadcast to the region for an increment at
+    one integer array on one axis. Broadcasting is checked as ``perform`` does, on stand-ins."""
+    library, op, axis = _library(device), node.op, gather_axis(node.op.idx_list)
+    be = library.backend
+    broadcast_to = be.cupy.broadcast_to if be.name == "cuda" else np.broadcast_to
+    (x_cell, v_cell, *index_cells), (dst,) = storage_in, storage_out
+
+    def thunk():
+        x, v, values = x_cell[0], v_cell[0], [c[0] for c in index_cells]
+        stand_ins = [np.zeros(i.shape, np.int64) if getattr(i, "ndim", 0) else i for i in values]
+        op._check_broadcast(node, x, v, stand_ins)
+        out = device_copy(device, x)
+        region = op._region(x, stand_ins)
+        try:
+            if axis is not None:
+                dst[0] = kernels.scatter_add(library, out, kernels.as_int64(library, values[0]),
+                                             broadcast_to(v, region), axis)
+                return
+            view = out[_numpy_index(op.idx_list, values) + (Ellipsis,)]
+            view[...] = v if op.set_instead_of_inc else view + v
+        except IndexError as exc:
+            raise ShapeError(f"{op.what} [{_render(op.idx_list)}] of an array of shape {x.shape}: {exc}") from None
+        except ValueError:
+            raise ShapeError(f"{op.what}: cannot broadcast a value of shape {v.shape} to the region "
+                             f"[{_render(op.idx_list)}] of shape {region}") from None
+        dst[0] = out
+    return thunk
+
+
+def _join_thunk(device, node, storage_in, storage_out):
+    """``Join``: every input copied into its slice of one fresh device array."""
+    library, axis, dtype = _library(device), node.op.axis, node.outputs[0].dtype
+    (dst,) = storage_out
+
+    def thunk():
+        dst[0] = kernels.concatenate(library, [c[0] for c in storage_in], axis, dtype)
+    return thunk
+
+
+def _split_thunk(device, node, storage_in, storage_out):
+    """``Split`` with host sizes: views of consecutive slices of the device array."""
+    axis = node.op.axis
+    (x_cell, *size_cells) = storage_in
+
+    def thunk():
+        x, sizes = x_cell[0], [int(c[0]) for c in size_cells]
+        if sum(sizes) != x.shape[axis] or min(sizes) < 0:
+            raise ShapeError(f"split: sizes {sizes} do not cut axis {axis} of an array of shape {x.shape}")
+        start = 0
+        for cell, size in zip(storage_out, sizes):
+            cell[0] = x[(slice(None),) * axis + (slice(start, start + size),)]
+            start += size
+    return thunk
+
+
 def _broadcast(what, static, values):
     """The output shape; a size-1 axis not declared broadcastable that meets a larger one
     is an error, as in ``Elemwise``."""
@@ -287,4 +382,6 @@ def _narrow(out, out_static):
 
 _THUNKS = {Transfer: _transfer_thunk, Composite: _composite_thunk, Reduce: _reduce_thunk, Arg: _reduce_thunk,
            Softmax: _softmax_thunk, LogSoftmax: _softmax_thunk, Dot: _dot_thunk, Alloc: _alloc_thunk,
+           Reshape: _reshape_thunk, Subtensor: _subtensor_thunk, IncSubtensor: _inc_subtensor_thunk,
+           Join: _join_thunk, Split: _split_thunk,
            **{op: _linalg_thunk for op in cupy_linalg.ROUTINES}}

@@ -9,15 +9,20 @@ graphs are left untouched). The rules:
   constants, scalar inputs) is computed where its inputs are;
 * an op with a CUDA implementation (``DEVICE_OPS``: elementwise, every reduction and
   argmax/argmin (max, min and arg of complex excepted), softmax and log_softmax of
-  float32/float64, dot of float and complex operands, Alloc, whose sizes stay on the
-  host: ``SIZE_INPUTS``), and the linear algebra ops of ``LINALG_OPS`` (expm,
-  expm_frechet, solve, solve_triangular, cholesky, inverse, pinv, det, slogdet, eigh and
-  so eigvalsh and the matrix norms built on it; float32/float64/complex64/complex128: all
-  their dtypes) runs on the device, a view (``VIEW_OPS``) where it is read;
+  float32/float64, dot of float and complex operands, Alloc, indexing by one integer array
+  on one axis (a gather), inc_subtensor at such an index into a float or complex array (a
+  scatter-add) and set/inc_subtensor through a basic index, Join), and the linear algebra
+  ops of ``LINALG_OPS`` (expm, expm_frechet, solve, solve_triangular, cholesky, inverse,
+  pinv, det, slogdet, eigh and so eigvalsh and the matrix norms built on it;
+  float32/float64/complex64/complex128: all their dtypes) runs on the device. Sizes and the
+  integer scalars of an index stay on the host (``SIZE_INPUTS``);
+* a view (``VIEW_OPS``: DimShuffle, Reshape, Split, basic Subtensor) goes where it is read;
+  one read only for its shape, or returned, stays with the array it looks into;
 * every other op runs on the host, its device inputs copied back first. That is the
-  documented state until every op has a kernel: indexing (Subtensor, IncSubtensor),
-  joins, Reshape, integer dot and the rest of the core ops run in NumPy for now, and
-  ``Logm`` (CuPy has no matrix logarithm) runs in SciPy;
+  documented state until every op has a kernel: other advanced indexing (boolean masks,
+  several arrays), set_subtensor at integer arrays, integer dot, diagonals and the rest
+  of the core ops run in NumPy for now, and ``Logm`` (CuPy has no matrix logarithm) runs
+  in SciPy;
 * one ``Transfer`` per value that crosses, shared by all of its readers: one per input
   used on the device, one per device result read on the host or returned.
   ``fgraph.output_places`` may say otherwise per result: ``"device"`` for the results of
@@ -35,9 +40,12 @@ which ``f.placement``, ``debugprint`` and the linker read.
 from ..codegen import elementwise as codegen
 from ..ops.elemwise import Elemwise
 from ..ops.blas import Dot
+from ..ops.indexing import FULL, _kinds
+from ..ops.join import Join, Split
 from ..ops.nnet import LogSoftmax, Softmax
 from ..ops.reduce import Arg, Reduce
-from ..ops.shape import Alloc, DimShuffle, Shape, ShapeI
+from ..ops.shape import Alloc, DimShuffle, Reshape, Shape, ShapeI
+from ..ops.subtensor import IncSubtensor, Subtensor
 from ..ops.transfer import Transfer
 from ..types import dtypes
 from .cupy_linalg import ROUTINES as CUPY_LINALG
@@ -45,6 +53,7 @@ from .cupy_linalg import ROUTINES as CUPY_LINALG
 HOST = "cpu"
 LINALG_OPS = tuple(CUPY_LINALG)  # the linear algebra ops with a CuPy routine
 _LAPACK_DTYPES = ("float32", "float64", "complex64", "complex128")
+_ATOMIC_DTYPES = ("float32", "float64", "complex64", "complex128")  # scatter_add's atomicAdd
 _ORDERED = ("max", "min", "argmax", "argmin")  # complex values have no order on the device
 
 
@@ -64,6 +73,43 @@ def _inexact_operands(node):
     return all(dtypes.is_inexact(v.dtype) for v in node.inputs)
 
 
+def gather_axis(idx_list):
+    """The axis of an index that is full slices then one integer array (``x[:, idx]``,
+    ``take``): the form ``kernels.gather``/``scatter_add`` run; None for any other."""
+    if idx_list.count("a") != 1 or any(e not in (FULL, "a") for e in idx_list):
+        return None
+    return idx_list.index("a")
+
+
+def _basic(node):
+    """An index of ints, slices and new axes only: a view."""
+    return "a" not in node.op.idx_list
+
+
+def _gather(node):
+    return gather_axis(node.op.idx_list) is not None and node.inputs[-1].dtype != "bool"
+
+
+def _indexed_write(node):
+    """A set or add through a basic index (a view of the copy), or an add at one integer array
+    on one axis into a float or complex array (scatter_add's atomics)."""
+    return _basic(node) or (not node.op.set_instead_of_inc and _gather(node)
+                            and node.outputs[0].dtype in _ATOMIC_DTYPES)
+
+
+def _always(node):
+    return True
+
+
+def _sizes_from(first):
+    return lambda node: set(range(first, len(node.inputs)))
+
+
+def _scalar_indices(first):
+    """The integer scalars of an index (and slice bounds) are read on the host; its arrays go over."""
+    return lambda node: {first + k for k, kind in enumerate(_kinds(node.op.idx_list)) if kind == "?"}
+
+
 DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     Elemwise: (codegen.supports, "a generated kernel (codegen/elementwise.py), fused by rewrites/fusion.py"),
     Reduce: (_real_or_unordered, "kernels/reduce.cu through backends/kernels.reduce_axes, every kind"),
@@ -71,12 +117,18 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     Softmax: (_float_rows, "kernels/softmax.cu"),
     LogSoftmax: (_float_rows, "kernels/softmax.cu"),
     Dot: (_inexact_operands, "cupy.matmul (cuBLAS) on cuda; NumPy matmul on cuda-sim"),
-    Alloc: (lambda node: True, "the generated copy kernel over a broadcast view of the value"),
+    Alloc: (_always, "the generated copy kernel over a broadcast view of the value"),
+    Subtensor: (_gather, "kernels/gather.cu through backends/kernels.gather (one integer array on one axis)"),
+    IncSubtensor: (_indexed_write, "a device copy of x, then kernels.scatter_add or an assignment through a view"),
+    Join: (_always, "copies into the slices of one fresh device array (backends/kernels.concatenate)"),
     **{op: (_lapack_dtype, "CuPy's cuSOLVER/cuBLAS routine on cuda (compile/cupy_linalg.py); the op's "
                            "NumPy/SciPy perform on cuda-sim") for op in LINALG_OPS},
 }
-SIZE_INPUTS = {Alloc: 1}  # op class -> first input that is a size: read on the host, never copied
-VIEW_OPS = (DimShuffle,)  # a view of the device array where it is read there: no copy, kernels use its strides
+# op class -> the positions of its inputs that are sizes or scalar indices: read on the host, never copied
+SIZE_INPUTS = {Alloc: _sizes_from(1), Reshape: _sizes_from(1), Split: _sizes_from(1),
+               Subtensor: _scalar_indices(1), IncSubtensor: _scalar_indices(2)}
+# op class -> which of its nodes are a view of the device array where they are read there: no copy
+VIEW_OPS = {DimShuffle: _always, Reshape: _always, Subtensor: _basic, Split: _always}
 METADATA_OPS = (Shape, ShapeI)
 
 
@@ -94,11 +146,24 @@ def _sides(fgraph):
     for node in order:
         rule = DEVICE_OPS.get(type(node.op))
         on_device[node] = rule is not None and rule[0](node) and not _host_scalar(node, on_device)
-    for node in reversed(order):  # a view goes where it is read
-        if isinstance(node.op, VIEW_OPS):
-            on_device[node] = any(on_device.get(client, False)
-                                  for out in node.outputs for client, _ in fgraph.clients.get(out, ()))
+    for node in reversed(order):  # a view goes where it is read, or (returned) stays with its array
+        if _is_view(node):
+            readers = [client for out in node.outputs for client, _ in fgraph.clients.get(out, ())
+                       if not isinstance(client.op, METADATA_OPS)]
+            on_device[node] = any(on_device.get(client, False) for client in readers) if readers else \
+                _source(node) is not None and on_device.get(_source(node), False)
     return on_device
+
+
+def _is_view(node):
+    return VIEW_OPS.get(type(node.op), lambda node: False)(node)
+
+
+def _source(node):
+    """The node computing the array that ``node``, a view (of views), looks into."""
+    while node is not None and _is_view(node):
+        node = node.inputs[0].owner
+    return node
 
 
 def _rewire(fgraph, node, pos, new):
@@ -127,9 +192,9 @@ def place(fgraph, device):
         node.tag["device"] = device if device_side else HOST
         if isinstance(node.op, METADATA_OPS):
             continue
-        sizes = SIZE_INPUTS.get(type(node.op), len(node.inputs)) if device_side else len(node.inputs)
+        on_host = SIZE_INPUTS.get(type(node.op), lambda node: ())(node) if device_side else ()
         for pos, var in enumerate(list(node.inputs)):
-            if pos >= sizes:
+            if pos in on_host:
                 continue
             if device_side and not resident(var) and not (isinstance(node.op, Elemwise) and codegen.is_literal(var)):
                 _rewire(fgraph, node, pos, moved(var, "device"))
