@@ -42,6 +42,10 @@ class GradientError(GpugradError, AssertionError):
         self.abs_err, self.rel_err, self.where = abs_err, rel_err, where
 
 
+class DeviceMemoryError(GpugradError, MemoryError):
+    """A device allocation failed; the message names the node and the bytes it asked for."""
+
+
 class DeviceFallbackWarning(UserWarning):
     """A CUDA device was requested but none is usable, so the function runs on the CPU."""
 

@@ -265,3 +265,53 @@ def concatenate(library, arrays, axis, dtype):
         out[(slice(None),) * axis + (slice(start, start + a.shape[axis]),)] = a
         start += a.shape[axis]
     return out
+
+
+def alloc_diag(library, v, shape, offset, axis1, axis2):
+    """``AllocDiag.perform`` on the device: zeros of ``shape`` with ``v``'s last axis written on
+    the (offset, axis1, axis2) diagonal, its other axes on the remaining ones in order. The
+    zeros are laid out with the two axes last, so the diagonal is a strided slice of their
+    flattened product; the result is that array with the axes put back (copied only when they
+    were not already last)."""
+    rest = [a for a in range(len(shape)) if a not in (axis1, axis2)]
+    rows, cols = shape[axis1], shape[axis2]
+    r0, c0 = max(0, -offset), max(0, offset)
+    n = max(0, min(rows - r0, cols - c0))
+    moved_shape = tuple(shape[a] for a in rest) + (rows, cols)
+    if tuple(v.shape) != moved_shape[:-2] + (n,):
+        raise ShapeError(f"alloc_diag: a diagonal of shape {tuple(v.shape)} does not fit shape {tuple(shape)} "
+                         f"(offset {offset}, axes {axis1} and {axis2})")
+    moved = library.backend.allocate(moved_shape, v.dtype)
+    moved.fill(0)
+    if n:
+        start = r0 * cols + c0
+        flat = moved.reshape(moved_shape[:-2] + (rows * cols,))
+        flat[..., start:start + (n - 1) * (cols + 1) + 1:cols + 1] = v
+    order = rest + [axis1, axis2]
+    return _contiguous(library, moved.transpose([order.index(a) for a in range(len(shape))]))
+
+
+def _runs(library, counts, n, total, what):
+    """The int64 device index repeating each of ``range(n)`` ``counts`` (host ints, one or n) times."""
+    counts = np.broadcast_to(np.asarray(counts, np.int64), (n,))
+    if counts.sum() != total or (counts < 0).any():
+        raise ShapeError(f"{what}: counts {counts} do not add up to {total}")
+    return library.backend.to_device(np.repeat(np.arange(n, dtype=np.int64), counts))
+
+
+def repeat(library, x, counts, axis):
+    """``np.repeat(x, counts, axis)`` for host ``counts``: a gather of each entry along ``axis``."""
+    counts = np.asarray(counts, np.int64)
+    if counts.ndim and counts.size != x.shape[axis]:
+        raise ShapeError(f"repeat: {counts.size} counts for axis {axis} of an array of shape {tuple(x.shape)}")
+    total = int(counts.sum()) if counts.ndim else int(counts) * x.shape[axis]
+    return gather(library, x, _runs(library, counts, x.shape[axis], total, "repeat"), axis)
+
+
+def repeat_sum(library, g, counts, n, axis):
+    """``RepeatSum``: each run of ``counts`` entries of float or complex ``g`` along ``axis`` summed
+    into one of ``n`` entries, by a scatter-add into zeros."""
+    indices = _runs(library, counts, n, g.shape[axis], "repeat")
+    out = library.backend.allocate((*g.shape[:axis], n, *g.shape[axis + 1:]), g.dtype)
+    out.fill(0)
+    return scatter_add(library, out, indices, g, axis)

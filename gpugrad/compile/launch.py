@@ -9,7 +9,9 @@ static size is 1, as in ``Elemwise``), each input is read through its own stride
 and softmax run the kernels of ``kernels/`` through ``backends/kernels.py`` (one
 ``KernelLibrary`` per backend); ``Dot`` is a library matmul, the linear algebra ops
 (``placement.LINALG_OPS``) library calls too (cuSOLVER/cuBLAS through CuPy on ``cuda``, the op's own
-``perform`` on ``cuda-sim``); ``Alloc`` a copy kernel. ``Reshape``, ``Split`` and basic
+``perform`` on ``cuda-sim``); ``Alloc`` a copy kernel, ``Fill`` an assignment into a fresh
+array, ``AllocDiag`` zeros and a strided write, ``Repeat``/``RepeatSum`` a gather/scatter-add.
+``Diagonal``, ``Reshape``, ``Split`` and basic
 ``Subtensor`` are views made with the array's own methods (a 0-d result too, and a reshape
 of a non-contiguous array from a device copy: NumPy's would land outside the simulator's
 memory); an integer-array ``Subtensor`` is ``kernels.gather``, its ``IncSubtensor``
@@ -19,10 +21,14 @@ runs its ``perform``, which only makes a view and works on device arrays of eith
 A device array is a CuPy array on ``cuda`` and, on ``cuda-sim``, a NumPy array in the
 simulator's guarded memory (``backends/cuda_sim/memory.py``). ``resident``, ``input_filter``,
 ``overlaps`` and ``device_copy`` let ``Function`` take such arrays as arguments and return
-them as results without a trip through the host.
+them as results without a trip through the host. A failed device allocation in a thunk (CuPy's
+``OutOfMemoryError``, the simulator's ``MemoryError``) is a ``DeviceMemoryError`` naming the node
+and the bytes asked for.
 """
+import errno
 import functools
 import math
+import re
 
 import numpy as np
 
@@ -30,14 +36,14 @@ from ..backends import backend, kernels
 from ..backends.cuda_sim import memory
 from ..backends.load import KernelLibrary
 from ..codegen import elementwise as codegen
-from ..errors import InputError, ShapeError
+from ..errors import DeviceMemoryError, InputError, ShapeError
 from ..graph.basic import Constant
-from ..ops.blas import Dot
+from ..ops.blas import AllocDiag, Diagonal, Dot
 from ..ops.indexing import _numpy_index, _render
-from ..ops.join import Join, Split
+from ..ops.join import Join, Repeat, RepeatSum, Split
 from ..ops.nnet import LogSoftmax, Softmax
 from ..ops.reduce import Arg, Reduce
-from ..ops.shape import Alloc, Reshape
+from ..ops.shape import Alloc, Fill, Reshape
 from ..ops.subtensor import IncSubtensor, Subtensor
 from ..ops.transfer import Transfer
 from ..rewrites.fusion import Composite
@@ -50,8 +56,51 @@ MAX_BLOCKS = {"cuda-sim": 8}  # few blocks on the simulator: every grid-stride l
 
 @functools.cache
 def backend_for(device):
-    """One backend per device name for the whole process (modules compile once)."""
-    return backend(device)
+    """One backend per device name for the whole process (modules compile once); its
+    ``allocate`` records on a failure the bytes it was asked for (``_requested``)."""
+    be = backend(device)
+    allocate = be.allocate
+
+    def recording_allocate(shape, dtype):
+        nbytes = math.prod((shape,) if isinstance(shape, int) else shape) * np.dtype(dtype).itemsize
+        try:
+            return allocate(shape, dtype)
+        except MemoryError as exc:
+            exc.nbytes = nbytes
+            raise
+        except OSError as exc:  # the simulator's mapping of more than the host can map
+            if exc.errno != errno.ENOMEM:
+                raise
+            failure = MemoryError(str(exc))
+            failure.nbytes = nbytes
+            raise failure from exc
+    be.allocate = recording_allocate
+    return be
+
+
+def _requested(exc):
+    """The bytes a failed allocation asked for: recorded by ``backend_for``'s allocate, or in
+    the message of CuPy's ``OutOfMemoryError`` (an allocation inside a CuPy routine); None if unknown."""
+    if hasattr(exc, "nbytes"):
+        return exc.nbytes
+    found = re.search(r"allocating ([\d,]+) bytes", str(exc))
+    return int(found.group(1).replace(",", "")) if found else None
+
+
+def _reporting_memory(node, thunk):
+    """``thunk``, a failed device allocation in it (CuPy's ``OutOfMemoryError`` is a
+    ``MemoryError``) raised as a ``DeviceMemoryError`` naming the node and the bytes asked for.
+    Nothing is left half-written that a later call reads: every call refills the cells."""
+    def run():
+        try:
+            thunk()
+        except MemoryError as exc:
+            nbytes = _requested(exc)
+            asked = "an allocation" if nbytes is None else f"an allocation of {nbytes:,} bytes"
+            raise DeviceMemoryError(
+                f"out of {node.tag['device']} memory: {asked} failed while computing {node.op} of inputs "
+                f"({', '.join(map(str, node.inputs))}) ({exc})") from exc
+    return run
 
 
 @functools.lru_cache(maxsize=None)
@@ -121,7 +170,7 @@ def device_thunk(node, storage_in, storage_out):
     make = _THUNKS.get(type(node.op))
     if make is None:  # a view op: its perform only makes a view, on either backend's arrays
         return node.op.make_thunk(node, storage_in, storage_out)
-    return make(device, node, storage_in, storage_out)
+    return _reporting_memory(node, make(device, node, storage_in, storage_out))
 
 
 def _transfer_thunk(device, node, storage_in, storage_out):
@@ -264,6 +313,68 @@ def _alloc_thunk(device, node, storage_in, storage_out):
     return thunk
 
 
+def _fill_thunk(device, node, storage_in, storage_out):
+    """``Fill``: a fresh device array of the model's shape (only its shape is read, wherever it
+    is) and the output's dtype, the value broadcast and cast into it by an assignment."""
+    be, dtype = backend_for(device), node.outputs[0].dtype
+    (like_cell, value_cell), (dst,) = storage_in, storage_out
+
+    def thunk():
+        out, value = be.allocate(like_cell[0].shape, dtype), value_cell[0]
+        try:
+            out[...] = value
+        except ValueError:
+            raise ShapeError(f"fill: cannot broadcast a value of shape {value.shape} to {out.shape}") from None
+        dst[0] = out
+    return thunk
+
+
+def _diagonal_thunk(device, node, storage_in, storage_out):
+    """``Diagonal``: a view of the device array (``diagonal`` of NumPy and CuPy alike)."""
+    op = node.op
+    (src,), (dst,) = storage_in, storage_out
+
+    def thunk():
+        dst[0] = src[0].diagonal(op.offset, op.axis1, op.axis2)
+    return thunk
+
+
+def _alloc_diag_thunk(device, node, storage_in, storage_out):
+    """``AllocDiag`` with host sizes: zeros and a strided write (``kernels.alloc_diag``)."""
+    library, op = _library(device), node.op
+    (v_cell, *size_cells), (dst,) = storage_in, storage_out
+
+    def thunk():
+        shape = tuple(int(c[0]) for c in size_cells)
+        dst[0] = kernels.alloc_diag(library, v_cell[0], shape, op.offset, op.axis1, op.axis2)
+    return thunk
+
+
+def _on_host(device, value):
+    """Counts read on the host: a device result copied back, a host value as it is."""
+    return backend_for(device).to_host(value) if resident(device, value) else value
+
+
+def _repeat_thunk(device, node, storage_in, storage_out):
+    """``Repeat`` with the counts on the host: a gather (``kernels.repeat``)."""
+    library, axis = _library(device), node.op.axis
+    (x_cell, counts_cell), (dst,) = storage_in, storage_out
+
+    def thunk():
+        dst[0] = kernels.repeat(library, x_cell[0], _on_host(device, counts_cell[0]), axis)
+    return thunk
+
+
+def _repeat_sum_thunk(device, node, storage_in, storage_out):
+    """``RepeatSum`` with the counts and size on the host: a scatter-add (``kernels.repeat_sum``)."""
+    library, axis = _library(device), node.op.axis
+    (g_cell, counts_cell, n_cell), (dst,) = storage_in, storage_out
+
+    def thunk():
+        dst[0] = kernels.repeat_sum(library, g_cell[0], _on_host(device, counts_cell[0]), int(n_cell[0]), axis)
+    return thunk
+
+
 def _reshape_thunk(device, node, storage_in, storage_out):
     """``Reshape`` with host sizes: a view of the device array (of a contiguous copy if need be)."""
     library = _library(device)
@@ -383,5 +494,6 @@ def _narrow(out, out_static):
 _THUNKS = {Transfer: _transfer_thunk, Composite: _composite_thunk, Reduce: _reduce_thunk, Arg: _reduce_thunk,
            Softmax: _softmax_thunk, LogSoftmax: _softmax_thunk, Dot: _dot_thunk, Alloc: _alloc_thunk,
            Reshape: _reshape_thunk, Subtensor: _subtensor_thunk, IncSubtensor: _inc_subtensor_thunk,
-           Join: _join_thunk, Split: _split_thunk,
+           Join: _join_thunk, Split: _split_thunk, Fill: _fill_thunk, Diagonal: _diagonal_thunk,
+           AllocDiag: _alloc_diag_thunk, Repeat: _repeat_thunk, RepeatSum: _repeat_sum_thunk,
            **{op: _linalg_thunk for op in cupy_linalg.ROUTINES}}

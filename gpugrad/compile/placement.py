@@ -11,16 +11,19 @@ graphs are left untouched). The rules:
   argmax/argmin (max, min and arg of complex excepted), softmax and log_softmax of
   float32/float64, dot of float and complex operands, Alloc, indexing by one integer array
   on one axis (a gather), inc_subtensor at such an index into a float or complex array (a
-  scatter-add) and set/inc_subtensor through a basic index, Join), and the linear algebra
+  scatter-add) and set/inc_subtensor through a basic index, Join, Fill, Diagonal (a view),
+  AllocDiag, Repeat (a gather) and RepeatSum of float or complex (a scatter-add)), and the linear algebra
   ops of ``LINALG_OPS`` (expm, expm_frechet, solve, solve_triangular, cholesky, inverse,
   pinv, det, slogdet, eigh and so eigvalsh and the matrix norms built on it;
-  float32/float64/complex64/complex128: all their dtypes) runs on the device. Sizes and the
-  integer scalars of an index stay on the host (``SIZE_INPUTS``);
-* a view (``VIEW_OPS``: DimShuffle, Reshape, Split, basic Subtensor) goes where it is read;
+  float32/float64/complex64/complex128: all their dtypes) runs on the device. Sizes, the
+  integer scalars of an index, repeat counts and the model of a Fill or MatchShape (only
+  their shapes are read) stay on the host (``SIZE_INPUTS``);
+* a view (``VIEW_OPS``: DimShuffle, Reshape, Split, basic Subtensor, and MatchShape, which
+  returns its value after a shape check) goes where it is read;
   one read only for its shape, or returned, stays with the array it looks into;
 * every other op runs on the host, its device inputs copied back first. That is the
   documented state until every op has a kernel: other advanced indexing (boolean masks,
-  several arrays), set_subtensor at integer arrays, integer dot, diagonals and the rest
+  several arrays), set_subtensor at integer arrays, integer dot and the rest
   of the core ops run in NumPy for now, and ``Logm`` (CuPy has no matrix logarithm) runs
   in SciPy;
 * one ``Transfer`` per value that crosses, shared by all of its readers: one per input
@@ -39,12 +42,12 @@ which ``f.placement``, ``debugprint`` and the linker read.
 """
 from ..codegen import elementwise as codegen
 from ..ops.elemwise import Elemwise
-from ..ops.blas import Dot
+from ..ops.blas import AllocDiag, Diagonal, Dot
 from ..ops.indexing import FULL, _kinds
-from ..ops.join import Join, Split
+from ..ops.join import Join, Repeat, RepeatSum, Split
 from ..ops.nnet import LogSoftmax, Softmax
 from ..ops.reduce import Arg, Reduce
-from ..ops.shape import Alloc, DimShuffle, Reshape, Shape, ShapeI
+from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI
 from ..ops.subtensor import IncSubtensor, Subtensor
 from ..ops.transfer import Transfer
 from ..types import dtypes
@@ -71,6 +74,10 @@ def _lapack_dtype(node):
 
 def _inexact_operands(node):
     return all(dtypes.is_inexact(v.dtype) for v in node.inputs)
+
+
+def _atomic_dtype(node):
+    return node.outputs[0].dtype in _ATOMIC_DTYPES
 
 
 def gather_axis(idx_list):
@@ -118,6 +125,11 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     LogSoftmax: (_float_rows, "kernels/softmax.cu"),
     Dot: (_inexact_operands, "cupy.matmul (cuBLAS) on cuda; NumPy matmul on cuda-sim"),
     Alloc: (_always, "the generated copy kernel over a broadcast view of the value"),
+    Fill: (_always, "an assignment of the value into a fresh array of the model's shape"),
+    Diagonal: (_always, "a view of the device array (its diagonal method)"),
+    AllocDiag: (_always, "zeros and a strided write of the diagonal (backends/kernels.alloc_diag)"),
+    Repeat: (_always, "kernels/gather.cu through backends/kernels.repeat"),
+    RepeatSum: (_atomic_dtype, "kernels.scatter_add into zeros through backends/kernels.repeat_sum"),
     Subtensor: (_gather, "kernels/gather.cu through backends/kernels.gather (one integer array on one axis)"),
     IncSubtensor: (_indexed_write, "a device copy of x, then kernels.scatter_add or an assignment through a view"),
     Join: (_always, "copies into the slices of one fresh device array (backends/kernels.concatenate)"),
@@ -126,9 +138,11 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
 }
 # op class -> the positions of its inputs that are sizes or scalar indices: read on the host, never copied
 SIZE_INPUTS = {Alloc: _sizes_from(1), Reshape: _sizes_from(1), Split: _sizes_from(1),
-               Subtensor: _scalar_indices(1), IncSubtensor: _scalar_indices(2)}
+               Subtensor: _scalar_indices(1), IncSubtensor: _scalar_indices(2), AllocDiag: _sizes_from(1),
+               Fill: lambda node: {0}, MatchShape: lambda node: {1}, Repeat: _sizes_from(1),
+               RepeatSum: _sizes_from(1)}
 # op class -> which of its nodes are a view of the device array where they are read there: no copy
-VIEW_OPS = {DimShuffle: _always, Reshape: _always, Subtensor: _basic, Split: _always}
+VIEW_OPS = {DimShuffle: _always, Reshape: _always, Subtensor: _basic, Split: _always, MatchShape: _always}
 METADATA_OPS = (Shape, ShapeI)
 
 
