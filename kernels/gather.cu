@@ -8,14 +8,7 @@ extern "C" __global__ void gather(const T* x, const i64* idx, T* y, i64* error, 
     const i64 total = outer * m * inner;
     for (i64 k = blockIdx.x * (i64)blockDim.x + threadIdx.x; k < total; k += (i64)blockDim.x * gridDim.x) {
         const i64 i = k % inner, j = k / inner % m, o = k / inner / m;
-        i64 row = idx[j];
-        if (row < 0) row += n;
-        if (row < 0 || row >= n) {
-            error[0] = 1;
-            error[1] = idx[j];
-            y[k] = T(0);
-            continue;
-        }
-        y[k] = x[(o * n + row) * inner + i];
+        const i64 row = gg_checked_index(idx[j], n, error);
+        y[k] = row < 0 ? T(0) : x[(o * n + row) * inner + i];
     }
 }

@@ -25,3 +25,13 @@ __device__ __forceinline__ complex<R> gg_shfl_down(complex<R> v, int offset) {
     return complex<R>(__shfl_down_sync(0xffffffffu, v.real(), offset),
                       __shfl_down_sync(0xffffffffu, v.imag(), offset));
 }
+
+// ``index`` into an axis of ``n`` (negative counts from the end), or -1 when it is outside
+// [-n, n): then error[0] = 1 and error[1] = the index, which the caller turns into an error.
+__device__ __forceinline__ i64 gg_checked_index(i64 index, i64 n, i64* error) {
+    const i64 wrapped = index < 0 ? index + n : index;
+    if (wrapped >= 0 && wrapped < n) return wrapped;
+    error[0] = 1;
+    error[1] = index;
+    return -1;
+}

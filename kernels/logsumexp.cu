@@ -9,16 +9,9 @@
 extern "C" __global__ void logsumexp_rows(const T* x, T* y, i64 rows, i64 cols) {
     extern __shared__ __align__(16) unsigned char gg_smem[];
     T* partial = reinterpret_cast<T*>(gg_smem);
-    const T lowest = -gg_infinity<T>();
     for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
-        const T* row = x + r * cols;
-        T m = lowest;
-        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) m = gg_max<T>()(m, row[c]);
-        m = gg_block_reduce(m, gg_max<T>(), lowest, partial);
-        const T shift = isfinite(m) ? m : T(0);
-        T s = T(0);
-        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) s += exp(row[c] - shift);
-        s = gg_block_reduce(s, gg_sum<T>(), T(0), partial);
+        T shift;
+        const T s = gg_shifted_exp_sum(x + r * cols, cols, partial, shift);
         if (threadIdx.x == 0) y[r] = shift + log(s);
     }
 }

@@ -71,3 +71,17 @@ __device__ U gg_block_reduce(U v, const Op& op, U identity, U* partial) {
     __syncthreads();
     return v;
 }
+
+// The stable parts of log(sum(exp(row))) for the whole block: ``shift``, the row's max (NaN
+// propagates; 0 where it is infinite), and the returned sum of exp(row - shift).
+template <class T>
+__device__ T gg_shifted_exp_sum(const T* row, i64 cols, T* partial, T& shift) {
+    const T lowest = -gg_infinity<T>();
+    T m = lowest;
+    for (i64 c = threadIdx.x; c < cols; c += blockDim.x) m = gg_max<T>()(m, row[c]);
+    m = gg_block_reduce(m, gg_max<T>(), lowest, partial);
+    shift = isfinite(m) ? m : T(0);
+    T s = T(0);
+    for (i64 c = threadIdx.x; c < cols; c += blockDim.x) s += exp(row[c] - shift);
+    return gg_block_reduce(s, gg_sum<T>(), T(0), partial);
+}

@@ -9,13 +9,7 @@ extern "C" __global__ void scatter_add_axis(const T* src, const i64* idx, T* dst
     const i64 total = outer * m * inner;
     for (i64 k = blockIdx.x * (i64)blockDim.x + threadIdx.x; k < total; k += (i64)blockDim.x * gridDim.x) {
         const i64 i = k % inner, j = k / inner % m, o = k / inner / m;
-        i64 row = idx[j];
-        if (row < 0) row += n;
-        if (row < 0 || row >= n) {
-            error[0] = 1;
-            error[1] = idx[j];
-            continue;
-        }
-        atomicAdd(&dst[(o * n + row) * inner + i], src[k]);
+        const i64 row = gg_checked_index(idx[j], n, error);
+        if (row >= 0) atomicAdd(&dst[(o * n + row) * inner + i], src[k]);
     }
 }

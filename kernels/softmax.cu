@@ -9,17 +9,11 @@
 extern "C" __global__ void softmax_rows(const T* x, T* y, i64 rows, i64 cols) {
     extern __shared__ __align__(16) unsigned char gg_smem[];
     T* partial = reinterpret_cast<T*>(gg_smem);
-    const T lowest = -gg_infinity<T>();
     for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
         const T* xr = x + r * cols;
         T* yr = y + r * cols;
-        T m = lowest;
-        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) m = gg_max<T>()(m, xr[c]);
-        m = gg_block_reduce(m, gg_max<T>(), lowest, partial);
-        const T shift = isfinite(m) ? m : T(0);
-        T s = T(0);
-        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) s += exp(xr[c] - shift);
-        s = gg_block_reduce(s, gg_sum<T>(), T(0), partial);
+        T shift;
+        const T s = gg_shifted_exp_sum(xr, cols, partial, shift);
 #if GG_LOG
         const T offset = shift + log(s);
         for (i64 c = threadIdx.x; c < cols; c += blockDim.x) yr[c] = xr[c] - offset;
