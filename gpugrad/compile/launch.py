@@ -39,7 +39,7 @@ from ..codegen import elementwise as codegen
 from ..errors import DeviceMemoryError, InputError, ShapeError
 from ..graph.basic import Constant
 from ..ops.blas import AllocDiag, Diagonal, Dot
-from ..ops.indexing import _numpy_index, _render
+from ..ops.indexing import numpy_index, render_index
 from ..ops.join import Join, Repeat, RepeatSum, Split
 from ..ops.nnet import LogSoftmax, Softmax
 from ..ops.reduce import Arg, Reduce
@@ -399,9 +399,9 @@ def _subtensor_thunk(device, node, storage_in, storage_out):
     def thunk():
         x = x_cell[0]
         try:
-            dst[0] = x[_numpy_index(op.idx_list, [c[0] for c in index_cells]) + (Ellipsis,)]
+            dst[0] = x[numpy_index(op.idx_list, [c[0] for c in index_cells]) + (Ellipsis,)]
         except IndexError as exc:
-            raise ShapeError(f"subtensor [{_render(op.idx_list)}] of an array of shape {x.shape}: {exc}") from None
+            raise ShapeError(f"subtensor [{render_index(op.idx_list)}] of an array of shape {x.shape}: {exc}") from None
     return thunk
 
 
@@ -425,13 +425,13 @@ def _inc_subtensor_thunk(device, node, storage_in, storage_out):
                 dst[0] = kernels.scatter_add(library, out, kernels.as_int64(library, values[0]),
                                              broadcast_to(v, region), axis)
                 return
-            view = out[_numpy_index(op.idx_list, values) + (Ellipsis,)]
+            view = out[numpy_index(op.idx_list, values) + (Ellipsis,)]
             view[...] = v if op.set_instead_of_inc else view + v
         except IndexError as exc:
-            raise ShapeError(f"{op.what} [{_render(op.idx_list)}] of an array of shape {x.shape}: {exc}") from None
+            raise ShapeError(f"{op.what} [{render_index(op.idx_list)}] of an array of shape {x.shape}: {exc}") from None
         except ValueError:
             raise ShapeError(f"{op.what}: cannot broadcast a value of shape {v.shape} to the region "
-                             f"[{_render(op.idx_list)}] of shape {region}") from None
+                             f"[{render_index(op.idx_list)}] of shape {region}") from None
         dst[0] = out
     return thunk
 

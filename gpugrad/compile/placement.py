@@ -43,7 +43,7 @@ which ``f.placement``, ``debugprint`` and the linker read.
 from ..codegen import elementwise as codegen
 from ..ops.elemwise import Elemwise
 from ..ops.blas import AllocDiag, Diagonal, Dot
-from ..ops.indexing import FULL, _kinds
+from ..ops.indexing import FULL, index_kinds
 from ..ops.join import Join, Repeat, RepeatSum, Split
 from ..ops.nnet import LogSoftmax, Softmax
 from ..ops.reduce import Arg, Reduce
@@ -114,7 +114,7 @@ def _sizes_from(first):
 
 def _scalar_indices(first):
     """The integer scalars of an index (and slice bounds) are read on the host; its arrays go over."""
-    return lambda node: {first + k for k, kind in enumerate(_kinds(node.op.idx_list)) if kind == "?"}
+    return lambda node: {first + k for k, kind in enumerate(index_kinds(node.op.idx_list)) if kind == "?"}
 
 
 DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)

@@ -12,7 +12,7 @@ An index is kept as ``idx_list``, a tuple with one entry per index item:
 
 Constants are folded into the list (so static shapes follow: ``x[1:-1]`` of static
 length 5 has length 3), Ellipsis is expanded, trailing full slices are dropped.
-One shape rule (``_shape``) serves build time (static sizes), ``infer_shape``
+One shape rule (``indexed_shape``) serves build time (static sizes), ``infer_shape``
 (symbolic sizes) and run time (the region an ``IncSubtensor`` writes).
 """
 import numpy as np
@@ -29,7 +29,7 @@ FULL = (None, None, None)
 
 
 # ---------------------------------------------------------------- parsing an index
-def _parse(x, index):
+def parse_index(x, index):
     """``(idx_list, inputs)`` for ``x[index]``."""
     items = list(index) if isinstance(index, tuple) else [index]
     idx_list, inputs, used, ellipsis = [], [], 0, None
@@ -47,7 +47,7 @@ def _parse(x, index):
                          f"but {used} were indexed")
     if ellipsis is not None:
         idx_list[ellipsis:ellipsis] = [FULL] * (x.ndim - used)
-    return _trimmed(tuple(idx_list)), inputs
+    return trimmed(tuple(idx_list)), inputs
 
 
 def _entry(item, inputs):
@@ -94,7 +94,7 @@ def _check_index_type(var):
         raise InputError(f"subtensor: a boolean scalar index ({var}) is not supported; use a boolean array")
 
 
-def _numpy_index(idx_list, values):
+def numpy_index(idx_list, values):
     """The NumPy index tuple for ``idx_list`` given the values of the index inputs."""
     values = iter(values)
 
@@ -113,7 +113,7 @@ def _numpy_index(idx_list, values):
     return tuple(index)
 
 
-def _render(idx_list, args=None):
+def render_index(idx_list, args=None):
     """``1:-1, i, None``: the index as written, with ``args`` for its inputs (or ``?``)."""
     args = iter(args) if args is not None else None
 
@@ -134,7 +134,7 @@ def _render(idx_list, args=None):
 
 
 # ---------------------------------------------------------------- the shape rule
-def _shape(idx_list, x_shape, indices, index_shapes, dims):
+def indexed_shape(idx_list, x_shape, indices, index_shapes, dims):
     """The shape of ``x[idx]`` with sizes in the domain ``dims``. NumPy's rule: slices
     and new axes keep their place; integer and array indices (integers count as arrays
     when any array is present) broadcast together, and their shape goes where they
@@ -189,7 +189,7 @@ def _known(value):
     return None if isinstance(value, Variable) else value
 
 
-class _StaticDims:
+class StaticDims:
     """Sizes that are ints or None (unknown): static shapes while building, and
     actual shapes at run time; the checks raise ShapeError naming axis and size."""
 
@@ -235,7 +235,7 @@ class _StaticDims:
         return broadcast_shapes([(1,) * (ndim - len(s)) + tuple(s) for s in shapes], "subtensor index")
 
 
-class _SymbolicDims:
+class SymbolicDims:
     """Sizes that are ints or int64 scalar variables (``infer_shape``); nothing to check."""
 
     check_int = check_array = check_mask = staticmethod(lambda *args: None)
@@ -320,27 +320,27 @@ def _min(a, b):
     return min(a, b) if isinstance(a, int) and isinstance(b, int) else S.minimum(a, b)
 
 
-def _kinds(idx_list):
+def index_kinds(idx_list):
     """The placeholder (``"?"`` or ``"a"``) of each index input, in order."""
     return [p for e in idx_list for p in (e if isinstance(e, tuple) else (e,)) if p in ("?", "a")]
 
 
-def _check_inputs(idx_list, inputs, what):
+def check_index_inputs(idx_list, inputs, what):
     """The index inputs match the placeholders of ``idx_list`` (also on graph rebuilds)."""
-    kinds = _kinds(idx_list)
+    kinds = index_kinds(idx_list)
     if len(kinds) != len(inputs):
-        raise InputError(f"{what}: the index [{_render(idx_list)}] needs {len(kinds)} index inputs, "
+        raise InputError(f"{what}: the index [{render_index(idx_list)}] needs {len(kinds)} index inputs, "
                          f"got {len(inputs)}")
     for kind, var in zip(kinds, inputs):
         _check_index_type(var)
         if (var.ndim == 0) != (kind == "?"):
             raise InputError(f"{what}: index input {var} ({var.type}) does not fit "
-                             f"the index [{_render(idx_list)}]")
+                             f"the index [{render_index(idx_list)}]")
 
 
 # ---------------------------------------------------------------- the ops
 
-def _trimmed(idx_list):
+def trimmed(idx_list):
     while idx_list and idx_list[-1] == FULL:
         idx_list = idx_list[:-1]
     return idx_list

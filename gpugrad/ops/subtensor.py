@@ -12,8 +12,8 @@ from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable, constant
 from . import scalar as S
 from .elemwise import _fmt
-from .indexing import (FULL, _check_inputs, _kinds, _numpy_index, _parse, _render, _shape, _StaticDims,
-                       _SymbolicDims, _trimmed)
+from .indexing import (FULL, StaticDims, SymbolicDims, check_index_inputs, index_kinds, indexed_shape,
+                       numpy_index, parse_index, render_index, trimmed)
 from .join import arange
 from .reduce import normalize_axis, prod
 from .shape import (Shape, alloc, broadcast_batch, dimshuffle, flatten, pad_batched, reshape, shape, shape_i,
@@ -31,28 +31,28 @@ class Subtensor(Op):
         self.idx_list = tuple(idx_list)
 
     def __str__(self):
-        return f"Subtensor{{{_render(self.idx_list)}}}"
+        return f"Subtensor{{{render_index(self.idx_list)}}}"
 
     def pp(self, node, args):
-        return f"{args[0]}[{_render(self.idx_list, args[1:])}]"
+        return f"{args[0]}[{render_index(self.idx_list, args[1:])}]"
 
     def make_node(self, x, *indices):
         x = as_tensor_variable(x)
         indices = [as_tensor_variable(i) for i in indices]
-        _check_inputs(self.idx_list, indices, "subtensor")
-        out_shape = _shape(self.idx_list, x.type.shape, indices, [i.type.shape for i in indices], _StaticDims)
+        check_index_inputs(self.idx_list, indices, "subtensor")
+        out_shape = indexed_shape(self.idx_list, x.type.shape, indices, [i.type.shape for i in indices], StaticDims)
         return Apply(self, [x, *indices], [TensorVariable(TensorType(x.dtype, out_shape))])
 
     def perform(self, node, inputs):
         x, *values = inputs
         try:
-            out = x[_numpy_index(self.idx_list, values)]
+            out = x[numpy_index(self.idx_list, values)]
         except IndexError as exc:
-            raise ShapeError(f"subtensor [{_render(self.idx_list)}] of an array of shape {x.shape}: {exc}") from None
+            raise ShapeError(f"subtensor [{render_index(self.idx_list)}] of an array of shape {x.shape}: {exc}") from None
         return [out if type(out) is np.ndarray else np.asarray(out)]
 
     def infer_shape(self, node, input_shapes):
-        return [_shape(self.idx_list, input_shapes[0], node.inputs[1:], input_shapes[1:], _SymbolicDims)]
+        return [indexed_shape(self.idx_list, input_shapes[0], node.inputs[1:], input_shapes[1:], SymbolicDims)]
 
     def pullback(self, inputs, outputs, output_grads):
         x, *indices = inputs
@@ -83,20 +83,20 @@ class IncSubtensor(Op):
         return "set_subtensor" if self.set_instead_of_inc else "inc_subtensor"
 
     def __str__(self):
-        return f"{self.what}{{{_render(self.idx_list)}}}"
+        return f"{self.what}{{{render_index(self.idx_list)}}}"
 
     def pp(self, node, args):
-        return f"{self.what}({args[0]}[{_render(self.idx_list, args[2:])}], {args[1]})"
+        return f"{self.what}({args[0]}[{render_index(self.idx_list, args[2:])}], {args[1]})"
 
     def make_node(self, x, v, *indices):
         x, v = as_tensor_variable(x), as_tensor_variable(v)
         indices = [as_tensor_variable(i) for i in indices]
-        _check_inputs(self.idx_list, indices, self.what)
-        region = _shape(self.idx_list, x.type.shape, indices, [i.type.shape for i in indices], _StaticDims)
+        check_index_inputs(self.idx_list, indices, self.what)
+        region = indexed_shape(self.idx_list, x.type.shape, indices, [i.type.shape for i in indices], StaticDims)
         if v.ndim > len(region) or any(s not in (None, 1) and r is not None and s != r
                                        for s, r in zip(reversed(v.type.shape), reversed(region))):
             raise ShapeError(f"{self.what}: cannot broadcast the value {v} ({v.type}) to the region "
-                             f"[{_render(self.idx_list)}] of {x}, of shape {_fmt(region)}")
+                             f"[{render_index(self.idx_list)}] of {x}, of shape {_fmt(region)}")
         if v.dtype != x.dtype:
             if not np.can_cast(v.dtype, x.dtype, "same_kind"):
                 raise InputError(f"{self.what}: cannot store the value {v} of dtype {v.dtype} "
@@ -106,7 +106,7 @@ class IncSubtensor(Op):
 
     def perform(self, node, inputs):
         x, v, *values = inputs
-        index = _numpy_index(self.idx_list, values)
+        index = numpy_index(self.idx_list, values)
         out = x.copy()
         self._check_broadcast(node, x, v, values)
         try:
@@ -117,14 +117,14 @@ class IncSubtensor(Op):
             else:
                 out[index] += v
         except IndexError as exc:
-            raise ShapeError(f"{self.what} [{_render(self.idx_list)}] of an array of shape {x.shape}: {exc}") from None
+            raise ShapeError(f"{self.what} [{render_index(self.idx_list)}] of an array of shape {x.shape}: {exc}") from None
         except ValueError:
             raise ShapeError(f"{self.what}: cannot broadcast a value of shape {v.shape} to the region "
-                             f"[{_render(self.idx_list)}] of shape {self._region(x, values)}") from None
+                             f"[{render_index(self.idx_list)}] of shape {self._region(x, values)}") from None
         return [out]
 
     def _region(self, x, values):
-        return _shape(self.idx_list, x.shape, values, [np.shape(i) for i in values], _StaticDims)
+        return indexed_shape(self.idx_list, x.shape, values, [np.shape(i) for i in values], StaticDims)
 
     def _check_broadcast(self, node, x, v, values):
         """Like Elemwise: a value broadcasts only along axes its type declares size 1, else
@@ -190,13 +190,13 @@ class _BatchedIndex:
 
     def __init__(self, idx_list, batched_x, indices, flags, size, ndim):
         example_shapes = [v.type.shape[f:] for v, f in zip(indices, flags)]
-        n_out = len(_shape(idx_list, (None,) * ndim, indices, example_shapes, _StaticDims))
-        arrays = [(v, f) for v, f, k in zip(indices, flags, _kinds(idx_list)) if k == "a"]
+        n_out = len(indexed_shape(idx_list, (None,) * ndim, indices, example_shapes, StaticDims))
+        arrays = [(v, f) for v, f, k in zip(indices, flags, index_kinds(idx_list)) if k == "a"]
         m = max((1 if v.dtype == "bool" else v.ndim - f for v, f in arrays), default=0)
         block, rest = [f"a{i}" for i in range(m)], [f"r{i}" for i in range(n_out - m)]
         self.wanted = ["b"] + _placed(rest, block, _block_at(idx_list))
         if not any(flags):
-            self.idx_list, self.inputs = _trimmed((FULL,) + tuple(idx_list)), list(indices)
+            self.idx_list, self.inputs = trimmed((FULL,) + tuple(idx_list)), list(indices)
             self.layout = _placed(["b"] + rest, block, _block_at(self.idx_list))
             return
         self.idx_list, self.inputs = _as_arrays(idx_list, indices, flags, m)
@@ -216,7 +216,7 @@ def _as_arrays(idx_list, indices, flags, m):
                 continue
             var, flag = next(given)
             if var.dtype == "bool" or (flag and isinstance(entry, tuple)):
-                raise NotImplementedError(f"subtensor [{_render(idx_list)}] cannot be vectorized over a batched "
+                raise NotImplementedError(f"subtensor [{render_index(idx_list)}] cannot be vectorized over a batched "
                                           "slice bound or with a boolean mask: examples would have different shapes")
             inputs.append(pad_batched(var, m) if flag else var)
         entries.append("a" if entry == "?" and flag else entry)
@@ -257,7 +257,7 @@ def subtensor(x, index):
     """``x[index]`` with NumPy's semantics (what ``TensorVariable.__getitem__`` calls).
     ``x.shape[i]`` for a constant ``i`` is ``shape_i``: a constant where the size is static."""
     x = as_tensor_variable(x)
-    idx_list, inputs = _parse(x, index)
+    idx_list, inputs = parse_index(x, index)
     if x.owner is not None and isinstance(x.owner.op, Shape) and len(idx_list) == 1 \
             and isinstance(idx_list[0], int):
         source, k = x.owner.inputs[0], idx_list[0]

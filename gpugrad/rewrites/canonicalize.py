@@ -9,16 +9,10 @@ from ..ops.elemwise import Elemwise, pad_left
 from ..ops.gradient_ops import GradientOp, UndefinedGrad
 from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI
 from ..types.variable import TensorConstant
-from .shapes import ShapeKeys
+from .shapes import shape_keys
 from .utils import constant_value, is_constant_equal, is_op, scalar_name
 
 FOLD_LIMIT = 1 << 12
-
-
-def _keys(fgraph):
-    if getattr(fgraph, "shape_keys", None) is None:
-        fgraph.shape_keys = ShapeKeys(fgraph)
-    return fgraph.shape_keys
 
 
 def remove_gradient_ops(fgraph, node):
@@ -32,7 +26,7 @@ def remove_checked_match_shape(fgraph, node):
     """An eval-point shape check that shape inference proves always passes."""
     if isinstance(node.op, MatchShape):
         value, like = node.inputs
-        keys = _keys(fgraph)
+        keys = shape_keys(fgraph)
         if keys.of(value)[node.op.value_lead:] == keys.of(like)[node.op.like_lead:]:
             return [value]
     return None
@@ -152,7 +146,7 @@ def remove_neutral_elements(fgraph, node):
 
 def _retyped(fgraph, candidate, out):
     """``candidate`` converted to ``out``'s dtype, if shape inference proves the shapes equal."""
-    if candidate.ndim != out.ndim or not _keys(fgraph).same_shape(candidate, out):
+    if candidate.ndim != out.ndim or not shape_keys(fgraph).same_shape(candidate, out):
         return None
     if candidate.dtype != out.dtype:
         candidate = S.cast(candidate, out.dtype)
@@ -175,7 +169,7 @@ def alloc_into_elemwise(fgraph, node):
     its other inputs already give the output that shape."""
     if not isinstance(node.op, Elemwise) or len(node.inputs) < 2:
         return None
-    keys = _keys(fgraph)
+    keys = shape_keys(fgraph)
     out = node.outputs[0]
     for pos, var in enumerate(node.inputs):
         if var.owner is None or not isinstance(var.owner.op, (Alloc, Fill)):

@@ -12,7 +12,7 @@ The decisions are tags on the nodes (``node.tag["inplace"]``, ``node.tag["reuse"
 that the ops' thunks honour; the graph itself does not change."""
 from ..graph.basic import Constant
 from ..ops.elemwise import Elemwise
-from .canonicalize import _keys
+from .shapes import shape_keys
 
 
 def _fresh(var):
@@ -48,7 +48,7 @@ class _Aliases:
 
 def plan_memory(fgraph):
     aliases = _Aliases(fgraph)
-    keys = _keys(fgraph)
+    keys = shape_keys(fgraph)
     for i, node in enumerate(aliases.order):
         if isinstance(node.op, Elemwise) and len(node.outputs) == 1 and node.op.supports_out():
             out = node.outputs[0]

@@ -75,3 +75,11 @@ class ShapeKeys:
         if isinstance(node.op, ShapeI):
             return self.find(self.memo_key(node.inputs[0], node.op.axis))
         return (str(node.op),) + tuple(self.dim_key(v) if v.ndim == 0 else ("value", v.id) for v in node.inputs)
+
+
+def shape_keys(fgraph):
+    """The fgraph's ShapeKeys, made once and kept on it: facts about shapes stay true
+    while rewrites replace variables."""
+    if getattr(fgraph, "shape_keys", None) is None:
+        fgraph.shape_keys = ShapeKeys(fgraph)
+    return fgraph.shape_keys
