@@ -56,6 +56,7 @@ class Function:
         self._filters = tuple((cell, filt, f"input {i} ({v.name or v.type})")
                               for i, (cell, v, filt) in enumerate(zip(program.input_cells[:n_in], inputs, filters)))
         self._sources = tuple(program.input_cells)
+        self._constants = tuple(cell[0] for var, cell in program.cells.items() if isinstance(var, Constant))
         results = fgraph.outputs
         self._outputs = tuple((program.output_cells[k], _must_copy(results, k, fgraph.inputs))
                               for k in range(n_outputs))
@@ -77,14 +78,14 @@ class Function:
         for (cell, filt, what), value in zip(self._filters, args):
             cell[0] = filt(value, what)
         self._run()
-        if self._lone is not None:
+        if self._lone is not None:  # the common case, inlined: an array of its own, not an argument
             value = self._lone[0]
             if value.base is None:
                 for cell in self._sources:
                     if value is cell[0]:
                         return value.copy()
                 return value
-            return value.copy()
+            return self._private(value, False, ())
         outs = []
         for k, (cell, always) in enumerate(self._outputs):
             private = self._private_on_device if k < self._n_device_outputs else self._private
@@ -103,16 +104,18 @@ class Function:
 
     def _private(self, value, always, taken):
         """``value``, or a copy of it if the caller would otherwise share its memory with
-        an argument, a shared variable or another result."""
-        if always or value.base is not None:
+        an argument, a shared variable, a constant or another result. An array owning its
+        memory can only be one of those itself; a view (a reshaped matmul result, say) is
+        checked by memory bounds, and copied only when it may overlap one."""
+        if always:
             return value.copy()
-        for cell in self._sources:
-            if value is cell[0]:
-                return value.copy()
-        for other in taken:
-            if value is other:
-                return value.copy()
-        return value
+        if value.base is None:
+            shares = any(value is cell[0] for cell in self._sources) or any(value is other for other in taken)
+        else:
+            shares = (any(np.may_share_memory(value, cell[0]) for cell in self._sources)
+                      or any(np.may_share_memory(value, c) for c in self._constants)
+                      or any(np.may_share_memory(value, other) for other in taken))
+        return value.copy() if shares else value
 
     def _private_on_device(self, value, always, taken):
         """``_private`` for a device array, which has no ``base`` to tell a view (the
