@@ -29,14 +29,7 @@ class Logm(StackOp):
         return Apply(self, [a], [out(a.dtype, square_shape(a.type.shape))])
 
     def perform(self, node, inputs):
-        (a,) = inputs
-        check_square(self, a)
-        dtype = node.outputs[0].type.dtype
-        result = scipy.linalg.logm(a.astype(np.result_type(a, np.float64)))   # SciPy's float32 path is too coarse
-        if np.iscomplexobj(result) and not np.iscomplexobj(np.zeros(0, dtype)):
-            raise LinAlgError(f"{self}: the matrix has no real principal logarithm (it has an eigenvalue "
-                              f"on the negative real axis); cast it to complex (T.cast(A, 'complex128'))")
-        return [np.asarray(result, dtype=dtype)]
+        return [principal_log(self, inputs[0], node.outputs[0].type.dtype)]
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
@@ -46,6 +39,17 @@ class Logm(StackOp):
 
     def pushforward(self, inputs, outputs, tangents):
         return [None if tangents[0] is None else block_frechet(self, inputs[0], tangents[0])]
+
+
+def principal_log(op, a, dtype):
+    """SciPy's logm of each matrix of ``a`` as ``dtype``, in double precision (SciPy's float32
+    path is too coarse); LinAlgError for a real ``dtype`` where the logarithm is complex."""
+    check_square(op, a)
+    result = scipy.linalg.logm(a.astype(np.result_type(a, np.float64)))
+    if np.iscomplexobj(result) and not np.iscomplexobj(np.zeros(0, dtype)):
+        raise LinAlgError(f"{op}: the matrix has no real principal logarithm (it has an eigenvalue "
+                          f"on the negative real axis); cast it to complex (T.cast(A, 'complex128'))")
+    return np.asarray(result, dtype=dtype)
 
 
 def logm(A):
