@@ -265,6 +265,20 @@ def test_disk_cache_hit(monkeypatch, tmp_path):
     np.testing.assert_array_equal(y, 1.0)
 
 
+def test_an_edited_header_is_a_new_cache_key(monkeypatch, tmp_path):
+    """The key hashes every header the source includes with quotes, not only the source."""
+    shim = compiler.precompiled_shim()
+    monkeypatch.setattr(compiler, "precompiled_shim", lambda: shim)
+    monkeypatch.setenv("GPUGRAD_CACHE", str(tmp_path / "cache"))
+    header = tmp_path / "value.cuh"
+    source = '#include "value.cuh"\nextern "C" __global__ void one(float* y) { y[threadIdx.x] = VALUE; }'
+    header.write_text("#define VALUE 1.0f\n")
+    first = compiler.build(source, (f"-I{tmp_path}",))[0]
+    header.write_text("#define VALUE 2.0f\n__device__ void sync_here() { __syncthreads(); }\n")
+    second, _, fibers = compiler.build(source, (f"-I{tmp_path}",))
+    assert second != first and fibers
+
+
 def test_extern_shared_rewrite():
     src = "extern __shared__ __align__(16) unsigned char smem[];\nvoid f() { extern __shared__ double b[]; }"
     out = compiler.prepare(src)[0]

@@ -86,20 +86,18 @@ def _includes(options):
     return [o[2:] for o in options if o.startswith("-I") and len(o) > 2]
 
 
-def needs_fibers(source, include_dirs):
-    """Whether the kernel (or a header it includes with quotes) ever synchronises threads."""
-    seen, todo = set(), [source]
+def included_texts(source, include_dirs):
+    """The source and the text of every header it includes with quotes, transitively."""
+    seen, texts, todo = set(), [source], [source]
     while todo:
-        text = todo.pop()
-        if _SYNC.search(text):
-            return True
-        for name in _INCLUDE.findall(text):
+        for name in _INCLUDE.findall(todo.pop()):
             for d in include_dirs:
                 path = Path(d) / name
                 if path.is_file() and path not in seen:
                     seen.add(path)
-                    todo.append(path.read_text())
-    return False
+                    texts.append(path.read_text())
+                    todo.append(texts[-1])
+    return texts
 
 
 def _compile(args, target, what):
@@ -141,10 +139,11 @@ def build(source, options=()):
     """Compile (or find in the cache) ``source``; returns (path of the .so, kernel names, fibers)."""
     prepared, names = prepare(source)
     flags = host_flags(options)
-    key = hashlib.sha256("\0".join([prepared, SHIM.read_text(), *flags, compiler_version()]).encode()).hexdigest()
+    texts = included_texts(source, _includes(options))  # an edited header is a new key, never a stale build
+    key = hashlib.sha256("\0".join([prepared, *texts[1:], SHIM.read_text(), *flags, compiler_version()]).encode()).hexdigest()
     out_dir = cache_dir()
     so_path = out_dir / f"{key[:32]}.so"
-    fibers = needs_fibers(source, _includes(options))
+    fibers = any(_SYNC.search(text) for text in texts)  # threads that synchronise need fibers
     if so_path.exists():
         return so_path, names, fibers
     out_dir.mkdir(parents=True, exist_ok=True)
