@@ -1,4 +1,5 @@
-"""Launchers for the reduction, softmax and indexing kernels of ``kernels/`` over arrays of any layout.
+"""Launchers for the reduction, softmax, indexing, integer matmul and arange kernels of ``kernels/``
+over arrays of any layout.
 
 Each kernel works on C-contiguous rows: ``reduce_rows`` and friends reduce the last
 axis of a (rows, cols) matrix, ``gather``/``scatter_add_axis`` index the middle axis of
@@ -15,6 +16,7 @@ from .base import KernelArgumentError
 
 BLOCK = 256
 MAX_GRID = 65535
+TILE = 16               # int_matmul's blocks are TILE x TILE threads, one per output
 TARGET_BLOCKS = 1024    # rows fewer than this are split into pieces, to fill the device
 MIN_CHUNK = 8192        # ... of at least this many elements each
 _COMBINE = {"sum": "gg_sum", "prod": "gg_prod", "max": "gg_max", "min": "gg_min", "all": "gg_all", "any": "gg_any"}
@@ -231,16 +233,6 @@ def scatter_add(library, dst, indices, src, axis=0):
     return dst
 
 
-def as_int64(library, indices):
-    """``indices`` as an int64 device array for ``gather``/``scatter_add``: itself when it is one,
-    else a device copy (the cast runs on the device, never through the host)."""
-    if indices.dtype == np.int64:
-        return indices
-    out = library.backend.allocate(indices.shape, np.int64)
-    out[...] = indices
-    return out
-
-
 def reshape(library, x, shape):
     """``x.reshape(shape)``: a view of a C-contiguous ``x``, else a view of a contiguous device
     copy (NumPy's own copy would land outside the simulator's device memory)."""
@@ -315,3 +307,65 @@ def repeat_sum(library, g, counts, n, axis):
     out = library.backend.allocate((*g.shape[:axis], n, *g.shape[axis + 1:]), g.dtype)
     out.fill(0)
     return scatter_add(library, out, indices, g, axis)
+
+
+def astype(library, x, dtype):
+    """``x`` as a device array of ``dtype``: itself when it is one, else a fresh device array the
+    values are cast into by an assignment (a kernel of the backend's, never a trip through the host)."""
+    if x.dtype == dtype:
+        return x
+    out = library.backend.allocate(x.shape, dtype)
+    out[...] = x
+    return out
+
+
+def _batched(library, x, batch):
+    """``x`` of shape (..., r, c) as a C-contiguous array of ``batch`` (r, c) matrices and the stride
+    between them: 0 when ``x`` holds one matrix for the whole batch; copied out in full only when
+    it repeats along some batch axes but not all."""
+    if int(np.prod(x.shape[:-2], dtype=np.int64)) == 1:
+        return _contiguous(library, x), 0
+    if tuple(x.shape[:-2]) != tuple(batch):
+        full = library.backend.allocate((*batch, *x.shape[-2:]), x.dtype)
+        full[...] = x
+        x = full
+    return _contiguous(library, x), x.shape[-2] * x.shape[-1]
+
+
+def int_matmul(library, a, b):
+    """``np.matmul(a, b)`` of integer or bool device arrays of one dtype, of shapes (..., m, k) and
+    (..., k, n) whose batch axes broadcast: kernels/int_matmul.cu, with NumPy's wraparound (and
+    for bool its or of ands); an empty k gives zeros."""
+    if a.dtype != b.dtype or a.dtype.kind not in "biu" or a.ndim < 2 or b.ndim < 2:
+        raise KernelArgumentError(f"int_matmul: expected integer or bool arrays of one dtype with 2 or more "
+                                  f"dimensions, got {a.dtype}{tuple(a.shape)} and {b.dtype}{tuple(b.shape)}")
+    (m, k), n = a.shape[-2:], b.shape[-1]
+    if b.shape[-2] != k:
+        raise ShapeError(f"int_matmul: cannot multiply shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    try:
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ShapeError(f"int_matmul: batch axes of shapes {tuple(a.shape)} and {tuple(b.shape)} "
+                         "do not broadcast") from None
+    out = library.backend.allocate((*batch, m, n), a.dtype)
+    nbatch = int(np.prod(batch, dtype=np.int64))
+    if out.size:
+        (a, a_stride), (b, b_stride) = _batched(library, a, batch), _batched(library, b, batch)
+        grid = (-(-n // TILE), min(-(-m // TILE), MAX_GRID), min(nbatch, MAX_GRID))
+        library.launch("int_matmul", grid, (TILE, TILE), (a, b, out, nbatch, m, k, n, a_stride, b_stride))
+    return out
+
+
+def arange(library, start, stop, step, dtype):
+    """``np.arange(start, stop, step, dtype=dtype)`` of host numbers on the device, as NumPy makes it:
+    the length ceil((stop - start) / step) and the first two values, start and start + step cast
+    to ``dtype``, on the host; ``kernels/arange.cu`` writes first + i * (second - first) in ``dtype``."""
+    quotient = (stop - start) / step
+    if not np.isfinite(quotient):
+        raise ShapeError(f"arange: cannot compute the length of arange({start}, {stop}, {step})")
+    length = max(0, int(np.ceil(quotient)))
+    out = library.backend.allocate(length, dtype)
+    if length:
+        head = np.array([start, start + step][:length], dtype)
+        library.launch("arange", _grid(length), BLOCK, (out, head[0], head[-1], length))
+    return out

@@ -50,9 +50,9 @@ class Function:
         self._program, self._single, self._n_in = program, single, n_in
         self._run = self._sync_and_run if self._host_shared else program.run
         if device != "cpu":
-            from . import launch
-            self._launch = launch
-        filters = [v.type.filter if device == "cpu" else launch.input_filter(device, v.type) for v in inputs]
+            from . import device_arrays
+            self._arrays = device_arrays
+        filters = [v.type.filter if device == "cpu" else device_arrays.input_filter(device, v.type) for v in inputs]
         self._filters = tuple((cell, filt, f"input {i} ({v.name or v.type})")
                               for i, (cell, v, filt) in enumerate(zip(program.input_cells[:n_in], inputs, filters)))
         self._sources = tuple(program.input_cells)
@@ -120,10 +120,10 @@ class Function:
     def _private_on_device(self, value, always, taken):
         """``_private`` for a device array, which has no ``base`` to tell a view (the
         simulator's arrays are views of their mappings): ask the memory ranges instead."""
-        overlaps, device = self._launch.overlaps, self.device
+        overlaps, device = self._arrays.overlaps, self.device
         sources = [cell[0] for cell in self._sources] + [var.on_device(device) for var in self._device_shared]
         if always or any(overlaps(device, value, other) for other in sources + taken):
-            return self._launch.device_copy(self.device, value)
+            return self._arrays.device_copy(self.device, value)
         return value
 
     def _apply_updates(self, outs):
@@ -132,9 +132,9 @@ class Function:
         new, on_device = [], []
         for var, cell, always in self._updates:
             value, what = cell[0], f"update of {var.name or var}"
-            resident = self._device_updates and self._launch.resident(self.device, value)
+            resident = self._device_updates and self._arrays.resident(self.device, value)
             if resident:
-                value = self._private_on_device(self._launch.checked_on_device(var.type, value, what),
+                value = self._private_on_device(self._arrays.checked_on_device(var.type, value, what),
                                                 always, outs + new)
             else:
                 value = self._private(var.type.filter(value, what), always, outs + new)

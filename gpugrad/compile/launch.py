@@ -7,84 +7,47 @@ the broadcast of the inputs by their static types (an axis broadcasts only where
 static size is 1, as in ``Elemwise``), each input is read through its own strides
 (0 on broadcast axes), and the outputs are fresh C-contiguous device arrays. Reductions
 and softmax run the kernels of ``kernels/`` through ``backends/kernels.py`` (one
-``KernelLibrary`` per backend); ``Dot`` is a library matmul, the linear algebra ops
-(``placement.LINALG_OPS``) library calls too (cuSOLVER/cuBLAS through CuPy on ``cuda``, the op's own
+``KernelLibrary`` per backend); ``Dot`` (a library matmul, or ``kernels/int_matmul.cu`` for integers)
+and ``ARange`` are in ``device_dot_arange.py``; the linear algebra ops
+(``placement.LINALG_OPS``) are library calls (cuSOLVER/cuBLAS through CuPy on ``cuda``, the op's own
 ``perform`` on ``cuda-sim``); ``Alloc`` a copy kernel, ``Fill`` an assignment into a fresh
 array, ``AllocDiag`` zeros and a strided write, ``Repeat``/``RepeatSum`` a gather/scatter-add.
 ``Diagonal``, ``Reshape``, ``Split`` and basic
 ``Subtensor`` are views made with the array's own methods (a 0-d result too, and a reshape
 of a non-contiguous array from a device copy: NumPy's would land outside the simulator's
-memory); an integer-array ``Subtensor`` is ``kernels.gather``, its ``IncSubtensor``
-``kernels.scatter_add``, and ``Join`` copies into slices of a fresh array. ``DimShuffle``
-runs its ``perform``, which only makes a view and works on device arrays of either backend.
+memory); advanced indexing, ``IncSubtensor`` and the categorical crossentropy's
+``PickClass``/``PlaceClass`` are in ``device_indexing.py``, and ``Join`` copies into slices
+of a fresh array. ``DimShuffle`` runs its ``perform``, which only makes a view and works on
+device arrays of either backend.
 
-A device array is a CuPy array on ``cuda`` and, on ``cuda-sim``, a NumPy array in the
-simulator's guarded memory (``backends/cuda_sim/memory.py``). ``resident``, ``input_filter``,
-``overlaps`` and ``device_copy`` let ``Function`` take such arrays as arguments and return
-them as results without a trip through the host. A failed device allocation in a thunk (CuPy's
+Device arrays, backends and kernel libraries come from ``device_arrays.py``. A failed device allocation in a thunk (CuPy's
 ``OutOfMemoryError``, the simulator's ``MemoryError``) is a ``DeviceMemoryError`` naming the node
 and the bytes asked for.
 """
-import errno
 import functools
-import math
-import re
 
 import numpy as np
 
-from ..backends import backend, kernels
-from ..backends.cuda_sim import memory
-from ..backends.load import KernelLibrary
+from ..backends import kernels
 from ..codegen import elementwise as codegen
-from ..errors import DeviceMemoryError, InputError, ShapeError
+from ..errors import DeviceMemoryError, ShapeError
 from ..graph.basic import Constant
 from ..ops.blas import AllocDiag, Diagonal, Dot
-from ..ops.indexing import numpy_index, render_index
-from ..ops.join import Join, Repeat, RepeatSum, Split
+from ..ops.join import ARange, Join, Repeat, RepeatSum, Split
 from ..ops.nnet import LogSoftmax, Softmax
 from ..ops.reduce import Arg, Reduce
 from ..ops.shape import Alloc, Fill, Reshape
-from ..ops.subtensor import IncSubtensor, Subtensor
 from ..ops.transfer import Transfer
 from ..rewrites.fusion import Composite
+from ..scan.device import scan_thunk
+from ..scan.op import Scan
 from . import cupy_linalg
-from .placement import gather_axis
+from .device_arrays import requested_bytes, backend_for, library_for, on_host, resident
+from .device_indexing import THUNKS as INDEXING_THUNKS
+from .device_dot_arange import arange_thunk, dot_thunk
 
 BLOCK = 256
 MAX_BLOCKS = {"cuda-sim": 8}  # few blocks on the simulator: every grid-stride loop really strides
-
-
-@functools.cache
-def backend_for(device):
-    """One backend per device name for the whole process (modules compile once); its
-    ``allocate`` records on a failure the bytes it was asked for (``_requested``)."""
-    be = backend(device)
-    allocate = be.allocate
-
-    def recording_allocate(shape, dtype):
-        nbytes = math.prod((shape,) if isinstance(shape, int) else shape) * np.dtype(dtype).itemsize
-        try:
-            return allocate(shape, dtype)
-        except MemoryError as exc:
-            exc.nbytes = nbytes
-            raise
-        except OSError as exc:  # the simulator's mapping of more than the host can map
-            if exc.errno != errno.ENOMEM:
-                raise
-            failure = MemoryError(str(exc))
-            failure.nbytes = nbytes
-            raise failure from exc
-    be.allocate = recording_allocate
-    return be
-
-
-def _requested(exc):
-    """The bytes a failed allocation asked for: recorded by ``backend_for``'s allocate, or in
-    the message of CuPy's ``OutOfMemoryError`` (an allocation inside a CuPy routine); None if unknown."""
-    if hasattr(exc, "nbytes"):
-        return exc.nbytes
-    found = re.search(r"allocating ([\d,]+) bytes", str(exc))
-    return int(found.group(1).replace(",", "")) if found else None
 
 
 def _reporting_memory(node, thunk):
@@ -95,7 +58,7 @@ def _reporting_memory(node, thunk):
         try:
             thunk()
         except MemoryError as exc:
-            nbytes = _requested(exc)
+            nbytes = requested_bytes(exc)
             asked = "an allocation" if nbytes is None else f"an allocation of {nbytes:,} bytes"
             raise DeviceMemoryError(
                 f"out of {node.tag['device']} memory: {asked} failed while computing {node.op} of inputs "
@@ -107,62 +70,6 @@ def _reporting_memory(node, thunk):
 def _kernel(device, source):
     return backend_for(device).load_module(source, name="a fused elementwise kernel").get_function(
         codegen.KERNEL_NAME)
-
-
-@functools.cache
-def _library(device):
-    return KernelLibrary(backend_for(device))
-
-
-def resident(device, value):
-    """Whether ``value`` already is an array in ``device``'s memory."""
-    be = backend_for(device)
-    if be.name == "cuda":
-        return isinstance(value, be.cupy.ndarray)
-    return type(value) is np.ndarray and memory.region_of(value) is not None
-
-
-def input_filter(device, type_):
-    """``type_.filter`` for the arguments of a function on ``device``: a device array is
-    checked like a host one (same messages) and stays on the device; a CuPy array of
-    another GPU is an InputError naming both devices."""
-    be = backend_for(device)
-
-    def filter_argument(value, what):
-        if not resident(device, value):
-            return type_.filter(value, what)
-        if be.name == "cuda" and value.device.id != be.device.id:
-            raise InputError(f"{what}: a CuPy array on cuda:{value.device.id}, but the function runs on "
-                             f"{device} (cuda:{be.device.id}); copy it there first (cupy.asarray under "
-                             f"cupy.cuda.Device({be.device.id}))")
-        return checked_on_device(type_, value, what)
-    return filter_argument
-
-
-def checked_on_device(type_, value, what):
-    """The checks of ``type_.filter`` run on host stand-ins (the extremes of integer values
-    for a narrowing cast, a zero-strided view for the shape), then the cast on the device."""
-    if value.dtype != type_.dtype:
-        ends = [value.min().item(), value.max().item()] if value.size and value.dtype.kind in "biu" else []
-        type_._convert(np.array(ends, value.dtype), what)
-        value = value.astype(type_.dtype)
-    type_.filter(np.broadcast_to(np.zeros((), type_.dtype), value.shape), what)
-    return value
-
-
-def overlaps(device, a, b):
-    """Whether device arrays ``a`` and ``b`` may share memory (a view has no ``base`` to tell
-    on the simulator: its arrays are views of their mappings)."""
-    if type(a) is not type(b):
-        return False
-    be = backend_for(device)
-    return bool((be.cupy if be.name == "cuda" else np).may_share_memory(a, b))
-
-
-def device_copy(device, value):
-    """A fresh device array equal to ``value``."""
-    be = backend_for(device)
-    return value.copy() if be.name == "cuda" else be.to_device(value)
 
 
 def device_thunk(node, storage_in, storage_out):
@@ -180,7 +87,8 @@ def _transfer_thunk(device, node, storage_in, storage_out):
     (src,), (dst,) = storage_in, storage_out
     if node.op.to == "host":
         def thunk():
-            dst[0] = be.to_host(src[0])
+            value = src[0]
+            dst[0] = be.to_host(value) if resident(device, value) else value
     elif "shared" in node.tag:
         shared = node.tag["shared"]
 
@@ -233,7 +141,7 @@ def _launch_elementwise(device, kernel, values, static, out_dtypes, geometries, 
 def _reduce_thunk(device, node, storage_in, storage_out):
     """Every ``Reduce`` kind and ``Arg`` through ``kernels.reduce_axes``: the reduced axes moved
     last (a view, copied only when not contiguous), then one block per row of ``kernels/``."""
-    library, op = _library(device), node.op
+    library, op = library_for(device), node.op
     (src,), (dst,) = storage_in, storage_out
 
     def thunk():
@@ -243,34 +151,12 @@ def _reduce_thunk(device, node, storage_in, storage_out):
 
 def _softmax_thunk(device, node, storage_in, storage_out):
     """Softmax and LogSoftmax forward: ``kernels/softmax.cu``, one block per row."""
-    library, axis = _library(device), node.op.axis
+    library, axis = library_for(device), node.op.axis
     run = kernels.log_softmax if isinstance(node.op, LogSoftmax) else kernels.softmax
     (src,), (dst,) = storage_in, storage_out
 
     def thunk():
         dst[0] = run(library, src[0], axis)
-    return thunk
-
-
-def _dot_thunk(device, node, storage_in, storage_out):
-    """``Dot`` as one (batched) matmul of (batch, M, K) by (batch, K, N) views, as ``Dot.perform``:
-    cuBLAS through ``cupy.matmul`` on ``cuda``; on ``cuda-sim`` NumPy's matmul over the
-    simulator's host-resident device arrays (it emulates kernels; BLAS-class work is a library
-    call on both), the result copied into the simulator's guarded memory."""
-    be, op, dtype = backend_for(device), node.op, node.outputs[0].dtype
-    matmul, finish = (be.cupy.matmul, None) if be.name == "cuda" else (np.matmul, be.to_device)
-    nb, nk = op.nbatch, op.ncontract
-    (a_cell, b_cell), (dst,) = storage_in, storage_out
-
-    def thunk():
-        a, b = a_cell[0], b_cell[0]
-        if a.shape[a.ndim - nk:] != b.shape[nb:nb + nk]:
-            raise ShapeError(f"dot: the contracted axes of shapes {a.shape} and {b.shape} differ")
-        op._check_batch(node, a.shape, b.shape)
-        rows, cols, k = a.shape[nb:a.ndim - nk], b.shape[nb + nk:], math.prod(b.shape[nb:nb + nk])
-        out = matmul(a.reshape(a.shape[:nb] + (math.prod(rows), k)), b.reshape(b.shape[:nb] + (k, math.prod(cols))))
-        out = out.reshape(out.shape[:nb] + rows + cols).astype(dtype, copy=False)
-        dst[0] = finish(out) if finish else out
     return thunk
 
 
@@ -341,7 +227,7 @@ def _diagonal_thunk(device, node, storage_in, storage_out):
 
 def _alloc_diag_thunk(device, node, storage_in, storage_out):
     """``AllocDiag`` with host sizes: zeros and a strided write (``kernels.alloc_diag``)."""
-    library, op = _library(device), node.op
+    library, op = library_for(device), node.op
     (v_cell, *size_cells), (dst,) = storage_in, storage_out
 
     def thunk():
@@ -350,34 +236,29 @@ def _alloc_diag_thunk(device, node, storage_in, storage_out):
     return thunk
 
 
-def _on_host(device, value):
-    """Counts read on the host: a device result copied back, a host value as it is."""
-    return backend_for(device).to_host(value) if resident(device, value) else value
-
-
 def _repeat_thunk(device, node, storage_in, storage_out):
     """``Repeat`` with the counts on the host: a gather (``kernels.repeat``)."""
-    library, axis = _library(device), node.op.axis
+    library, axis = library_for(device), node.op.axis
     (x_cell, counts_cell), (dst,) = storage_in, storage_out
 
     def thunk():
-        dst[0] = kernels.repeat(library, x_cell[0], _on_host(device, counts_cell[0]), axis)
+        dst[0] = kernels.repeat(library, x_cell[0], on_host(device, counts_cell[0]), axis)
     return thunk
 
 
 def _repeat_sum_thunk(device, node, storage_in, storage_out):
     """``RepeatSum`` with the counts and size on the host: a scatter-add (``kernels.repeat_sum``)."""
-    library, axis = _library(device), node.op.axis
+    library, axis = library_for(device), node.op.axis
     (g_cell, counts_cell, n_cell), (dst,) = storage_in, storage_out
 
     def thunk():
-        dst[0] = kernels.repeat_sum(library, g_cell[0], _on_host(device, counts_cell[0]), int(n_cell[0]), axis)
+        dst[0] = kernels.repeat_sum(library, g_cell[0], on_host(device, counts_cell[0]), int(n_cell[0]), axis)
     return thunk
 
 
 def _reshape_thunk(device, node, storage_in, storage_out):
     """``Reshape`` with host sizes: a view of the device array (of a contiguous copy if need be)."""
-    library = _library(device)
+    library = library_for(device)
     (x_cell, *size_cells), (dst,) = storage_in, storage_out
 
     def thunk():
@@ -385,60 +266,9 @@ def _reshape_thunk(device, node, storage_in, storage_out):
     return thunk
 
 
-def _subtensor_thunk(device, node, storage_in, storage_out):
-    """``Subtensor``: a basic index (ints, slices, new axes; scalars read on the host) is a view
-    of the device array, 0-d results included; one integer array on one axis is a gather."""
-    library, op, axis = _library(device), node.op, gather_axis(node.op.idx_list)
-    (x_cell, *index_cells), (dst,) = storage_in, storage_out
-    if axis is not None:
-        def thunk():
-            indices = kernels.as_int64(library, index_cells[0][0])
-            dst[0] = kernels.gather(library, x_cell[0], indices, axis)
-        return thunk
-
-    def thunk():
-        x = x_cell[0]
-        try:
-            dst[0] = x[numpy_index(op.idx_list, [c[0] for c in index_cells]) + (Ellipsis,)]
-        except IndexError as exc:
-            raise ShapeError(f"subtensor [{render_index(op.idx_list)}] of an array of shape {x.shape}: {exc}") from None
-    return thunk
-
-
-def _inc_subtensor_thunk(device, node, storage_in, storage_out):
-    """``IncSubtensor`` into a device copy of ``x``: through the view of a basic index (set or
-    add), or ``kernels.scatter_add`` of the value broadcast to the region for an increment at
-    one integer array on one axis. Broadcasting is checked as ``perform`` does, on stand-ins."""
-    library, op, axis = _library(device), node.op, gather_axis(node.op.idx_list)
-    be = library.backend
-    broadcast_to = be.cupy.broadcast_to if be.name == "cuda" else np.broadcast_to
-    (x_cell, v_cell, *index_cells), (dst,) = storage_in, storage_out
-
-    def thunk():
-        x, v, values = x_cell[0], v_cell[0], [c[0] for c in index_cells]
-        stand_ins = [np.zeros(i.shape, np.int64) if getattr(i, "ndim", 0) else i for i in values]
-        op._check_broadcast(node, x, v, stand_ins)
-        out = device_copy(device, x)
-        region = op._region(x, stand_ins)
-        try:
-            if axis is not None:
-                dst[0] = kernels.scatter_add(library, out, kernels.as_int64(library, values[0]),
-                                             broadcast_to(v, region), axis)
-                return
-            view = out[numpy_index(op.idx_list, values) + (Ellipsis,)]
-            view[...] = v if op.set_instead_of_inc else view + v
-        except IndexError as exc:
-            raise ShapeError(f"{op.what} [{render_index(op.idx_list)}] of an array of shape {x.shape}: {exc}") from None
-        except ValueError:
-            raise ShapeError(f"{op.what}: cannot broadcast a value of shape {v.shape} to the region "
-                             f"[{render_index(op.idx_list)}] of shape {region}") from None
-        dst[0] = out
-    return thunk
-
-
 def _join_thunk(device, node, storage_in, storage_out):
     """``Join``: every input copied into its slice of one fresh device array."""
-    library, axis, dtype = _library(device), node.op.axis, node.outputs[0].dtype
+    library, axis, dtype = library_for(device), node.op.axis, node.outputs[0].dtype
     (dst,) = storage_out
 
     def thunk():
@@ -492,8 +322,8 @@ def _narrow(out, out_static):
 
 
 _THUNKS = {Transfer: _transfer_thunk, Composite: _composite_thunk, Reduce: _reduce_thunk, Arg: _reduce_thunk,
-           Softmax: _softmax_thunk, LogSoftmax: _softmax_thunk, Dot: _dot_thunk, Alloc: _alloc_thunk,
-           Reshape: _reshape_thunk, Subtensor: _subtensor_thunk, IncSubtensor: _inc_subtensor_thunk,
-           Join: _join_thunk, Split: _split_thunk, Fill: _fill_thunk, Diagonal: _diagonal_thunk,
-           AllocDiag: _alloc_diag_thunk, Repeat: _repeat_thunk, RepeatSum: _repeat_sum_thunk,
+           Softmax: _softmax_thunk, LogSoftmax: _softmax_thunk, Dot: dot_thunk, Alloc: _alloc_thunk,
+           Reshape: _reshape_thunk, Join: _join_thunk, Split: _split_thunk, Fill: _fill_thunk,
+           Diagonal: _diagonal_thunk, AllocDiag: _alloc_diag_thunk, Repeat: _repeat_thunk,
+           RepeatSum: _repeat_sum_thunk, ARange: arange_thunk, Scan: scan_thunk, **INDEXING_THUNKS,
            **{op: _linalg_thunk for op in cupy_linalg.ROUTINES}}

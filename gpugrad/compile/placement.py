@@ -9,25 +9,28 @@ graphs are left untouched). The rules:
   constants, scalar inputs) is computed where its inputs are;
 * an op with a CUDA implementation (``DEVICE_OPS``: elementwise, every reduction and
   argmax/argmin (max, min and arg of complex excepted), softmax and log_softmax of
-  float32/float64, dot of float and complex operands, Alloc, indexing by one integer array
-  on one axis (a gather), inc_subtensor at such an index into a float or complex array (a
-  scatter-add) and set/inc_subtensor through a basic index, Join, Fill, Diagonal (a view),
+  float32/float64, dot of every dtype (integer and bool by kernels/int_matmul.cu), arange of
+  integer, float32 and float64, Alloc, every form of indexing and set/inc_subtensor (basic
+  indices as views; integer arrays, ints mixed with them and boolean masks by gather and
+  scatter kernels) and the categorical crossentropy's PickClass/PlaceClass, of every dtype
+  but float16, Join, Fill, Diagonal (a view),
   AllocDiag, Repeat (a gather) and RepeatSum of float or complex (a scatter-add)), and the linear algebra
   ops of ``LINALG_OPS`` (expm, expm_frechet, solve, solve_triangular, cholesky, inverse,
-  pinv, det, slogdet, eigh and so eigvalsh and the matrix norms built on it;
-  float32/float64/complex64/complex128: all their dtypes) runs on the device. Sizes, the
-  integer scalars of an index, repeat counts and the model of a Fill or MatchShape (only
+  pinv, det, slogdet, logm, eigh and so eigvalsh and the matrix norms built on it;
+  float32/float64/complex64/complex128: all their dtypes), and scan loops with device work
+  (scan/device.py) run on the device. Sizes, the
+  integer scalars of an index, repeat counts, the start, stop and step of an arange (its
+  length) and the model of a Fill or MatchShape (only
   their shapes are read) stay on the host (``SIZE_INPUTS``);
 * a view (``VIEW_OPS``: DimShuffle, Reshape, Split, basic Subtensor, and MatchShape, which
   returns its value after a shape check) goes where it is read;
   one read only for its shape, or returned, stays with the array it looks into;
-* every other op runs on the host, its device inputs copied back first. That is the
-  documented state until every op has a kernel: other advanced indexing (boolean masks,
-  several arrays), set_subtensor at integer arrays, integer dot and the rest
-  of the core ops run in NumPy for now, and ``Logm`` (CuPy has no matrix logarithm) runs
-  in SciPy;
+* every other node runs on the host, its device inputs copied back first: a dtype no kernel
+  instantiates (float16), the order of complex values, softmax of other dtypes;
 * one ``Transfer`` per value that crosses, shared by all of its readers: one per input
-  used on the device, one per device result read on the host or returned.
+  used on the device, one per device result read on the host or returned, and one per
+  input read on the host or returned as it is (its argument may be a device array; for a
+  host array that transfer passes it through).
   ``fgraph.output_places`` may say otherwise per result: ``"device"`` for the results of
   ``function(..., return_device_arrays=True)`` (a result computed on the host goes
   over, so every result is a device array), ``"either"`` for the new values of shared
@@ -43,13 +46,16 @@ which ``f.placement``, ``debugprint`` and the linker read.
 from ..codegen import elementwise as codegen
 from ..ops.elemwise import Elemwise
 from ..ops.blas import AllocDiag, Diagonal, Dot
-from ..ops.indexing import FULL, index_kinds
-from ..ops.join import Join, Repeat, RepeatSum, Split
-from ..ops.nnet import LogSoftmax, Softmax
+from ..ops.indexing import index_kinds
+from ..ops.join import ARange, Join, Repeat, RepeatSum, Split
+from ..ops.nnet import LogSoftmax, PickClass, PlaceClass, Softmax
 from ..ops.reduce import Arg, Reduce
 from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI
 from ..ops.subtensor import IncSubtensor, Subtensor
 from ..ops.transfer import Transfer
+from ..scan.device import has_device_work, host_inputs
+from ..scan.op import Scan
+from ..backends.load import C_TYPES
 from ..types import dtypes
 from .cupy_linalg import ROUTINES as CUPY_LINALG
 
@@ -58,6 +64,8 @@ LINALG_OPS = tuple(CUPY_LINALG)  # the linear algebra ops with a CuPy routine
 _LAPACK_DTYPES = ("float32", "float64", "complex64", "complex128")
 _ATOMIC_DTYPES = ("float32", "float64", "complex64", "complex128")  # scatter_add's atomicAdd
 _ORDERED = ("max", "min", "argmax", "argmin")  # complex values have no order on the device
+_KERNEL_DTYPES = tuple(str(dt) for dt in C_TYPES)  # the element types kernels instantiate: all but float16
+_ARANGE_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64")
 
 
 def _real_or_unordered(node):
@@ -72,20 +80,12 @@ def _lapack_dtype(node):
     return all(v.dtype in _LAPACK_DTYPES for v in node.inputs)
 
 
-def _inexact_operands(node):
-    return all(dtypes.is_inexact(v.dtype) for v in node.inputs)
+def _arange_dtype(node):
+    return node.outputs[0].dtype in _ARANGE_DTYPES
 
 
 def _atomic_dtype(node):
     return node.outputs[0].dtype in _ATOMIC_DTYPES
-
-
-def gather_axis(idx_list):
-    """The axis of an index that is full slices then one integer array (``x[:, idx]``,
-    ``take``): the form ``kernels.gather``/``scatter_add`` run; None for any other."""
-    if idx_list.count("a") != 1 or any(e not in (FULL, "a") for e in idx_list):
-        return None
-    return idx_list.index("a")
 
 
 def _basic(node):
@@ -93,15 +93,14 @@ def _basic(node):
     return "a" not in node.op.idx_list
 
 
-def _gather(node):
-    return gather_axis(node.op.idx_list) is not None and node.inputs[-1].dtype != "bool"
+def _indexable(node):
+    """A basic index (a view, or a write through one), or an advanced one of an array whose
+    dtype the gather and scatter kernels instantiate."""
+    return _basic(node) or _kernel_dtype(node)
 
 
-def _indexed_write(node):
-    """A set or add through a basic index (a view of the copy), or an add at one integer array
-    on one axis into a float or complex array (scatter_add's atomics)."""
-    return _basic(node) or (not node.op.set_instead_of_inc and _gather(node)
-                            and node.outputs[0].dtype in _ATOMIC_DTYPES)
+def _kernel_dtype(node):
+    return node.outputs[0].dtype in _KERNEL_DTYPES
 
 
 def _always(node):
@@ -123,16 +122,22 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     Arg: (_real_or_unordered, "kernels/argreduce.cu through backends/kernels.reduce_axes"),
     Softmax: (_float_rows, "kernels/softmax.cu"),
     LogSoftmax: (_float_rows, "kernels/softmax.cu"),
-    Dot: (_inexact_operands, "cupy.matmul (cuBLAS) on cuda; NumPy matmul on cuda-sim"),
+    Dot: (_always, "cupy.matmul (cuBLAS) on cuda, NumPy matmul on cuda-sim; kernels/int_matmul.cu for integers"),
+    ARange: (_arange_dtype, "kernels/arange.cu through backends/kernels.arange, its length from the host scalars"),
     Alloc: (_always, "the generated copy kernel over a broadcast view of the value"),
     Fill: (_always, "an assignment of the value into a fresh array of the model's shape"),
     Diagonal: (_always, "a view of the device array (its diagonal method)"),
     AllocDiag: (_always, "zeros and a strided write of the diagonal (backends/kernels.alloc_diag)"),
     Repeat: (_always, "kernels/gather.cu through backends/kernels.repeat"),
     RepeatSum: (_atomic_dtype, "kernels.scatter_add into zeros through backends/kernels.repeat_sum"),
-    Subtensor: (_gather, "kernels/gather.cu through backends/kernels.gather (one integer array on one axis)"),
-    IncSubtensor: (_indexed_write, "a device copy of x, then kernels.scatter_add or an assignment through a view"),
+    Subtensor: (_indexable, "a view, kernels/gather.cu (one integer array on one axis) or kernels/gather_nd.cu "
+                            "(compile/device_indexing.py)"),
+    IncSubtensor: (_indexable, "a device copy of x, then an assignment through a view, kernels.scatter_add or "
+                               "kernels/scatter_nd.cu (compile/device_indexing.py)"),
+    PickClass: (_kernel_dtype, "kernels/gather_nd.cu, the rows stepped by position (compile/device_indexing.py)"),
+    PlaceClass: (_kernel_dtype, "zeros and kernels/scatter_nd.cu, as PickClass"),
     Join: (_always, "copies into the slices of one fresh device array (backends/kernels.concatenate)"),
+    Scan: (has_device_work, "its body compiled for the device, run over device arrays (scan/device.py)"),
     **{op: (_lapack_dtype, "CuPy's cuSOLVER/cuBLAS routine on cuda (compile/cupy_linalg.py); the op's "
                            "NumPy/SciPy perform on cuda-sim") for op in LINALG_OPS},
 }
@@ -140,7 +145,7 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
 SIZE_INPUTS = {Alloc: _sizes_from(1), Reshape: _sizes_from(1), Split: _sizes_from(1),
                Subtensor: _scalar_indices(1), IncSubtensor: _scalar_indices(2), AllocDiag: _sizes_from(1),
                Fill: lambda node: {0}, MatchShape: lambda node: {1}, Repeat: _sizes_from(1),
-               RepeatSum: _sizes_from(1)}
+               RepeatSum: _sizes_from(1), PlaceClass: lambda node: {2}, ARange: _sizes_from(0), Scan: host_inputs}
 # op class -> which of its nodes are a view of the device array where they are read there: no copy
 VIEW_OPS = {DimShuffle: _always, Reshape: _always, Subtensor: _basic, Split: _always, MatchShape: _always}
 METADATA_OPS = (Shape, ShapeI)
@@ -180,7 +185,7 @@ def _source(node):
     return node
 
 
-def _rewire(fgraph, node, pos, new):
+def rewire(fgraph, node, pos, new):
     old = node.inputs[pos]
     node.inputs[pos] = new
     fgraph.clients[old] = [(n, p) for n, p in fgraph.clients.get(old, ()) if (n, p) != (node, pos)]
@@ -195,12 +200,17 @@ def place(fgraph, device):
 
     def moved(var, to):
         if (var, to) not in copies:
-            copies[var, to] = Transfer(to)(var)
+            copies[var, to] = Transfer(to, of_argument=var in arguments)(var)
             copies[var, to].owner.tag["device"] = device
         return copies[var, to]
 
     def resident(var):
         return var.owner is not None and on_device.get(var.owner, False)
+
+    arguments = set(fgraph.inputs)  # their values may be device arrays: a host reader needs a Transfer
+
+    def needs_host_copy(var):
+        return resident(var) or var in arguments
 
     for node, device_side in list(on_device.items()):
         node.tag["device"] = device if device_side else HOST
@@ -211,13 +221,13 @@ def place(fgraph, device):
             if pos in on_host:
                 continue
             if device_side and not resident(var) and not (isinstance(node.op, Elemwise) and codegen.is_literal(var)):
-                _rewire(fgraph, node, pos, moved(var, "device"))
-            elif not device_side and resident(var):
-                _rewire(fgraph, node, pos, moved(var, "host"))
+                rewire(fgraph, node, pos, moved(var, "device"))
+            elif not device_side and needs_host_copy(var):
+                rewire(fgraph, node, pos, moved(var, "host"))
     places = getattr(fgraph, "output_places", ())
     for k, var in enumerate(fgraph.outputs):
         where = places[k] if k < len(places) else "host"
-        if where != "either" and resident(var) != (where == "device"):
+        if where == "host" and needs_host_copy(var) or where == "device" and not resident(var):
             fgraph.outputs[k] = moved(var, where)
             fgraph._import(fgraph.outputs[k])
     fgraph._order = None

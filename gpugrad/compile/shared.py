@@ -44,7 +44,7 @@ class SharedVariable(TensorVariable):
         """The value as an array of ``device``, uploaded on first use after a change."""
         array = self._copies.get(device)
         if array is None:
-            from .launch import backend_for
+            from .device_arrays import backend_for
             self.sync()
             array = self._copies[device] = backend_for(device).to_device(self.container[0])
         return array
@@ -52,7 +52,7 @@ class SharedVariable(TensorVariable):
     def sync(self):
         """Bring the host value up to date after a device function changed it."""
         if self.newer_on is not None:
-            from .launch import backend_for
+            from .device_arrays import backend_for
             self.container[0] = backend_for(self.newer_on).to_host(self._copies[self.newer_on])
             self.newer_on = None
 

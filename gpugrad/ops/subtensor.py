@@ -70,6 +70,18 @@ class Subtensor(Op):
         return [dimshuffle(out, [index.layout.index(a) for a in index.wanted])]
 
 
+def check_value_broadcast(node, v, region):
+    """The value of an ``IncSubtensor`` node broadcasts into ``region`` (the indexed shape,
+    found on the host or, for a mask's count, on the device) only along the axes its type
+    declares of size 1."""
+    lead = len(region) - v.ndim
+    for a, declared in enumerate(node.inputs[1].type.shape):
+        if declared is None and v.shape[a] == 1 and lead + a >= 0 and region[lead + a] != 1:
+            raise ShapeError(f"{node.op.what}: the value has size 1 on axis {a} (shape {v.shape}) and broadcasts "
+                             f"to {region[lead + a]}, but its type {node.inputs[1].type} does not declare that "
+                             "axis broadcastable; give it static size 1 or use dimshuffle")
+
+
 class IncSubtensor(Op):
     """A copy of ``x`` with ``x[idx]`` set to ``v`` or incremented by it. Increments
     through repeated integer indices accumulate (``np.add.at``); sets keep the last."""
@@ -129,17 +141,8 @@ class IncSubtensor(Op):
     def _check_broadcast(self, node, x, v, values):
         """Like Elemwise: a value broadcasts only along axes its type declares size 1, else
         its gradient (summed over the declared axes only) would be wrong."""
-        declared = node.inputs[1].type.shape
-        unsure = [a for a, s in enumerate(declared) if s is None and v.shape[a] == 1]
-        if not unsure:
-            return
-        region = self._region(x, values)
-        lead = len(region) - v.ndim
-        for a in unsure:
-            if region[lead + a] != 1:
-                raise ShapeError(f"{self.what}: the value has size 1 on axis {a} (shape {v.shape}) and "
-                                 f"broadcasts to {region[lead + a]}, but its type {node.inputs[1].type} does "
-                                 "not declare that axis broadcastable; give it static size 1 or use dimshuffle")
+        if any(s is None and v.shape[a] == 1 for a, s in enumerate(node.inputs[1].type.shape)):
+            check_value_broadcast(node, v, self._region(x, values))
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]

@@ -17,20 +17,22 @@ DIRECTIONS = ("device", "host")
 
 
 class Transfer(Op):
-    __props__ = ("to",)
+    """``of_argument``: the value is a graph input, whose argument may already be where it
+    goes (a host array read on the host passes through), so the output is not fresh."""
+    __props__ = ("to", "of_argument")
 
-    def __init__(self, to):
+    def __init__(self, to, of_argument=False):
         if to not in DIRECTIONS:
             raise ValueError(f"Transfer: 'to' must be one of {DIRECTIONS}, got {to!r}")
-        self.to = to
+        self.to, self.of_argument = to, bool(of_argument)
 
     def __str__(self):
         return f"transfer_to_{self.to}"
 
     @property
     def fresh_outputs(self):
-        """A copy to the host is new; a value already on the device passes through."""
-        return self.to == "host"
+        """A copy to the host is new; a value already where it goes passes through."""
+        return self.to == "host" and not self.of_argument
 
     def make_node(self, x):
         x = as_tensor_variable(x)

@@ -1,6 +1,7 @@
-"""The Scan op: a loop whose body is a graph, optimized and compiled once, then run
-step after step by a plain Python loop that only moves references between storage
-cells and copies each step's results into preallocated stacked arrays.
+"""The Scan op: a loop whose body is a graph, optimized and compiled once (per device),
+then run step after step by a plain Python loop that only moves references between
+storage cells and copies each step's results into preallocated stacked arrays (on a
+device, device arrays: scan/device.py).
 
 Outer inputs   ``n_steps``, the sequences, each recurrent state's initial buffer (its
                ``lag = -min(taps)`` values before step 0), the non-sequences.
@@ -37,7 +38,7 @@ class Scan(Op):
         self.lags = tuple(-min(t) for t in self.taps)
         self.n_taps = sum(len(t) for t in self.taps)
         self.n_nit = len(self.outputs) - self.n_states - int(until)
-        self._fgraph = None
+        self._fgraphs = {}  # device -> the optimized body
 
     # Two loops are interchangeable only if they are the same loop: the body is a graph.
     def __eq__(self, other):
@@ -110,16 +111,21 @@ class Scan(Op):
                   for k, (lag, shp) in enumerate(zip(self.lags, init_shapes))]
         return shapes + [(n,) + o.type.shape for o in self.nit_outputs]
 
-    def inner_fgraph(self):
-        """The body, optimized once (the same pipeline as a function, scan phase included)."""
-        if self._fgraph is None:
-            from ..config import config
-            from ..graph.fgraph import FunctionGraph
-            from ..rewrites.pipeline import optimize
-            fgraph = FunctionGraph(self.inputs, self.outputs)
-            optimize(fgraph, config.optimizer)
-            self._fgraph = fgraph
-        return self._fgraph
+    def inner_fgraph(self, device="cpu"):
+        """The body, optimized once per device (the same pipeline as a function, scan phase
+        included; for a device, placed as ``scan.device.device_body`` says)."""
+        if device not in self._fgraphs:
+            if device == "cpu":
+                from ..config import config
+                from ..graph.fgraph import FunctionGraph
+                from ..rewrites.pipeline import optimize
+                fgraph = FunctionGraph(self.inputs, self.outputs)
+                optimize(fgraph, config.optimizer)
+            else:
+                from .device import device_body
+                fgraph = device_body(self, device)
+            self._fgraphs[device] = fgraph
+        return self._fgraphs[device]
 
     def perform(self, node, inputs):
         return Loop(self, node).run(inputs)
@@ -155,12 +161,15 @@ def _stacked(dtype, n, row_shape):
 
 class Loop:
     """One linked body and the plan to drive it: which cell each step fills from which
-    array, and where each result goes."""
+    array, and where each result goes. On a device (``scan/device.py``) the body is
+    compiled for it and ``allocate`` makes device arrays: the arrays are then all device
+    arrays, filled by assignment and sliced as views, and the ``until`` condition is the
+    one value read back each step."""
 
-    def __init__(self, op, node):
+    def __init__(self, op, node, device="cpu", allocate=np.empty):
         from ..compile.linker import Program
-        self.op, self.node = op, node
-        self.program = Program(op.inner_fgraph())
+        self.op, self.node, self.allocate = op, node, allocate
+        self.program = Program(op.inner_fgraph(device))
         cells, outs = self.program.input_cells, self.program.output_cells
         self.seq_cells = cells[:op.n_seqs]
         self.tap_cells = cells[op.n_seqs:op.n_seqs + op.n_taps]
@@ -205,11 +214,11 @@ class Loop:
             for j, cell in enumerate(self.nit_cells):
                 value = cell[0]
                 if nits[j] is None:
-                    nits[j] = np.empty((n,) + value.shape, dtype=self.node.outputs[op.n_states + j].dtype)
+                    nits[j] = self.allocate((n,) + value.shape, dtype=self.node.outputs[op.n_states + j].dtype)
                 elif value.shape != nits[j].shape[1:]:
                     raise self._shape_error(f"output {op.n_states + j}", value, nits[j].shape[1:], t)
                 nits[j][t] = value
-            if self.cond_cell is not None and self.cond_cell[0]:
+            if self.cond_cell is not None and self.cond_cell[0].item():
                 done = t + 1
                 break
         return self._results(stores, nits, n, done)
@@ -239,13 +248,13 @@ class Loop:
                              f"taps {list(self.op.taps[k])} need {lag} rows")
         if k in self.op.last_only:
             return [init[i, ...] for i in range(lag)]
-        buf = np.empty((lag + n,) + init.shape[1:], dtype=self.node.outputs[k].dtype)
+        buf = self.allocate((lag + n,) + init.shape[1:], dtype=self.node.outputs[k].dtype)
         buf[:lag] = init
         return buf
 
     def _empty(self, j):
         out = self.node.outputs[self.op.n_states + j]
-        return np.empty((0,) + tuple(s or 0 for s in out.type.shape[1:]), dtype=out.dtype)
+        return self.allocate((0,) + tuple(s or 0 for s in out.type.shape[1:]), out.dtype)
 
     def _step(self, t):
         try:

@@ -4,6 +4,7 @@ import numpy as np
 ADD = (("GG_OP(a, b)", "((a) + (b))"),)
 MUL_ADD = (("GG_OP(a, b)", "((a) * (b) + C(1))"),)
 FLOATS = (np.float32, np.float64, np.complex64, np.complex128)
+INTEGERS = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
 
 INSTANTIATIONS = {
     "sum_rows": [({"T": dt}, ()) for dt in (*FLOATS, np.int32, np.int64)],
@@ -12,4 +13,10 @@ INSTANTIATIONS = {
                     + [({"A": np.float64, "B": np.float32, "C": np.float64}, MUL_ADD),
                        ({"A": np.complex64, "B": np.float32, "C": np.complex64}, MUL_ADD),
                        ({"A": np.bool_, "B": np.bool_, "C": np.bool_}, (("GG_OP(a, b)", "((a) && !(b))"),))],
+    "int_matmul": [({"T": dt}, ()) for dt in (*INTEGERS, np.bool_)],
+    "arange": [({"T": dt}, ()) for dt in (*INTEGERS, np.float32, np.float64)],
+    "gather_nd": [({"T": dt}, ()) for dt in (np.bool_, np.int16, np.float32, np.complex128)],
+    "scatter_nd": [({"T": dt}, (("GG_SET", "0"),)) for dt in (np.bool_, *INTEGERS, *FLOATS)]  # every atomic add
+                  + [({"T": dt}, (("GG_SET", "1"),)) for dt in (np.int8, np.complex128)],
+    "mask_positions": [({}, (("GG_WRITE", "0"),)), ({}, (("GG_WRITE", "1"),))],
 }

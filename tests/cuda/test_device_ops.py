@@ -142,10 +142,10 @@ def test_dot_gradients_and_errors_on_the_device(rng):
         sim(np.ones((5, 3)), np.ones((2, 4)))
 
 
-def test_integer_dot_stays_on_the_host(rng):
+def test_integer_dot_runs_on_the_device(rng):
     a, b = T.imatrix("a"), T.imatrix("b")
     sim, cpu = _both([a, b], T.dot(a, b) * 2)
-    assert _placed(sim, Dot) == ["cpu"]
+    assert _placed(sim, Dot) == ["cuda-sim"]
     args = _value("int32", rng, (3, 4)), _value("int32", rng, (4, 2))
     np.testing.assert_array_equal(sim(*args), cpu(*args))
 
