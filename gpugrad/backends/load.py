@@ -2,16 +2,17 @@
 
 Each file starts with one line that both backends trust,
 
-    // gpugrad-kernel: sum_rows(in T* x, out T* y, i64 rows, i64 cols)
+    // gpugrad-kernel: reduce_rows(in T* x, out U* y, i64 rows, i64 cols, i64 chunk)
 
 Pointers are marked ``in``/``out``/``inout``; element types are fixed (``i64``,
-``f32``, ``c128``, ...) or type variables (``T``) bound from the arrays of a launch.
+``f32``, ``c128``, ...) or type variables (``T``, ``U``) bound from the arrays of a launch.
 An instantiation is the file behind a prelude,
 
     #include "gpugrad.cuh"
-    typedef float T;
-    #define GG_OP(a, b) ((a) + (b))     (defines of the launch, if any)
-    #line 1 "sum_rows.cu"
+    typedef int T;
+    typedef long long U;
+    #define GG_REDUCE gg_sum            (defines of the launch, if any)
+    #line 1 "reduce.cu"
 
 compiled once per (file, types, defines) and backend. A launch binds the type
 variables, rejects arrays of the wrong dtype, converts Python scalars to the declared

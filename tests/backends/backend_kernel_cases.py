@@ -1,18 +1,10 @@
 """The instantiations of every file in kernels/ that the simulator and NVRTC tests compile."""
 import numpy as np
 
-ADD = (("GG_OP(a, b)", "((a) + (b))"),)
-MUL_ADD = (("GG_OP(a, b)", "((a) * (b) + C(1))"),)
 FLOATS = (np.float32, np.float64, np.complex64, np.complex128)
 INTEGERS = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
 
 INSTANTIATIONS = {
-    "sum_rows": [({"T": dt}, ()) for dt in (*FLOATS, np.int32, np.int64)],
-    "scatter_add": [({"T": dt}, ()) for dt in FLOATS],
-    "elementwise2": [({"A": dt, "B": dt, "C": dt}, ADD) for dt in (*FLOATS, np.int32, np.int64)]
-                    + [({"A": np.float64, "B": np.float32, "C": np.float64}, MUL_ADD),
-                       ({"A": np.complex64, "B": np.float32, "C": np.complex64}, MUL_ADD),
-                       ({"A": np.bool_, "B": np.bool_, "C": np.bool_}, (("GG_OP(a, b)", "((a) && !(b))"),))],
     "int_matmul": [({"T": dt}, ()) for dt in (*INTEGERS, np.bool_)],
     "arange": [({"T": dt}, ()) for dt in (*INTEGERS, np.float32, np.float64)],
     "gather_nd": [({"T": dt}, ()) for dt in (np.bool_, np.int16, np.float32, np.complex128)],

@@ -33,21 +33,23 @@ def gpu_library():
 
 @gpu
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
-def test_sum_rows_and_scatter_add_on_gpu(gpu_library, rng, dtype):
+def test_reduce_rows_and_scatter_add_axis_on_gpu(gpu_library, rng, dtype):
     be = gpu_library.backend
     x = (rng.standard_normal((37, 300)) + (1j * rng.standard_normal((37, 300)) if np.dtype(dtype).kind == "c"
                                            else 0)).astype(dtype)
     y = be.allocate(37, dtype)
-    gpu_library.launch("sum_rows", 8, 128, (be.to_device(x), y, 37, 300), shared_mem=4 * x.itemsize)
+    gpu_library.launch("reduce_rows", 8, 128, (be.to_device(x), y, 37, 300, 300), shared_mem=4 * x.itemsize,
+                       defines=(("GG_REDUCE", "gg_sum"),))
     tol = 1e-4 if x.itemsize in (4, 8) and dtype != np.float64 else 1e-10
     np.testing.assert_allclose(be.to_host(y), x.sum(axis=1), rtol=tol, atol=tol * 300)
     idx = rng.integers(-5, 5, 37)
-    dst = be.to_device(np.zeros((5, 300), dtype))
-    gpu_library.launch("scatter_add", 16, 256, (be.to_device(x), be.to_device(idx), dst, 37, 300, 5))
+    dst, error = be.to_device(np.zeros((5, 300), dtype)), be.to_device(np.zeros(4, np.int64))
+    gpu_library.launch("scatter_add_axis", 16, 256, (be.to_device(x), be.to_device(idx), dst, error, 1, 5, 37, 300))
     expected = np.zeros((5, 300), dtype)
     np.add.at(expected, idx, x)
     be.synchronize()
     np.testing.assert_allclose(be.to_host(dst), expected, rtol=tol, atol=tol)
+    assert not be.to_host(error).any()
 
 
 @gpu
@@ -55,7 +57,8 @@ def test_gpu_launch_limits(gpu_library):
     be = gpu_library.backend
     x = be.allocate((1, 4), np.float32)
     with pytest.raises(base.KernelLaunchError):
-        gpu_library.launch("sum_rows", 1, 2048, (x, be.allocate(1, np.float32), 1, 4))
+        gpu_library.launch("reduce_rows", 1, 2048, (x, be.allocate(1, np.float32), 1, 4, 4),
+                           defines=(("GG_REDUCE", "gg_sum"),))
 
 
 class _ForeignArray:
