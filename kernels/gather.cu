@@ -1,8 +1,8 @@
 // gpugrad-kernel: gather(in T* x, in i64* idx, out T* y, inout i64* error, i64 outer, i64 n, i64 m, i64 inner)
 // np.take along an axis: y[o, j, i] = x[o, idx[j], i] for C-contiguous x of shape
 // (outer, n, inner) and y of shape (outer, m, inner). Negative indices count from the end;
-// an index outside [-n, n) writes 0 to y and sets error[0] = 1, error[1] = the index (some
-// offending one, when several are), which the caller turns into an error. 64-bit indices,
+// an index outside [-n, n) writes 0 to y and is recorded in the error row (gg_flag_index in
+// gpugrad.cuh), which the caller turns into an error. 64-bit indices,
 // grid-stride loop over y, so consecutive threads read consecutive elements of a row.
 extern "C" __global__ void gather(const T* x, const i64* idx, T* y, i64* error, i64 outer, i64 n, i64 m, i64 inner) {
     const i64 total = outer * m * inner;

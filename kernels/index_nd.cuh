@@ -9,8 +9,7 @@
 #pragma once
 
 // The offset of position (b, r) in *offset; false after flagging an index outside [-n, n)
-// ([0, n) when !wrap) in error: error[0] = 1, error[1] = the index, error[2] = which array
-// (some offending one, when several are), which the caller turns into an error.
+// ([0, n) when !wrap) in the error row, with which index array held it (gg_flag_index).
 __device__ __forceinline__ bool gg_nd_offset(const i64* idx, const i64* geometry, i64 k, i64 rank, i64 nb,
                                              i64 b, i64 r, i64 wrap, i64* error, i64* offset) {
     i64 at = b * geometry[2 * (k + rank)];
@@ -18,9 +17,7 @@ __device__ __forceinline__ bool gg_nd_offset(const i64* idx, const i64* geometry
         const i64 n = geometry[2 * j], index = idx[j * nb + b];
         const i64 wrapped = index < 0 && wrap ? index + n : index;
         if (wrapped < 0 || wrapped >= n) {
-            error[0] = 1;
-            error[1] = index;
-            error[2] = j;
+            gg_flag_index(error, index, j, n);
             return false;
         }
         at += wrapped * geometry[2 * j + 1];

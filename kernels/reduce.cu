@@ -5,7 +5,8 @@
 // functor of reduce.cuh (gg_sum, gg_prod, gg_max, gg_min, gg_all, gg_any); elements are
 // converted to the accumulator type U first (int32 sums in int64, all/any in bool). One
 // block per piece (grid-stride), coalesced strided reads, gg_block_reduce; dynamic shared
-// memory of (blockDim.x / 32) * sizeof(U). max/min need non-empty pieces (NaN propagates).
+// memory of (blockDim.x / 32) * sizeof(U). max/min need non-empty pieces; NaN propagates
+// (of several complex NaNs, such as nan+1j and 1+nanj, some one: NumPy returns the first).
 #include "reduce.cuh"
 
 extern "C" __global__ void reduce_rows(const T* x, U* y, i64 rows, i64 cols, i64 chunk) {

@@ -1,11 +1,19 @@
 // Included by the reduction kernels (reduce.cu, argreduce.cu, logsumexp.cu, softmax*.cu):
-// the combining functors, NaN-propagating max/min as NumPy has them, conversions to the
-// accumulator type, and the block-wide reduction (warp shuffles, then the warps' partials
-// in shared memory the caller provides: blockDim.x / 32 slots; blockDim.x a multiple of 32).
+// the combining functors, NaN-propagating max/min as NumPy has them (complex values in its
+// lexicographic order), conversions to the accumulator type, and the block-wide reduction
+// (warp shuffles, then the warps' partials in shared memory the caller provides:
+// blockDim.x / 32 slots; blockDim.x a multiple of 32).
 #pragma once
 
 template <class T> __device__ __forceinline__ bool gg_isnan(T v) { return v != v; }
 template <class T> __device__ __forceinline__ T gg_infinity() { return T(1e300) * T(1e300); }
+
+// a < b in NumPy's order: complex values by real part, ties by imaginary part (a NaN in
+// either part makes the value NaN, gg_isnan, which the callers test first).
+template <class T> __device__ __forceinline__ bool gg_less(T a, T b) { return a < b; }
+template <class R> __device__ __forceinline__ bool gg_less(complex<R> a, complex<R> b) {
+    return a.real() < b.real() || (a.real() == b.real() && a.imag() < b.imag());
+}
 
 // v as the accumulator type U; complex -> bool is "nonzero", as NumPy's all/any read it.
 template <class U> struct gg_to {
@@ -30,11 +38,15 @@ template <class U> struct gg_prod {
 };
 template <class U> struct gg_max {
     template <class T> __device__ U identity(const T* row) const { return U(row[0]); }
-    __device__ __forceinline__ U operator()(U a, U b) const { return gg_isnan(a) ? a : gg_isnan(b) || b > a ? b : a; }
+    __device__ __forceinline__ U operator()(U a, U b) const {
+        return gg_isnan(a) ? a : gg_isnan(b) || gg_less(a, b) ? b : a;
+    }
 };
 template <class U> struct gg_min {
     template <class T> __device__ U identity(const T* row) const { return U(row[0]); }
-    __device__ __forceinline__ U operator()(U a, U b) const { return gg_isnan(a) ? a : gg_isnan(b) || b < a ? b : a; }
+    __device__ __forceinline__ U operator()(U a, U b) const {
+        return gg_isnan(a) ? a : gg_isnan(b) || gg_less(b, a) ? b : a;
+    }
 };
 template <class U> struct gg_all {
     template <class T> __device__ U identity(const T*) const { return true; }

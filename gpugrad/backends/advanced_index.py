@@ -10,12 +10,14 @@ are adjacent, else in front. ``Gathering`` is that description; ``gather_nd`` an
 ``scatter_nd`` read and write through it, and the categorical crossentropy's ``x[arange(n),
 idx]`` is one (``class_gathering``), its rows stepped by position instead of by an index.
 """
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import InputError, ShapeError
+from .kernels import ERROR_ROW
 
 BLOCK = 256
 MAX_GRID = 4096
@@ -47,13 +49,13 @@ class Gathering:
 
     def geometry(self):
         pairs = [*zip(self.sizes, self.strides), *self.rest, (self.iota,)]
-        return np.array([v for pair in pairs for v in pair], np.int64)
+        return tuple(int(v) for pair in pairs for v in pair)
 
-    def out_of_range(self, index, j):
+    def out_of_range(self, index, j, size):
+        """The error of ``index`` outside index array ``j``'s axis, of ``size``."""
         if not self.wrap:
-            return InputError(f"{self.what}: class index {index} is out of range for {self.sizes[j]} classes")
-        return ShapeError(f"{self.what}: index {index} is out of bounds for axis {self.axes[j]} "
-                          f"with size {self.sizes[j]}")
+            return InputError(f"{self.what}: class index {index} is out of range for {size} classes")
+        return ShapeError(f"{self.what}: index {index} is out of bounds for axis {self.axes[j]} with size {size}")
 
 
 def _elements(array, axis):
@@ -146,46 +148,60 @@ def _grid(total):
     return max(1, min(-(-total // BLOCK), MAX_GRID))
 
 
-def _launch(library, name, g, source, target, defines=()):
-    """One launch over ``g``'s ``total`` positions, then the error flag read back (one sync);
-    with nothing to launch, the indices are checked on the host."""
+@functools.lru_cache(maxsize=256)
+def _constant(library, values):
+    """A tuple of ints as an int64 device array, uploaded once per value (a geometry or a
+    shape: the same every call of a compiled function on arrays of the same shapes)."""
+    return library.backend.to_device(np.array(values, np.int64))
+
+
+def _launch(library, name, g, source, target, error, defines=()):
+    """One launch over ``g``'s ``total`` positions, the bad indices flagged in ``error``: a row
+    of the caller's error board (``compile/error_board.py``), or when None a fresh one read
+    back at once (one sync). With nothing to launch, the indices are checked on the host."""
     be, nb = library.backend, g.index.shape[1]
     k, rank = g.index.shape[0], len(g.rest)
     if g.total == 0:
-        _check_on_host(g, be.to_host(g.index) if nb and k else np.zeros((k, 0), np.int64))
+        if nb and k:
+            _check_on_host(g, be.to_host(g.index))
         return
-    error = be.allocate(3, np.int64)
-    error.fill(0)
-    library.launch(name, _grid(g.total), BLOCK, (source, g.index, target, error, be.to_device(g.geometry()),
+    row = error
+    if error is None:
+        row = be.allocate(ERROR_ROW, np.int64)
+        row.fill(0)
+    library.launch(name, _grid(g.total), BLOCK, (source, g.index, target, row, _constant(library, g.geometry()),
                                                  k, rank, nb, g.inner, g.total, int(g.wrap)), defines=defines)
-    found, index, j = (int(v) for v in be.to_host(error))
-    if found:
-        raise g.out_of_range(index, j)
+    if error is None:
+        found, index, j, size = (int(v) for v in be.to_host(row))
+        if found:
+            raise g.out_of_range(index, j, size)
 
 
 def _check_on_host(g, index):
     for j, (row, n) in enumerate(zip(index, g.sizes)):
         bad = row[(row < (-n if g.wrap else 0)) | (row >= n)]
         if bad.size:
-            raise g.out_of_range(int(bad[0]), j)
+            raise g.out_of_range(int(bad[0]), j, n)
 
 
-def gather_nd(library, g):
-    """``view[index]`` of a ``Gathering``: a fresh C-contiguous device array of ``g.shape``."""
+def gather_nd(library, g, error=None):
+    """``view[index]`` of a ``Gathering``: a fresh C-contiguous device array of ``g.shape``; a
+    bad index raises at once, or with ``error`` is flagged there (``_launch``)."""
     out = library.backend.allocate(g.shape, g.view.dtype)
-    _launch(library, "gather_nd", g, g.view, out)
+    _launch(library, "gather_nd", g, g.view, out, error)
     return out
 
 
-def scatter_nd(library, g, value, set_instead_of_inc):
+def scatter_nd(library, g, value, set_instead_of_inc, error=None):
     """``view[index] = value`` (repeated indices: which lands is unspecified) or
-    ``np.add.at(view, index, value)`` in place, ``value`` broadcast to ``g.shape``."""
+    ``np.add.at(view, index, value)`` in place, ``value`` broadcast to ``g.shape``; bad
+    indices as in ``gather_nd``."""
     try:
         source = _contiguous_on(library, value, g.shape, g.view.dtype)
     except ValueError:
         raise ShapeError(f"{g.what}: cannot broadcast a value of shape {tuple(value.shape)} to the indexed region "
                          f"of shape {g.shape}") from None
-    _launch(library, "scatter_nd", g, source, g.view, (("GG_SET", str(int(set_instead_of_inc))),))
+    _launch(library, "scatter_nd", g, source, g.view, error, (("GG_SET", str(int(set_instead_of_inc))),))
 
 
 def mask_positions(library, mask, sizes, axis=0, what="nonzero"):
@@ -203,7 +219,7 @@ def mask_positions(library, mask, sizes, axis=0, what="nonzero"):
     chunks = min(-(-n // BLOCK), MAX_GRID)
     chunk = -(-n // (chunks * BLOCK)) * BLOCK
     chunks = -(-n // chunk)
-    offsets, shape = be.allocate(chunks, np.int64), be.to_device(np.array(mask.shape, np.int64))
+    offsets, shape = be.allocate(chunks, np.int64), _constant(library, tuple(mask.shape))
     library.launch("mask_positions", chunks, BLOCK, (flat, offsets, offsets, shape, mask.ndim, n, chunk, 0),
                    defines=(("GG_WRITE", "0"),))  # offsets stands in for the coordinates, not yet allocated
     counts = be.to_host(offsets)

@@ -9,20 +9,23 @@ view is not already contiguous), pick the launch configuration, and give the res
 back in NumPy's shape and dtype. They take a ``KernelLibrary`` (which holds the
 backend and caches every instantiation) and device arrays of its backend.
 """
+import functools
+
 import numpy as np
 
 from ..errors import ShapeError
 from .base import KernelArgumentError
+from .load import C_TYPES
 
 BLOCK = 256
 MAX_GRID = 65535
 TILE = 16               # int_matmul's blocks are TILE x TILE threads, one per output
 TARGET_BLOCKS = 1024    # rows fewer than this are split into pieces, to fill the device
 MIN_CHUNK = 8192        # ... of at least this many elements each
+ERROR_ROW = 4           # [flag, index, array, size]: where the indexing kernels flag (gpugrad.cuh)
 _COMBINE = {"sum": "gg_sum", "prod": "gg_prod", "max": "gg_max", "min": "gg_min", "all": "gg_all", "any": "gg_any"}
 _NUMPY = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "all": np.all, "any": np.any}
 _NEED_ELEMENTS = ("max", "min", "argmax", "argmin")
-_ATOMIC = tuple(map(np.dtype, (np.float32, np.float64, np.complex64, np.complex128)))
 
 
 def _block(cols):
@@ -93,7 +96,8 @@ def reduce_axes(library, kind, x, axes=None, keepdims=False):
 
     The result has NumPy's dtype (int32 sums in int64, argmax in int64, all/any bool);
     max, min and the arg reductions of an empty axis raise ShapeError, the others give
-    their identity (logsumexp: -inf). logsumexp takes float32/float64 only.
+    their identity (logsumexp: -inf); complex values are ordered as NumPy orders them
+    (lexicographically, NaN in either part propagating). logsumexp takes float32/float64 only.
     """
     if kind in ("argmax", "argmin") and not (axes is None or isinstance(axes, (int, np.integer))):
         raise ShapeError(f"{kind}: takes one axis or None, got {axes!r}")
@@ -109,8 +113,8 @@ def reduce_axes(library, kind, x, axes=None, keepdims=False):
         if rows and kind == "logsumexp":
             _launch_rows(library, "logsumexp_rows", rows, cols, (m, out, rows, cols), x.itemsize)
         elif rows:
-            _launch_rows(library, "argreduce_rows", rows, cols, (m, out, rows, cols), 16,
-                         (("GG_ARGMIN", str(int(kind == "argmin"))),))
+            _launch_rows(library, "argreduce_rows", rows, cols, (m, out, rows, cols), 2 * max(x.itemsize, 8),
+                         (("GG_ARGMIN", str(int(kind == "argmin"))),))  # sizeof(gg_indexed<T>)
     return out.reshape(_out_shape(x.shape, axes, keepdims))
 
 
@@ -119,8 +123,6 @@ def _check_reducible(kind, x, axes):
         raise ValueError(f"unknown reduction {kind!r}")
     if kind in _NEED_ELEMENTS and any(x.shape[a] == 0 for a in axes):
         raise ShapeError(f"{kind}: cannot reduce an array of shape {x.shape} over an empty axis")
-    if kind in _NEED_ELEMENTS and x.dtype.kind == "c":
-        raise KernelArgumentError(f"{kind}: complex inputs have no kernel (NumPy orders them lexicographically)")
     if kind == "logsumexp" and x.dtype not in (np.float32, np.float64):
         raise KernelArgumentError(f"logsumexp: expected float32 or float64, got {x.dtype} (cast first)")
 
@@ -182,54 +184,76 @@ def _grid(total):
     return max(1, min(-(-total // BLOCK), MAX_GRID))
 
 
-def _check_indices(library, error, indices, n, axis, what):
-    """ShapeError for an index outside [-n, n): the one the kernel flagged in ``error`` or,
-    when nothing was launched (``error`` None), the first the host finds."""
+def out_of_bounds(what, axis, index, n):
+    """The error of ``index`` outside axis ``axis`` of size ``n``, worded as NumPy's."""
+    return ShapeError(f"{what}: index {index} is out of bounds for axis {axis} with size {n}")
+
+
+def _error_row(library, error):
+    """``error`` (a row of a program's error board, ``compile/error_board.py``, which its
+    program reads) or, when None, a fresh zeroed row the launcher reads itself."""
     if error is not None:
-        found, index = (int(v) for v in library.backend.to_host(error))
-    else:
+        return error
+    row = library.backend.allocate(ERROR_ROW, np.int64)
+    row.fill(0)
+    return row
+
+
+def _check_row(library, error, row, axis, what):
+    """Raise the index the kernel flagged in ``row``, unless it is the caller's to read."""
+    if error is None:
+        found, index, _, n = (int(v) for v in library.backend.to_host(row))
+        if found:
+            raise out_of_bounds(what, axis, index, n)
+
+
+def _check_on_host(library, indices, n, axis, what):
+    """The first index outside [-n, n), found on the host where nothing is launched (an empty
+    result: NumPy still checks the indices)."""
+    if indices.size:
         flat = library.backend.to_host(indices).ravel()
         bad = flat[(flat < -n) | (flat >= n)]
-        found, index = bad.size, int(bad[0]) if bad.size else 0
-    if found:
-        raise ShapeError(f"{what}: index {index} is out of bounds for axis {axis} with size {n}")
+        if bad.size:
+            raise out_of_bounds(what, axis, int(bad[0]), n)
 
 
-def gather(library, x, indices, axis=0):
+def gather(library, x, indices, axis=0, error=None):
     """``np.take(x, indices, axis)`` for int64 ``indices`` of any shape; an index outside
-    [-n, n) raises ShapeError (read back from the kernel's error flag: one sync)."""
+    [-n, n) raises ShapeError, read back from the kernel's error row (one sync), or is left
+    in ``error``, a row of the caller's error board."""
     axis, outer, n, m, inner = _indexing_geometry(x.shape, indices, axis, "gather")
     shape = (*x.shape[:axis], *indices.shape, *x.shape[axis + 1:])
     out = library.backend.allocate(shape, x.dtype)
     if out.size == 0:
-        _check_indices(library, None, indices, n, axis, "gather")
+        _check_on_host(library, indices, n, axis, "gather")
         return out
-    error = library.backend.to_device(np.zeros(2, np.int64))
+    row = _error_row(library, error)
     library.launch("gather", _grid(out.size), BLOCK, (_contiguous(library, x), _contiguous(library, indices),
-                                                     out, error, outer, n, m, inner))
-    _check_indices(library, error, indices, n, axis, "gather")
+                                                     out, row, outer, n, m, inner))
+    _check_row(library, error, row, axis, "gather")
     return out
 
 
-def scatter_add(library, dst, indices, src, axis=0):
+def scatter_add(library, dst, indices, src, axis=0, error=None):
     """``np.add.at(dst, (slice(None),) * axis + (indices,), src)`` in place on the C-contiguous
-    float or complex device array ``dst`` (repeated indices accumulate); returns ``dst``."""
+    device array ``dst`` of any dtype but float16 (repeated indices accumulate; integers wrap,
+    bools or); returns ``dst``. Bad indices as in ``gather``."""
     axis, outer, n, m, inner = _indexing_geometry(dst.shape, indices, axis, "scatter_add")
     expected = (*dst.shape[:axis], *indices.shape, *dst.shape[axis + 1:])
     if tuple(src.shape) != expected:
         raise ShapeError(f"scatter_add: src has shape {tuple(src.shape)}, indexing {tuple(dst.shape)} "
                          f"along axis {axis} by indices of shape {tuple(indices.shape)} needs {expected}")
-    if dst.dtype not in _ATOMIC or src.dtype != dst.dtype or not dst.flags.c_contiguous:
-        raise KernelArgumentError(f"scatter_add: dst must be a C-contiguous float or complex array and src of "
-                                  f"its dtype, got {dst.dtype} and {src.dtype}")
+    if dst.dtype not in C_TYPES or src.dtype != dst.dtype or not dst.flags.c_contiguous:
+        raise KernelArgumentError(f"scatter_add: dst must be a C-contiguous array of a kernel dtype (not float16) "
+                                  f"and src of its dtype, got {dst.dtype} and {src.dtype}")
     if src.size == 0:
-        _check_indices(library, None, indices, n, axis, "scatter_add")
+        _check_on_host(library, indices, n, axis, "scatter_add")
         return dst
-    error = library.backend.to_device(np.zeros(2, np.int64))
+    row = _error_row(library, error)
     library.launch("scatter_add_axis", _grid(src.size), BLOCK, (_contiguous(library, src),
                                                                _contiguous(library, indices),
-                                                               dst, error, outer, n, m, inner))
-    _check_indices(library, error, indices, n, axis, "scatter_add")
+                                                               dst, row, outer, n, m, inner))
+    _check_row(library, error, row, axis, "scatter_add")
     return dst
 
 
@@ -297,16 +321,23 @@ def repeat(library, x, counts, axis):
     if counts.ndim and counts.size != x.shape[axis]:
         raise ShapeError(f"repeat: {counts.size} counts for axis {axis} of an array of shape {tuple(x.shape)}")
     total = int(counts.sum()) if counts.ndim else int(counts) * x.shape[axis]
-    return gather(library, x, _runs(library, counts, x.shape[axis], total, "repeat"), axis)
+    return gather(library, x, _runs(library, counts, x.shape[axis], total, "repeat"), axis, _unread_row(library))
 
 
 def repeat_sum(library, g, counts, n, axis):
-    """``RepeatSum``: each run of ``counts`` entries of float or complex ``g`` along ``axis`` summed
-    into one of ``n`` entries, by a scatter-add into zeros."""
+    """``RepeatSum``: each run of ``counts`` entries of ``g`` along ``axis`` summed into one of
+    ``n`` entries, by a scatter-add into zeros."""
     indices = _runs(library, counts, n, g.shape[axis], "repeat")
     out = library.backend.allocate((*g.shape[:axis], n, *g.shape[axis + 1:]), g.dtype)
     out.fill(0)
-    return scatter_add(library, out, indices, g, axis)
+    return scatter_add(library, out, indices, g, axis, _unread_row(library))
+
+
+@functools.cache
+def _unread_row(library):
+    """The error row of ``repeat`` and ``repeat_sum``, never read: their indices are in range by
+    construction, so they need no sync."""
+    return library.backend.allocate(ERROR_ROW, np.int64)
 
 
 def astype(library, x, dtype):

@@ -104,9 +104,14 @@ def overlaps(device, a, b):
 
 
 def device_copy(device, value):
-    """A fresh device array equal to ``value``."""
+    """A fresh device array equal to device array ``value``: a copy on the device (on
+    ``cuda-sim`` an assignment into its memory, the simulator's device-to-device copy)."""
     be = backend_for(device)
-    return value.copy() if be.name == "cuda" else be.to_device(value)
+    if be.name == "cuda":
+        return value.copy()
+    out = be.allocate(value.shape, value.dtype)
+    out[...] = value
+    return out
 
 
 def on_host(device, value):

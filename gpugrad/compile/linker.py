@@ -5,6 +5,7 @@ import numpy as np
 
 from ..errors import GpugradError, ShapeError
 from ..graph.basic import Constant
+from . import error_board
 
 
 class Program:
@@ -28,46 +29,65 @@ class Program:
                 last_use[v] = i
         keep = set(fgraph.inputs) | set(fgraph.outputs)
         self.thunks = []
-        for i, node in enumerate(self.nodes):
-            make = node.op.make_thunk if node.tag.get("device", "cpu") == "cpu" else _device_thunk
-            thunk = make(node, [cell(v) for v in node.inputs], [cell(v) for v in node.outputs])
-            dead = [cells[v] for v in set(node.inputs)
-                    if last_use.get(v) == i and v not in keep and not isinstance(v, Constant)]
-            dead += [cells[o] for o in node.outputs if o not in last_use and o not in keep]
-            self.thunks.append(_freeing(thunk, dead) if dead else thunk)
+        with error_board.linking(cells) as (board, owned):
+            for i, node in enumerate(self.nodes):
+                board.at(i, node)
+                make = node.op.make_thunk if node.tag.get("device", "cpu") == "cpu" else _device_thunk
+                thunk = make(node, [cell(v) for v in node.inputs], [cell(v) for v in node.outputs])
+                dead = [cells[v] for v in set(node.inputs)
+                        if last_use.get(v) == i and v not in keep and not isinstance(v, Constant)]
+                dead += [cells[o] for o in node.outputs if o not in last_use and o not in keep]
+                self.thunks.append(_freeing(thunk, dead) if dead else thunk)
+        self.board = board if owned and board.rows else None
         self.output_cells = [cell(v) for v in fgraph.outputs]
         self.cells = cells
 
     def run(self):
         """Run every thunk with NumPy's floating-point warnings off (inf and nan are values
-        here, as in compiled Theano code), set once per call rather than per node."""
-        i = 0
+        here, as in compiled Theano code), set once per call rather than per node. A program
+        whose device kernels check indices reads its error board once, at the end; any failure
+        on the way is first checked against it (a bad index earlier is the real cause)."""
+        i, board = 0, self.board
         token = _quiet()
         try:
+            if board is not None:
+                board.clear()
             for thunk in self.thunks:
                 thunk()
                 i += 1
-        except (GpugradError, ArithmeticError, ValueError, TypeError, IndexError, np.linalg.LinAlgError) as exc:
-            raise self._explain(i, exc) from exc
+        except Exception as exc:
+            flagged = board.first_error() if board is not None else None
+            if flagged is not None:
+                raise flagged
+            if isinstance(exc, _EXPLAINED):
+                raise explain(self.nodes[i], i, exc, self.cells) from exc
+            raise
         finally:
             _loud(token)
+        flagged = board.first_error() if board is not None else None
+        if flagged is not None:
+            raise flagged
 
-    def _explain(self, i, exc):
-        node = self.nodes[i]
-        shapes = ", ".join(str(np.shape(self.cells[v][0])) if self.cells[v][0] is not None else "?"
-                           for v in node.inputs)
-        where = f"while computing node {i} ({node.op}) of inputs ({', '.join(map(str, node.inputs))}) " \
-                f"with shapes {shapes}"
-        if isinstance(exc, GpugradError):
-            cls = type(exc)
-        elif isinstance(exc, (ValueError, IndexError)):
-            cls = ShapeError
-        else:
-            cls = GpugradError
-        try:
-            return cls(f"{exc}\n  {where}")
-        except TypeError:
-            return GpugradError(f"{exc}\n  {where}")
+
+_EXPLAINED = (GpugradError, ArithmeticError, ValueError, TypeError, IndexError, np.linalg.LinAlgError)
+
+
+def explain(node, i, exc, cells):
+    """``exc`` raised while computing ``node`` (node ``i`` of a program whose storage is
+    ``cells``), as a GpugradError that names the node and the shapes of its inputs."""
+    shapes = ", ".join(str(np.shape(cells[v][0])) if cells[v][0] is not None else "?" for v in node.inputs)
+    where = f"while computing node {i} ({node.op}) of inputs ({', '.join(map(str, node.inputs))}) " \
+            f"with shapes {shapes}"
+    if isinstance(exc, GpugradError):
+        cls = type(exc)
+    elif isinstance(exc, (ValueError, IndexError)):
+        cls = ShapeError
+    else:
+        cls = GpugradError
+    try:
+        return cls(f"{exc}\n  {where}")
+    except TypeError:
+        return GpugradError(f"{exc}\n  {where}")
 
 
 def _device_thunk(node, storage_in, storage_out):

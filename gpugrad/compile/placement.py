@@ -8,13 +8,13 @@ graphs are left untouched). The rules:
   (possibly device) array, and a 0-d elementwise result of host values (shapes,
   constants, scalar inputs) is computed where its inputs are;
 * an op with a CUDA implementation (``DEVICE_OPS``: elementwise, every reduction and
-  argmax/argmin (max, min and arg of complex excepted), softmax and log_softmax of
+  argmax/argmin (complex values in NumPy's lexicographic order), softmax and log_softmax of
   float32/float64, dot of every dtype (integer and bool by kernels/int_matmul.cu), arange of
   integer, float32 and float64, Alloc, every form of indexing and set/inc_subtensor (basic
   indices as views; integer arrays, ints mixed with them and boolean masks by gather and
   scatter kernels) and the categorical crossentropy's PickClass/PlaceClass, of every dtype
   but float16, Join, Fill, Diagonal (a view),
-  AllocDiag, Repeat (a gather) and RepeatSum of float or complex (a scatter-add)), and the linear algebra
+  AllocDiag, Repeat (a gather) and RepeatSum (a scatter-add)), and the linear algebra
   ops of ``LINALG_OPS`` (expm, expm_frechet, solve, solve_triangular, cholesky, inverse,
   pinv, det, slogdet, logm, eigh and so eigvalsh and the matrix norms built on it;
   float32/float64/complex64/complex128: all their dtypes), and scan loops with device work
@@ -26,7 +26,7 @@ graphs are left untouched). The rules:
   returns its value after a shape check) goes where it is read;
   one read only for its shape, or returned, stays with the array it looks into;
 * every other node runs on the host, its device inputs copied back first: a dtype no kernel
-  instantiates (float16), the order of complex values, softmax of other dtypes;
+  instantiates (float16), softmax of other dtypes;
 * one ``Transfer`` per value that crosses, shared by all of its readers: one per input
   used on the device, one per device result read on the host or returned, and one per
   input read on the host or returned as it is (its argument may be a device array; for a
@@ -56,20 +56,19 @@ from ..ops.transfer import Transfer
 from ..scan.device import has_device_work, host_inputs
 from ..scan.op import Scan
 from ..backends.load import C_TYPES
-from ..types import dtypes
 from .cupy_linalg import ROUTINES as CUPY_LINALG
 
 HOST = "cpu"
 LINALG_OPS = tuple(CUPY_LINALG)  # the linear algebra ops with a CuPy routine
 _LAPACK_DTYPES = ("float32", "float64", "complex64", "complex128")
-_ATOMIC_DTYPES = ("float32", "float64", "complex64", "complex128")  # scatter_add's atomicAdd
-_ORDERED = ("max", "min", "argmax", "argmin")  # complex values have no order on the device
 _KERNEL_DTYPES = tuple(str(dt) for dt in C_TYPES)  # the element types kernels instantiate: all but float16
 _ARANGE_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64")
 
 
-def _real_or_unordered(node):
-    return node.op.kind not in _ORDERED or not dtypes.is_complex(node.inputs[0].dtype)
+def _kernel_input(node):
+    """The reduction kernels are instantiated for the input's dtype, not the output's (bool for
+    all/any, int64 for argmax): a float16 input stays on the host."""
+    return node.inputs[0].dtype in _KERNEL_DTYPES
 
 
 def _float_rows(node):
@@ -82,10 +81,6 @@ def _lapack_dtype(node):
 
 def _arange_dtype(node):
     return node.outputs[0].dtype in _ARANGE_DTYPES
-
-
-def _atomic_dtype(node):
-    return node.outputs[0].dtype in _ATOMIC_DTYPES
 
 
 def _basic(node):
@@ -118,8 +113,8 @@ def _scalar_indices(first):
 
 DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     Elemwise: (codegen.supports, "a generated kernel (codegen/elementwise.py), fused by rewrites/fusion.py"),
-    Reduce: (_real_or_unordered, "kernels/reduce.cu through backends/kernels.reduce_axes, every kind"),
-    Arg: (_real_or_unordered, "kernels/argreduce.cu through backends/kernels.reduce_axes"),
+    Reduce: (_kernel_input, "kernels/reduce.cu through backends/kernels.reduce_axes, every kind"),
+    Arg: (_kernel_input, "kernels/argreduce.cu through backends/kernels.reduce_axes"),
     Softmax: (_float_rows, "kernels/softmax.cu"),
     LogSoftmax: (_float_rows, "kernels/softmax.cu"),
     Dot: (_always, "cupy.matmul (cuBLAS) on cuda, NumPy matmul on cuda-sim; kernels/int_matmul.cu for integers"),
@@ -128,8 +123,8 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     Fill: (_always, "an assignment of the value into a fresh array of the model's shape"),
     Diagonal: (_always, "a view of the device array (its diagonal method)"),
     AllocDiag: (_always, "zeros and a strided write of the diagonal (backends/kernels.alloc_diag)"),
-    Repeat: (_always, "kernels/gather.cu through backends/kernels.repeat"),
-    RepeatSum: (_atomic_dtype, "kernels.scatter_add into zeros through backends/kernels.repeat_sum"),
+    Repeat: (_kernel_dtype, "kernels/gather.cu through backends/kernels.repeat"),
+    RepeatSum: (_kernel_dtype, "kernels.scatter_add into zeros through backends/kernels.repeat_sum"),
     Subtensor: (_indexable, "a view, kernels/gather.cu (one integer array on one axis) or kernels/gather_nd.cu "
                             "(compile/device_indexing.py)"),
     IncSubtensor: (_indexable, "a device copy of x, then an assignment through a view, kernels.scatter_add or "

@@ -14,7 +14,9 @@ non-sequence that the body reads only there (an index, a size) stays on the host
 outside the loop as well (``host_inputs``, the Scan's ``SIZE_INPUTS``); a state row, or
 a value the body also reads on the device, is copied back inside the step by a
 ``Transfer`` to the host. The ``until`` condition is read back once per step, the one
-synchronization a step needs. A body of host scalar arithmetic only (a polynomial's
+synchronization a step needs: the body's program is linked inside the function's, so its
+kernels flag bad indices on the function's error board (``compile/error_board.py``),
+read once per call. A body of host scalar arithmetic only (a polynomial's
 terms) keeps its Scan on the host (``has_device_work``): a kernel launch per scalar
 operation and a copy per step would cost more than the loop itself.
 """

@@ -13,13 +13,15 @@ LAYOUTS = [((7, 300), 1, False), ((3, 37, 5), (0, 2), True), ((1, 70), None, Fal
            ((2, 3, 33), (1, 2), False), ((), None, False)]
 REDUCE_DTYPES = {"sum": ["bool", "int32", "int64", "uint8", "float32", "float64", "complex64", "complex128"],
                  "prod": ["int64", "float32", "float64", "complex128"],
-                 "max": ["int8", "int32", "uint8", "float32", "float64"],
-                 "min": ["int8", "int32", "uint8", "float32", "float64"],
+                 "max": ["int8", "int32", "uint8", "float32", "float64", "complex64", "complex128"],
+                 "min": ["int8", "int32", "uint8", "float32", "float64", "complex64", "complex128"],
                  "all": ["bool", "int32", "float64", "complex64"], "any": ["bool", "int32", "float64", "complex64"],
-                 "argmax": ["int32", "float32", "float64"], "argmin": ["int32", "float32", "float64"],
+                 "argmax": ["int32", "float32", "float64", "complex64", "complex128"],
+                 "argmin": ["int32", "float32", "float64", "complex64", "complex128"],
                  "logsumexp": ["float32", "float64"]}
 REDUCE_CASES = [(k, dt) for k, dts in REDUCE_DTYPES.items() for dt in dts]
-ATOMIC = ["float32", "float64", "complex64", "complex128"]
+FLOATS = ["float32", "float64", "complex64", "complex128"]
+EVERY_DTYPE = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", *FLOATS]
 
 
 def _random(rng, shape, dtype, kind=None):
@@ -113,8 +115,6 @@ def test_empty_reductions(sim, library):
 
 def test_reduce_bad_arguments(sim, library):
     x = sim.allocate((2, 3), np.complex64)
-    with pytest.raises(KernelArgumentError, match="complex"):
-        kernels.reduce_axes(library, "max", x, 1)
     with pytest.raises(KernelArgumentError, match="cast first"):
         kernels.reduce_axes(library, "logsumexp", sim.allocate(3, np.int32))
     with pytest.raises(ShapeError, match="argmax: takes one axis"):
@@ -152,7 +152,7 @@ def test_softmax_of_infinite_rows_matches_the_op(sim, library):
         kernels.softmax(library, sim.allocate(3, np.int64))
 
 
-@pytest.mark.parametrize("dtype", ["bool", "int32", "int64", *ATOMIC])
+@pytest.mark.parametrize("dtype", ["bool", "int32", "int64", *FLOATS])
 def test_gather_matches_take(sim, library, rng, dtype):
     x = _random(rng, (3, 6, 5), dtype)
     for idx, axis in [(rng.integers(-6, 6, (4, 2)), 1), (rng.integers(-3, 3, 9), 0), (np.array([4, -1, 4]), -1)]:
@@ -171,7 +171,7 @@ def test_gather_bad_indices(sim, library):
     assert kernels.gather(library, x, sim.allocate(0, np.int64), 0).shape == (0, 4)
 
 
-@pytest.mark.parametrize("dtype", ATOMIC)
+@pytest.mark.parametrize("dtype", EVERY_DTYPE)
 def test_scatter_add_accumulates_repeated_indices(sim, library, rng, dtype):
     for shape, idx, axis in [((5, 7), rng.integers(-5, 5, 40), 0), ((2, 4, 3), rng.integers(-4, 4, (6, 5)), 1),
                              ((3, 2), np.array([1, 1, 1, -1]), -1)]:
@@ -189,9 +189,12 @@ def test_scatter_add_bad_input(sim, library):
         kernels.scatter_add(library, dst, sim.to_device(np.array([0, 3])), sim.to_device(np.ones((2, 4))))
     with pytest.raises(ShapeError, match="src has shape \\(2, 3\\).*needs \\(2, 4\\)"):
         kernels.scatter_add(library, dst, sim.to_device(np.array([0, 1])), sim.to_device(np.ones((2, 3))))
-    with pytest.raises(KernelArgumentError, match="C-contiguous float or complex"):
+    with pytest.raises(KernelArgumentError, match="C-contiguous array of a kernel dtype \\(not float16\\)"):
+        kernels.scatter_add(library, sim.allocate((3, 4), np.float16), sim.to_device(np.array([0])),
+                            sim.allocate((1, 4), np.float16))
+    with pytest.raises(KernelArgumentError, match="and src of its dtype, got int64 and int32"):
         kernels.scatter_add(library, sim.allocate((3, 4), np.int64), sim.to_device(np.array([0])),
-                            sim.allocate((1, 4), np.int64))
+                            sim.allocate((1, 4), np.int32))
 
 
 available, reason = cuda.gpu_available()
@@ -228,15 +231,18 @@ def _nvrtc():
 NVRTC_CASES = [("reduce_rows", {"T": t, "U": u}, (("GG_REDUCE", op),)) for t, u, op in [
     ("bool", "int64", "gg_sum"), ("int32", "int64", "gg_prod"), ("uint8", "uint8", "gg_max"),
     ("float32", "float32", "gg_min"), ("complex64", "complex64", "gg_sum"), ("complex128", "complex128", "gg_prod"),
-    ("float64", "bool", "gg_all"), ("complex64", "bool", "gg_any")]] + [
+    ("float64", "bool", "gg_all"), ("complex64", "bool", "gg_any"), ("complex64", "complex64", "gg_max"),
+    ("complex128", "complex128", "gg_min")]] + [
     ("argreduce_rows", {"T": "float32"}, (("GG_ARGMIN", "0"),)),
     ("argreduce_rows", {"T": "int8"}, (("GG_ARGMIN", "1"),)),
+    ("argreduce_rows", {"T": "complex64"}, (("GG_ARGMIN", "0"),)),
+    ("argreduce_rows", {"T": "complex128"}, (("GG_ARGMIN", "1"),)),
     ("logsumexp_rows", {"T": "float64"}, ()), ("softmax_rows", {"T": "float32"}, (("GG_LOG", "0"),)),
     ("softmax_rows", {"T": "float64"}, (("GG_LOG", "1"),)),
     ("softmax_backward_rows", {"T": "float32"}, (("GG_LOG", "1"),)),
     ("softmax_backward_rows", {"T": "float64"}, (("GG_LOG", "0"),)),
     ("gather", {"T": "bool"}, ()), ("gather", {"T": "complex128"}, ()),
-    *[("scatter_add_axis", {"T": t}, ()) for t in ATOMIC]]
+    *[("scatter_add_axis", {"T": t}, ()) for t in EVERY_DTYPE]]
 
 
 @pytest.mark.parametrize("arch", [80, 90])
