@@ -1,6 +1,6 @@
 """A fused elementwise graph -> one CUDA C kernel, a grid-stride loop with 64-bit indices.
 
-The graph is a ``Composite``'s inner graph: ``inputs`` (array operands, all of the
+The graph is a ``Composite``'s inner graph: ``inputs`` (operands, all of the
 output's rank), ``outputs``, and between them Elemwise nodes of the table in
 ``ops/scalar.py`` whose ``cuda`` templates give the C expression. Scalar constants
 become literals. Each intermediate is a local of its exact NumPy dtype, so a float32
@@ -24,7 +24,11 @@ chain rounds as NumPy's does. The emitted kernel for ``exp(x) * y`` (float64) is
         }
     }
 
-Outputs are C-contiguous; ``geometry`` is the output shape then each input's strides.
+Outputs are C-contiguous; ``geometry`` is the output shape then each array input's
+strides. A one-element host value (shape arithmetic such as ``1 / batch_size``, a
+scalar argument: ``Composite.by_value``) is no array: it is a kernel parameter such as
+``const f32 a1``, passed by value at the launch, so it needs no upload, and has no offset
+and no geometry row.
 """
 import math
 import re
@@ -164,19 +168,22 @@ def _result_dtype(node):
     return T if T.kind == out.kind == "c" else out
 
 
-def copy_source(dtype):
-    """A strided (transposed, broadcast) array copied into a C-contiguous one."""
+def copy_source(dtype, by_value=False):
+    """A strided (transposed, broadcast) array copied into a C-contiguous one; with
+    ``by_value`` a host scalar filling one (``Alloc`` of a host value)."""
     from ..types.tensor_type import TensorType
     from ..types.variable import TensorVariable
     value = TensorVariable(TensorType(str(np.dtype(dtype)), ()))
-    return render([value], [value], [])
+    return render([value], [value], [], {0} if by_value else ())
 
 
-def render(inputs, outputs, nodes):
+def render(inputs, outputs, nodes, by_value=()):
     """The kernel source for inner graph ``inputs`` -> ``outputs`` computed by ``nodes``
-    (in topological order)."""
+    (in topological order); the inputs at the positions ``by_value`` are host scalars,
+    kernel parameters ``const T a<k>`` read by no index."""
+    arrays = [k for k in range(len(inputs)) if k not in by_value]
     names = {v: f"a{k}" for k, v in enumerate(inputs)}
-    body = [f"        const {ctype(v.dtype)} a{k} = in{k}[o{k}];" for k, v in enumerate(inputs)]
+    body = [f"        const {ctype(inputs[k].dtype)} a{k} = in{k}[o{k}];" for k in arrays]
     for node in nodes:
         for v in node.inputs:
             if v not in names:
@@ -187,23 +194,32 @@ def render(inputs, outputs, nodes):
         expr = convert(_expression(node, names), _result_dtype(node), out.dtype)
         body.append(f"        const {ctype(out.dtype)} {names[out]} = {expr};")
     body += [f"        out{k}[i] = {names[v]};" for k, v in enumerate(outputs)]
-    params = [f"const {ctype(v.dtype)}* __restrict__ in{k}" for k, v in enumerate(inputs)]
+    params = [f"const {ctype(v.dtype)} a{k}" if k in by_value else f"const {ctype(v.dtype)}* __restrict__ in{k}"
+              for k, v in enumerate(inputs)]
     params += [f"{ctype(v.dtype)}* __restrict__ out{k}" for k, v in enumerate(outputs)]
     params += ["const i64* geometry", "i64 ndim", "i64 n"]
-    offsets = "".join(f", o{k} = 0" for k in range(len(inputs)))
-    strides = [f"            o{k} += k * geometry[ndim * {k + 1} + d];" for k in range(len(inputs))]
     kernel = "\n".join([
         f'extern "C" __global__ void {KERNEL_NAME}({", ".join(params)}) {{',
         "    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {",
-        f"        i64 rest = i{offsets};",
-        "        for (i64 d = ndim - 1; d >= 0; --d) {",
-        "            const i64 k = rest % geometry[d];",
-        "            rest /= geometry[d];",
-        *strides,
-        "        }",
+        *_unravel(arrays),
         *body,
         "    }",
         "}",
     ])
     helpers = [text for name, text in HELPERS.items() if re.search(rf"\b{name}\b", kernel)]
     return PRELUDE + "".join(h + "\n" for h in helpers) + kernel + "\n"
+
+
+def _unravel(arrays):
+    """The offsets ``o<k>`` of the array inputs ``arrays`` for output element ``i``: its
+    index over the output shape times each one's strides (``geometry`` row 1, 2, ...)."""
+    if not arrays:
+        return []
+    return [
+        f"        i64 rest = i{''.join(f', o{k} = 0' for k in arrays)};",
+        "        for (i64 d = ndim - 1; d >= 0; --d) {",
+        "            const i64 k = rest % geometry[d];",
+        "            rest /= geometry[d];",
+        *[f"            o{k} += k * geometry[ndim * {row} + d];" for row, k in enumerate(arrays, 1)],
+        "        }",
+    ]

@@ -219,6 +219,7 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
     shared_vars = [v for v in graph_inputs(exprs, blockers=inputs)
                    if isinstance(v, SharedVariable) and v not in inputs]
     fgraph = FunctionGraph(inputs + shared_vars, exprs)
+    fgraph.host_arguments = frozenset(fgraph.inputs[:len(inputs)])  # one-element ones go to kernels by value
     from ..rewrites.pipeline import optimize
     device_outputs = bool(return_device_arrays) and device != "cpu"
     fgraph.output_places = ("device" if device_outputs else "host",) * len(outputs) + ("either",) * len(update_pairs)

@@ -5,7 +5,8 @@ The linker asks here for every node whose ``tag["device"]`` is not the host. A
 ``Composite`` runs its generated kernel (codegen/elementwise.py): the output shape is
 the broadcast of the inputs by their static types (an axis broadcasts only where its
 static size is 1, as in ``Elemwise``), each input is read through its own strides
-(0 on broadcast axes), and the outputs are fresh C-contiguous device arrays. Reductions
+(0 on broadcast axes; a one-element host value is passed by value as a NumPy scalar,
+``Composite.by_value``), and the outputs are fresh C-contiguous device arrays. Reductions
 and softmax run the kernels of ``kernels/`` through ``backends/kernels.py`` (one
 ``KernelLibrary`` per backend); ``Dot`` (a library matmul, or ``kernels/int_matmul.cu`` for integers)
 and ``ARange`` are in ``device_dot_arange.py``; the linear algebra ops
@@ -107,32 +108,37 @@ def _transfer_thunk(device, node, storage_in, storage_out):
 
 
 def _composite_thunk(device, node, storage_in, storage_out):
-    kernel = _kernel(device, node.op.source)
-    static = [v.type.shape for v in node.inputs]
-    outs = [(o.dtype, o.type.shape) for o in node.outputs]
+    """The generated kernel over the broadcast shape; an input at a ``by_value`` position
+    (a one-element host array) goes to the kernel as a NumPy scalar of its dtype."""
+    kernel, by_value = _kernel(device, node.op.source), node.op.by_value
+    arrays = [k for k in range(len(node.inputs)) if k not in by_value]
+    static = [node.inputs[k].type.shape for k in arrays]
+    ndim, outs = node.outputs[0].ndim, [(o.dtype, o.type.shape) for o in node.outputs]
     geometries = {}
 
     def thunk():
-        values = [c[0] for c in storage_in]
-        results = _launch_elementwise(device, kernel, values, static, [d for d, _ in outs], geometries, node.op)
+        values = [c[0].flat[0] if k in by_value else c[0] for k, c in enumerate(storage_in)]
+        shape = _broadcast(node.op, ndim, static, [values[k] for k in arrays])
+        results = _launch_elementwise(device, kernel, shape, values, static, [d for d, _ in outs], geometries)
         for cell, out, (_, out_static) in zip(storage_out, results, outs):
             cell[0] = _narrow(out, out_static)
     return thunk
 
 
-def _launch_elementwise(device, kernel, values, static, out_dtypes, geometries, what):
-    """Fresh C-contiguous outputs of the broadcast shape, filled by one launch of a
-    codegen kernel; ``geometries`` caches the geometry arrays already on the device."""
+def _launch_elementwise(device, kernel, shape, values, static, out_dtypes, geometries):
+    """Fresh C-contiguous outputs of ``shape``, filled by one launch of a codegen kernel
+    over ``values``: arrays (of static shapes ``static``) and by-value NumPy scalars, in
+    the kernel's order; ``geometries`` caches the geometry arrays already on the device."""
     be = backend_for(device)
-    shape = _broadcast(what, static, values)
     n = int(np.prod(shape, dtype=np.int64))
     results = [be.allocate(shape, dtype) for dtype in out_dtypes]
     if n:
-        key = (shape, *(v.strides for v in values))
+        arrays = [v for v in values if not isinstance(v, np.generic)]
+        key = (shape, *(v.strides for v in arrays))
         if key not in geometries:
             if len(geometries) > 64:
                 geometries.clear()
-            geometries[key] = be.to_device(_geometry(shape, static, values))
+            geometries[key] = be.to_device(_geometry(shape, static, arrays))
         grid = min(-(-n // BLOCK), MAX_BLOCKS.get(device, 4096))
         be.launch(kernel, grid, BLOCK, [*values, *results, geometries[key], np.int64(len(shape)), np.int64(n)])
     return results
@@ -183,19 +189,25 @@ def _linalg_thunk(device, node, storage_in, storage_out):
 
 def _alloc_thunk(device, node, storage_in, storage_out):
     """``Alloc``: the value broadcast to the sizes (host ints) as a view, then made a fresh
-    C-contiguous array by the generated copy kernel."""
+    C-contiguous array by the generated copy kernel; a one-element host value (placement's
+    ``by_value``) is the kernel's scalar parameter instead."""
     be, dtype, ndim = backend_for(device), node.outputs[0].dtype, node.outputs[0].ndim
     broadcast_to = be.cupy.broadcast_to if be.name == "cuda" else np.broadcast_to
-    copy, geometries = _kernel(device, codegen.copy_source(dtype)), {}
+    by_value = 0 in node.tag.get("by_value", ())
+    copy, geometries = _kernel(device, codegen.copy_source(dtype, by_value)), {}
     (value_cell, *size_cells), (dst,) = storage_in, storage_out
 
     def thunk():
         shape = tuple(int(c[0]) for c in size_cells)
-        try:
-            view = broadcast_to(value_cell[0], shape)
-        except ValueError:
-            raise ShapeError(f"alloc: cannot broadcast a value of shape {value_cell[0].shape} to {shape}") from None
-        (dst[0],) = _launch_elementwise(device, copy, [view], [(None,) * ndim], [dtype], geometries, "alloc")
+        if by_value:
+            args, static = [value_cell[0].flat[0]], []
+        else:
+            try:
+                args, static = [broadcast_to(value_cell[0], shape)], [(None,) * ndim]
+            except ValueError:
+                raise ShapeError(f"alloc: cannot broadcast a value of shape {value_cell[0].shape} "
+                                 f"to {shape}") from None
+        (dst[0],) = _launch_elementwise(device, copy, shape, args, static, [dtype], geometries)
     return thunk
 
 
@@ -292,11 +304,11 @@ def _split_thunk(device, node, storage_in, storage_out):
     return thunk
 
 
-def _broadcast(what, static, values):
+def _broadcast(what, ndim, static, values):
     """The output shape; a size-1 axis not declared broadcastable that meets a larger one
     is an error, as in ``Elemwise``."""
     shape = []
-    for axis in range(len(static[0])):
+    for axis in range(ndim):
         sizes = {v.shape[axis] for v, s in zip(values, static) if s[axis] != 1}
         if len(sizes) > 1:
             raise ShapeError(f"{what}: inputs of shapes {', '.join(str(v.shape) for v in values)} do not "

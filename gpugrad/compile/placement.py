@@ -23,8 +23,9 @@ graphs are left untouched). The rules:
   length) and the model of a Fill or MatchShape (only
   their shapes are read) stay on the host (``SIZE_INPUTS``);
 * a view (``VIEW_OPS``: DimShuffle, Reshape, Split, basic Subtensor, and MatchShape, which
-  returns its value after a shape check) goes where it is read;
-  one read only for its shape, or returned, stays with the array it looks into;
+  returns its value after a shape check) goes where it is read as an array (a reader taking
+  it by value, below, reads it on the host); one read only for its shape, or returned,
+  stays with the array it looks into;
 * every other node runs on the host, its device inputs copied back first: a dtype no kernel
   instantiates (float16), softmax of other dtypes;
 * one ``Transfer`` per value that crosses, shared by all of its readers: one per input
@@ -35,7 +36,18 @@ graphs are left untouched). The rules:
   ``function(..., return_device_arrays=True)`` (a result computed on the host goes
   over, so every result is a device array), ``"either"`` for the new values of shared
   variables, which stay where they are computed (a device update never comes back).
-  Scalar constants of elementwise nodes need none (they become kernel literals);
+  Scalar constants of elementwise nodes need none (they become kernel literals), nor does
+  a one-element host value read by a device elementwise node or filling a device ``Alloc``
+  (``_reads_by_value``: shape arithmetic such as ``1 / batch_size``, a learning rate
+  passed as a Python float): it stays on the host, its views with it (unless another
+  reader needs them as arrays), and the kernel takes it as a parameter by value
+  (``node.tag["by_value"]``, the positions; codegen/elementwise.py): no copy per call.
+  Graph inputs qualify only where the graph's maker says their arguments come from the
+  host (``fgraph.host_arguments``: a function's own inputs); one read so goes through the
+  pass-through ``Transfer`` to the host, which copies a device array argument back (one
+  synchronous read). Other inputs keep their ``Transfer`` to the device: a shared
+  variable is read from its resident copy and a scan body's slots are device arrays
+  already, which costs no copy per call, where reading them on the host would;
 * a shared variable read on the device goes over through its ``Transfer`` too, but that
   one reads the variable's resident device copy (``SharedVariable.on_device``): it is
   uploaded once, not per call.
@@ -43,7 +55,10 @@ graphs are left untouched). The rules:
 The result is a tag on every node, ``node.tag["device"]`` (``"cpu"`` for the host),
 which ``f.placement``, ``debugprint`` and the linker read.
 """
+import numpy as np
+
 from ..codegen import elementwise as codegen
+from ..graph.basic import Constant
 from ..ops.elemwise import Elemwise
 from ..ops.blas import AllocDiag, Diagonal, Dot
 from ..ops.indexing import index_kinds
@@ -157,16 +172,43 @@ def _sides(fgraph):
     """``node -> True`` where the node runs on the device."""
     on_device = {}
     order = fgraph.toposort()
+    host_arguments = getattr(fgraph, "host_arguments", ())
     for node in order:
         rule = DEVICE_OPS.get(type(node.op))
         on_device[node] = rule is not None and rule[0](node) and not _host_scalar(node, on_device)
-    for node in reversed(order):  # a view goes where it is read, or (returned) stays with its array
+    for node in reversed(order):  # a view goes where it is read as an array, or (returned) stays with it
         if _is_view(node):
-            readers = [client for out in node.outputs for client, _ in fgraph.clients.get(out, ())
+            readers = [(client, pos) for out in node.outputs for client, pos in fgraph.clients.get(out, ())
                        if not isinstance(client.op, METADATA_OPS)]
-            on_device[node] = any(on_device.get(client, False) for client in readers) if readers else \
+            on_device[node] = any(on_device.get(client, False) and not _reads_by_value(
+                client, pos, on_device, host_arguments) for client, pos in readers) if readers else \
                 _source(node) is not None and on_device.get(_source(node), False)
+    for node in order:  # a view of one that went over for another reader follows it there
+        if _is_view(node) and not on_device[node] and on_device.get(node.inputs[0].owner, False):
+            on_device[node] = any(on_device.get(client, False) for out in node.outputs
+                                  for client, _ in fgraph.clients.get(out, ()))
     return on_device
+
+
+def _reads_by_value(node, pos, on_device, host_arguments):
+    """Whether the device node ``node`` takes its input ``pos`` as a kernel parameter by value:
+    a one-element host value (``_host_value``) read by an elementwise kernel (a literal needs
+    no parameter) or filling an ``Alloc``, of a dtype kernels take."""
+    var = node.inputs[pos]
+    if not (isinstance(node.op, Elemwise) and not codegen.is_literal(var) or isinstance(node.op, Alloc) and pos == 0):
+        return False
+    return all(size == 1 for size in var.type.shape) and np.dtype(var.dtype) in codegen.C_TYPES and \
+        _host_value(var, on_device, host_arguments)
+
+
+def _host_value(var, on_device, host_arguments):
+    """A value the host holds: computed there (a view of it too), a constant, or one of
+    ``host_arguments``."""
+    while var.owner is not None and _is_view(var.owner):
+        var = var.owner.inputs[0]
+    if var.owner is not None:
+        return not on_device.get(var.owner, False)
+    return isinstance(var, Constant) or var in host_arguments
 
 
 def _is_view(node):
@@ -207,17 +249,24 @@ def place(fgraph, device):
     def needs_host_copy(var):
         return resident(var) or var in arguments
 
+    host_arguments = getattr(fgraph, "host_arguments", ())
     for node, device_side in list(on_device.items()):
         node.tag["device"] = device if device_side else HOST
         if isinstance(node.op, METADATA_OPS):
             continue
         on_host = SIZE_INPUTS.get(type(node.op), lambda node: ())(node) if device_side else ()
+        by_value = {pos for pos, var in enumerate(node.inputs) if device_side and pos not in on_host
+                    and not resident(var) and _reads_by_value(node, pos, on_device, host_arguments)}
+        if by_value:
+            node.tag["by_value"] = by_value
         for pos, var in enumerate(list(node.inputs)):
             if pos in on_host:
                 continue
-            if device_side and not resident(var) and not (isinstance(node.op, Elemwise) and codegen.is_literal(var)):
+            read_on_host = not device_side or pos in by_value
+            literal = isinstance(node.op, Elemwise) and codegen.is_literal(var)
+            if not read_on_host and not resident(var) and not literal:
                 rewire(fgraph, node, pos, moved(var, "device"))
-            elif not device_side and needs_host_copy(var):
+            elif read_on_host and needs_host_copy(var):
                 rewire(fgraph, node, pos, moved(var, "host"))
     places = getattr(fgraph, "output_places", ())
     for k, var in enumerate(fgraph.outputs):

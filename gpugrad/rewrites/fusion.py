@@ -6,7 +6,9 @@ Only nodes the placement pass put on a device are fused (``node.tag["device"]``)
 the CPU NumPy evaluates node by node, and a CPU-only graph is left untouched. Every
 device elementwise node becomes part of a Composite, a region of one node included:
 that is how it gets its kernel. Scalar constants move into the Composite (they become
-literals of the kernel).
+literals of the kernel); a one-element host value the placement pass left on the host
+(``node.tag["by_value"]``) stays an input, passed to the kernel by value
+(``Composite.by_value``).
 """
 from ..codegen import elementwise as codegen
 from ..graph.basic import Apply
@@ -19,14 +21,16 @@ from ..types.variable import TensorVariable
 
 class Composite(Op):
     """An elementwise op defined by an inner graph of Elemwise nodes; ``perform`` runs the
-    inner graph with NumPy (the oracle), ``source`` is its CUDA kernel."""
+    inner graph with NumPy (the oracle), ``source`` is its CUDA kernel, which takes the
+    inputs at the positions ``by_value`` (one-element host values) as scalar parameters."""
     __props__ = ("source",)
     fresh_outputs = True
 
-    def __init__(self, inputs, outputs):
+    def __init__(self, inputs, outputs, by_value=()):
         self.inputs, self.outputs = list(inputs), list(outputs)
+        self.by_value = frozenset(by_value)
         self.nodes = toposort(self.outputs, blockers=self.inputs)
-        self.source = codegen.render(self.inputs, self.outputs, self.nodes)
+        self.source = codegen.render(self.inputs, self.outputs, self.nodes, self.by_value)
         self._deps = [[k for k, v in enumerate(self.inputs) if v in set(ancestors([o], blockers=self.inputs))]
                       for o in self.outputs]
 
@@ -109,11 +113,13 @@ def _fuse(fgraph, nodes):
     used_outside = [o for o in produced if o in fgraph.outputs
                     or any(client not in member for client, _ in fgraph.clients.get(o, ()))]
     used_outside.sort(key=lambda o: (nodes.index(o.owner), o.index))
+    by_value = {k for k, v in enumerate(outer) for n in nodes
+                for pos in n.tag.get("by_value", ()) if n.inputs[pos] is v}
     memo = {v: v.clone() for v in outer}
     for n in nodes:
         inner = Apply(n.op, [memo.get(v, v) for v in n.inputs], [o.clone() for o in n.outputs])
         memo.update(zip(n.outputs, inner.outputs))
-    op = Composite([memo[v] for v in outer], [memo[o] for o in used_outside])
+    op = Composite([memo[v] for v in outer], [memo[o] for o in used_outside], by_value)
     node = op.make_node(*outer)
     node.tag["device"] = nodes[0].tag["device"]
     for old, new in zip(used_outside, node.outputs):

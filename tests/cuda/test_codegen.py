@@ -10,6 +10,7 @@ import pytest
 import gpugrad.tensor as T
 from gpugrad.backends import cuda
 from gpugrad.codegen import elementwise as codegen
+from gpugrad.ops import scalar
 
 from cases import DTYPES, composite_sources, every_row
 
@@ -21,6 +22,22 @@ def test_golden_switch_float32():
     x, y = T.fmatrix("x"), T.tensor("float32", shape=(1, None), name="y")
     (source,) = composite_sources([x, y], [T.switch(x > 0, x * 0.5, T.exp(y))])
     assert source == (GOLDEN / "switch_f32.cu").read_text()
+
+
+def test_golden_host_scalar_parameter_float32():
+    """A scalar computed on the host (the batch size as float32) is a by-value parameter
+    ``const f32 a1``: no pointer, no offset, no geometry row, no upload."""
+    x = T.fmatrix("x")
+    n = T.cast(x.shape[0], "float32")
+    (source,) = composite_sources([x], [T.exp(x) / n - n])
+    assert source == (GOLDEN / "host_scalar_f32.cu").read_text()
+
+
+def test_a_kernel_of_host_scalars_only_indexes_nothing():
+    x = T.dmatrix("x")
+    (source,) = composite_sources([x], [T.exp(T.cast(x.shape[1], "float64").dimshuffle("x", "x"))])
+    assert "void composite(const f64 a0, f64* __restrict__ out0," in source
+    assert "i64 rest" not in source and "in0" not in source
 
 
 def test_cpu_compilation_makes_no_composites():
@@ -51,15 +68,24 @@ def _nvrtc():
     return nvrtc
 
 
+def _host_scalar_sources(dtype):
+    """Kernels taking a host scalar of ``dtype`` by value: the Alloc fill, and a fused
+    graph reading one next to an array (a host value: a size cast to ``dtype``)."""
+    x = T.tensor(dtype, shape=(None, None), name="x")
+    s = scalar.cast(x.shape[0], dtype)
+    return [codegen.copy_source(dtype, by_value=True), *composite_sources([x], [scalar.add(x, s)])]
+
+
 @functools.cache
 def _one_program():
-    """The every-row kernel of each dtype in one translation unit (NVRTC spends most of
-    its time parsing complex.cuh, once per program): the shared prelude and helpers,
-    then each kernel renamed ``composite_<dtype>_<k>``."""
+    """The every-row kernel of each dtype and the kernels with by-value parameters in one
+    translation unit (NVRTC spends most of its time parsing complex.cuh, once per
+    program): the shared prelude and helpers, then each kernel renamed
+    ``composite_<dtype>_<k>``."""
     kernels = []
     for dtype in DTYPES:
         inputs, _, outputs = every_row(dtype)
-        for k, source in enumerate(composite_sources(inputs, outputs)):
+        for k, source in enumerate(composite_sources(inputs, outputs) + _host_scalar_sources(dtype)):
             assert source.startswith(codegen.PRELUDE)
             kernel = source[source.index('extern "C"'):]
             name = f"{codegen.KERNEL_NAME}_{dtype}_{k}"
@@ -80,3 +106,4 @@ def test_every_row_kernel_of_every_dtype_compiles_with_nvrtc(arch):
     assert f".target sm_{arch}" in ptx
     for dtype in DTYPES:
         assert f".entry {codegen.KERNEL_NAME}_{dtype}_0(" in ptx
+        assert f".entry {codegen.KERNEL_NAME}_{dtype}_2(" in ptx  # a host scalar by value
