@@ -13,23 +13,10 @@ from gpugrad.ops.join import RepeatSum
 from gpugrad.ops.reduce import Arg, Reduce
 from gpugrad.ops.subtensor import IncSubtensor
 
+from device_checks import identical, on_both, places
+
 COMPLEX = ["complex64", "complex128"]
 AXES = [None, 0, 1, (0, 1)]
-
-
-def _both(inputs, outputs):
-    return [gg.function(inputs, outputs, device=d) for d in ("cuda-sim", "cpu")]
-
-
-def _places(f, op_type):
-    return {d for node, d in f.placement.items() if isinstance(node.op, op_type)}
-
-
-def _identical(got, want):
-    """Equal values, dtypes and shapes, NaNs in the same part of the same places."""
-    assert got.dtype == want.dtype and got.shape == want.shape
-    np.testing.assert_array_equal(np.real(got), np.real(want))
-    np.testing.assert_array_equal(np.imag(got), np.imag(want))
 
 
 def _tied(dtype, rng, shape):
@@ -45,18 +32,17 @@ def _orderings(z):
 @pytest.mark.parametrize("dtype", COMPLEX)
 def test_complex_max_min_and_arg_follow_numpys_order(dtype, rng):
     z = T.tensor(dtype, shape=(None, None), name="z")
-    sim, cpu = _both([z], _orderings(z))
-    assert _places(sim, (Reduce, Arg)) == {"cuda-sim"}
+    sim, cpu = on_both([z], _orderings(z))
+    assert places(sim, (Reduce, Arg)) == {"cuda-sim"}
     for shape in [(5, 7), (2, 700)]:  # 700: several warps per row, ties across them
         value = _tied(dtype, rng, shape)
-        for got, want in zip(sim(value), cpu(value)):
-            _identical(got, want)
+        identical(sim(value), cpu(value))
 
 
 @pytest.mark.parametrize("dtype", COMPLEX)
 def test_complex_nan_in_either_part_propagates(dtype, rng):
     z = T.tensor(dtype, shape=(None, None), name="z")
-    sim, cpu = _both([z], _orderings(z))
+    sim, cpu = on_both([z], _orderings(z))
     value = _tied(dtype, rng, (4, 6))
     value[1, 2] = complex(np.nan, -5)    # one NaN per row and per column:
     value[3, 4] = complex(-5, np.nan)    # axis 0 and 1 give exactly NumPy's NaN
@@ -66,7 +52,7 @@ def test_complex_nan_in_either_part_propagates(dtype, rng):
         if whole and isinstance(out.owner.op, Reduce):  # two NaNs: some NaN, NumPy's the first
             assert g.shape == w.shape and np.isnan(g).all() and np.isnan(w).all()
         else:
-            _identical(g, w)
+            identical([g], [w])
     row = np.zeros((1, 700), dtype)
     row[0, [650, 90, 400]] = [complex(1, np.nan), 5, complex(np.nan, 0)]
     assert [int(sim(row)[i]) for i in (16, 22)] == [400, 400]  # argmax/argmin over all: the first NaN
@@ -76,8 +62,8 @@ def test_complex_nan_in_either_part_propagates(dtype, rng):
 def test_gradients_of_complex_max_and_min_match_the_cpu(dtype, rng):
     z, w = T.tensor(dtype, shape=(None, None), name="z"), T.tensor(dtype, shape=(None,), name="w")
     cost = T.sum(T.real(T.max(z, axis=1) * w)) + T.sum(T.imag(T.min(z, axis=0))) + T.real(T.max(z))
-    sim, cpu = _both([z, w], gg.grad(cost, z))
-    assert _places(sim, Reduce) == {"cuda-sim"}
+    sim, cpu = on_both([z, w], gg.grad(cost, z))
+    assert places(sim, Reduce) == {"cuda-sim"}
     value, weights = _tied(dtype, rng, (5, 4)), _tied(dtype, rng, 5)  # ties split the gradient
     got, want = sim(value, weights), cpu(value, weights)
     assert got.dtype == want.dtype == dtype
@@ -95,8 +81,8 @@ def _integers(dtype, rng, shape):
 def test_integer_repeat_sum_matches_the_cpu(dtype, rng):
     g, r = T.tensor(dtype, shape=(None, None), name="g"), T.lvector("r")
     outputs = [RepeatSum(1)(g, r, 4), RepeatSum(0)(g, 3, 2)]
-    sim, cpu = _both([g, r], outputs)
-    assert _places(sim, RepeatSum) == {"cuda-sim"}
+    sim, cpu = on_both([g, r], outputs)
+    assert places(sim, RepeatSum) == {"cuda-sim"}
     args = _integers(dtype, rng, (6, 6)), np.array([1, 0, 2, 3])  # runs of 2 and 3: int8 sums wrap
     for got, want in zip(sim(*args), cpu(*args)):
         assert got.dtype == want.dtype == dtype
@@ -108,8 +94,8 @@ def test_inc_subtensor_at_one_array_into_integers(dtype, rng, monkeypatch):
     x, v, i = T.tensor(dtype, shape=(None, None), name="x"), T.tensor(dtype, shape=(None, None), name="v"), \
         T.lvector("i")
     outputs = [T.inc_subtensor(x[i], v), T.inc_subtensor(x[:, i], v[0, 0])]
-    sim, cpu = _both([x, v, i], outputs)
-    assert _places(sim, IncSubtensor) == {"cuda-sim"}
+    sim, cpu = on_both([x, v, i], outputs)
+    assert places(sim, IncSubtensor) == {"cuda-sim"}
     calls = []
     scatter_add = device_indexing.kernels.scatter_add
     monkeypatch.setattr(device_indexing.kernels, "scatter_add", lambda *a: calls.append(a) or scatter_add(*a))

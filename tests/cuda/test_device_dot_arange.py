@@ -10,10 +10,10 @@ import gpugrad.tensor as T
 from gpugrad.backends import kernels
 from gpugrad.backends.load import KernelLibrary
 from gpugrad.compile import device_arrays
-from gpugrad.graph.basic import Constant
 from gpugrad.ops.blas import Dot
 from gpugrad.ops.join import ARange
-from gpugrad.ops.transfer import Transfer
+
+from device_checks import identical, on_both, places, transfers
 
 INT_DTYPES = ["int8", "int32", "int64", "uint8", "bool"]
 ALL_INTEGERS = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"]
@@ -32,25 +32,6 @@ def _integers(rng, shape, dtype):
     return rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
 
 
-def _both(inputs, outputs):
-    return [gg.function(inputs, outputs, device=d) for d in ("cuda-sim", "cpu")]
-
-
-def _places(f, op_type):
-    return {d for node, d in f.placement.items() if isinstance(node.op, op_type)}
-
-
-def _transfers(f):
-    return sorted(node.op.to for node in f.graph.toposort()
-                  if isinstance(node.op, Transfer) and not isinstance(node.inputs[0], Constant))
-
-
-def _identical(got, expected):
-    for g, e in zip(got, expected):
-        assert g.dtype == e.dtype and g.shape == e.shape
-        np.testing.assert_array_equal(g, e)
-
-
 @pytest.mark.parametrize("dtype", INT_DTYPES)
 def test_integer_dot_matches_the_cpu_and_numpy(dtype, rng):
     """Every form of a product, with sizes that are not multiples of the 16-wide tile."""
@@ -59,25 +40,25 @@ def test_integer_dot_matches_the_cpu_and_numpy(dtype, rng):
     x, y, z = T.tensor3("x", dtype=dtype), T.tensor3("y", dtype=dtype), T.tensor3("z", dtype=dtype)
     outputs = [T.dot(v, w), T.dot(a, v), T.dot(a, b), T.batched_dot(x, y), T.tensordot(x, z, axes=[[1, 2], [0, 1]]),
                T.matmul(x, b)]
-    sim, cpu = _both([v, w, a, b, x, y, z], outputs)
-    assert _places(sim, Dot) == {"cuda-sim"}
-    assert _transfers(sim) == ["device"] * 7 + ["host"] * len(outputs)
+    sim, cpu = on_both([v, w, a, b, x, y, z], outputs)
+    assert places(sim, Dot) == {"cuda-sim"}
+    assert transfers(sim) == ["device"] * 7 + ["host"] * len(outputs)
     args = [_integers(rng, s, dtype) for s in [(19,), (19,), (17, 19), (19, 33), (3, 17, 19), (3, 19, 5), (17, 19, 2)]]
     got = sim(*args)
-    _identical(got, cpu(*args))
+    identical(got, cpu(*args))
     vv, ww, aa, bb, xx, yy, zz = args
-    _identical(got, [np.dot(vv, ww), aa @ vv, aa @ bb, xx @ yy, np.tensordot(xx, zz, axes=[[1, 2], [0, 1]]), xx @ bb])
+    identical(got, [np.dot(vv, ww), aa @ vv, aa @ bb, xx @ yy, np.tensordot(xx, zz, axes=[[1, 2], [0, 1]]), xx @ bb])
 
 
 @pytest.mark.parametrize("dtype,value", [("int8", 127), ("int32", 2**31 - 1), ("int64", 2**62 + 3), ("uint8", 255)])
 def test_integer_dot_wraps_around_as_numpy(dtype, value):
     a, b = T.matrix("a", dtype=dtype), T.matrix("b", dtype=dtype)
-    sim, cpu = _both([a, b], [T.dot(a, b)])
+    sim, cpu = on_both([a, b], [T.dot(a, b)])
     args = np.full((5, 40), value, dtype), np.full((40, 3), value, dtype)
     expected = args[0] @ args[1]
     assert expected[0, 0] != 40 * value * value  # it did wrap
-    _identical(sim(*args), [expected])
-    _identical(cpu(*args), [expected])
+    identical(sim(*args), [expected])
+    identical(cpu(*args), [expected])
 
 
 @pytest.mark.parametrize("dtype_a,dtype_b", [("int32", "float32"), ("int64", "float64"), ("bool", "float32"),
@@ -85,8 +66,8 @@ def test_integer_dot_wraps_around_as_numpy(dtype, value):
                                              ("float32", "complex128")])
 def test_mixed_dot_casts_on_the_device(dtype_a, dtype_b, rng):
     a, b = T.matrix("a", dtype=dtype_a), T.matrix("b", dtype=dtype_b)
-    sim, cpu = _both([a, b], [T.dot(a, b), T.dot(b.T, a.T)])
-    assert _places(sim, Dot) == {"cuda-sim"}
+    sim, cpu = on_both([a, b], [T.dot(a, b), T.dot(b.T, a.T)])
+    assert places(sim, Dot) == {"cuda-sim"}
     args = [(_integers(rng, s, dt) if np.dtype(dt).kind in "biu" else rng.standard_normal(s).astype(dt))
             for s, dt in [((6, 21), dtype_a), ((21, 4), dtype_b)]]
     got, expected = sim(*args), cpu(*args)
@@ -99,18 +80,18 @@ def test_mixed_dot_casts_on_the_device(dtype_a, dtype_b, rng):
 @pytest.mark.parametrize("shape_a,shape_b", [((3, 0), (0, 4)), ((0, 5), (5, 4)), ((2, 3, 0), (2, 0, 4))])
 def test_empty_dot(dtype, shape_a, shape_b):
     a, b = T.tensor(dtype, shape=(None,) * len(shape_a), name="a"), T.tensor(dtype, shape=(None,) * len(shape_b))
-    sim, cpu = _both([a, b], [T.matmul(a, b)])
+    sim, cpu = on_both([a, b], [T.matmul(a, b)])
     args = np.ones(shape_a, dtype), np.ones(shape_b, dtype)
-    _identical(sim(*args), cpu(*args))
-    _identical(sim(*args), [np.matmul(*args)])
+    identical(sim(*args), cpu(*args))
+    identical(sim(*args), [np.matmul(*args)])
 
 
 def test_integer_dot_gradient_is_unchanged(rng):
     """A float cost of an integer product: gradients flow to the float operand only."""
     a, w = T.imatrix("a"), T.dmatrix("w")
     cost = T.sum(T.dot(a, w) ** 2) + T.sum(T.dot(a, a.T))
-    sim, cpu = _both([a, w], gg.grad(cost, [w]) + [cost])
-    assert _places(sim, Dot) == {"cuda-sim"}
+    sim, cpu = on_both([a, w], gg.grad(cost, [w]) + [cost])
+    assert places(sim, Dot) == {"cuda-sim"}
     args = rng.integers(-3, 4, (5, 6)).astype("int32"), rng.standard_normal((6, 2))
     for g, e in zip(sim(*args), cpu(*args)):
         np.testing.assert_allclose(g, e, rtol=1e-12)
@@ -123,13 +104,13 @@ ARANGES = [(0, 10, 1), (7, -5, -3), (3, 3, 1), (5, 0, 1), (0.5, 7.25, 0.37), (2.
 @pytest.mark.parametrize("dtype", ["int64", "float32", "float64"])
 def test_arange_matches_numpy(dtype):
     start, stop, step = T.dscalar("start"), T.dscalar("stop"), T.dscalar("step")
-    sim, cpu = _both([start, stop, step], [T.arange(start, stop, step, dtype=dtype)])
-    assert _places(sim, ARange) == {"cuda-sim"}
-    assert _transfers(sim) == ["host"]  # start, stop and step are read on the host
+    sim, cpu = on_both([start, stop, step], [T.arange(start, stop, step, dtype=dtype)])
+    assert places(sim, ARange) == {"cuda-sim"}
+    assert transfers(sim) == ["host"]  # start, stop and step are read on the host
     for args in ARANGES:
         got = sim(*args)
-        _identical(got, cpu(*args))
-        _identical(got, [np.arange(*args, dtype=dtype)])
+        identical(got, cpu(*args))
+        identical(got, [np.arange(*args, dtype=dtype)])
 
 
 def test_integer_arange_reads_scalars_computed_on_the_device(rng):
@@ -137,18 +118,18 @@ def test_integer_arange_reads_scalars_computed_on_the_device(rng):
     x, step = T.lvector("x"), T.lscalar("step")
     start = T.sum(x)
     out = T.arange(start, start + T.sum(x ** 2), step) * 2
-    sim, cpu = _both([x, step], [out])
-    assert _places(sim, ARange) == {"cuda-sim"}
+    sim, cpu = on_both([x, step], [out])
+    assert places(sim, ARange) == {"cuda-sim"}
     for args in [(np.array([3, -9]), 3), (np.array([1, 2]), -1), (np.array([1, 2]), 1), (np.array([0]), 7)]:
-        _identical(sim(*args), cpu(*args))
+        identical(sim(*args), cpu(*args))
 
 
 def test_gradients_through_arange_are_unchanged(rng):
     x, start, step = T.dvector("x"), T.dscalar("start"), T.dscalar("step")
     ramp = T.arange(start, start + x.shape[0] * step - step / 2, step)
     cost = T.sum(x * ramp ** 2) + T.sum(T.arange(x.shape[0]) * x)
-    sim, cpu = _both([x, start, step], gg.grad(cost, [x, start, step]) + [cost])
-    assert _places(sim, ARange) == {"cuda-sim"}
+    sim, cpu = on_both([x, start, step], gg.grad(cost, [x, start, step]) + [cost])
+    assert places(sim, ARange) == {"cuda-sim"}
     args = rng.standard_normal(23), 0.25, -0.5
     for g, e in zip(sim(*args), cpu(*args)):
         np.testing.assert_allclose(g, e, rtol=1e-12)

@@ -14,20 +14,6 @@ from gpugrad.ops.subtensor import IncSubtensor, Subtensor
 SIM = "cuda-sim"
 
 
-@pytest.fixture
-def copies(monkeypatch):
-    """Every host<->device copy of the simulator backend, as (direction, shape, dtype)."""
-    be, log = device_arrays.backend_for(SIM), []
-    for name in ("to_device", "to_host"):
-        method = getattr(be, name)
-
-        def counted(array, method=method, name=name):
-            log.append((name, np.shape(array), np.asarray(array).dtype))
-            return method(array)
-        monkeypatch.setattr(be, name, counted)
-    return log
-
-
 def _board_reads(log):
     return [c for c in log if c[0] == "to_host" and len(c[1]) == 2 and c[1][1] == kernels.ERROR_ROW
             and c[2] == np.int64]

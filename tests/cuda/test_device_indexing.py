@@ -8,11 +8,11 @@ import gpugrad as gg
 import gpugrad.tensor as T
 from gpugrad.compile import device_arrays
 from gpugrad.errors import ShapeError
-from gpugrad.graph.basic import Constant
 from gpugrad.ops.join import Join, Split
 from gpugrad.ops.shape import Reshape
 from gpugrad.ops.subtensor import IncSubtensor, Subtensor
-from gpugrad.ops.transfer import Transfer
+
+from device_checks import on_both, places, same, transfers
 
 DTYPES = ["float32", "float64", "int64", "complex128"]
 SHAPE = (5, 4)
@@ -25,37 +25,17 @@ def _value(dtype, rng, shape=SHAPE):
     return value.astype(dtype)
 
 
-def _both(inputs, outputs, **kwargs):
-    return [gg.function(inputs, outputs, device=d, **kwargs) for d in ("cuda-sim", "cpu")]
-
-
-def _places(f, op_type):
-    return {d for node, d in f.placement.items() if isinstance(node.op, op_type)}
-
-
-def _transfers(f):
-    return sorted(node.op.to for node in f.graph.toposort()
-                  if isinstance(node.op, Transfer) and not isinstance(node.inputs[0], Constant))
-
-
-def _same(got, expected):
-    for g, e in zip(got, expected):
-        assert g.dtype == e.dtype and g.shape == e.shape
-        tol = 1e-5 if g.dtype == np.float32 else 1e-12
-        np.testing.assert_allclose(g, e, rtol=tol, atol=tol)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_reshape_and_basic_indexing_are_device_views(dtype, rng):
     x, k = T.matrix("x", dtype=dtype), T.lscalar("k")
     y = x * 2
     outputs = [y[1:, ::2], y[None, k, -1], y[1, 2], y[::-1, None, 1:3] * 3, T.reshape(y.T, (-1,)),
                T.reshape(y, (2, -1)) + 1]
-    sim, cpu = _both([x, k], outputs)
-    assert _places(sim, (Subtensor, Reshape)) == {"cuda-sim"}
-    assert _transfers(sim) == ["device"] + ["host"] * len(outputs)  # k is read on the host
+    sim, cpu = on_both([x, k], outputs)
+    assert places(sim, (Subtensor, Reshape)) == {"cuda-sim"}
+    assert transfers(sim) == ["device"] + ["host"] * len(outputs)  # k is read on the host
     args = _value(dtype, rng), 3
-    _same(sim(*args), cpu(*args))
+    same(sim(*args), cpu(*args))
 
 
 def test_views_are_views_of_the_device_array(rng):
@@ -71,11 +51,11 @@ def test_gather_matches_the_cpu(dtype, rng):
     x, i, j = T.matrix("x", dtype=dtype), T.lmatrix("i"), T.ivector("j")
     y = x * 2
     outputs = [y[i], y[:, j], T.take(y, j, axis=0), T.take(y, i)]
-    sim, cpu = _both([x, i, j], outputs)
-    assert _places(sim, Subtensor) == {"cuda-sim"}
-    assert _transfers(sim) == ["device"] * 3 + ["host"] * len(outputs)
+    sim, cpu = on_both([x, i, j], outputs)
+    assert places(sim, Subtensor) == {"cuda-sim"}
+    assert transfers(sim) == ["device"] * 3 + ["host"] * len(outputs)
     args = _value(dtype, rng), np.array([[0, -1, 2], [4, 4, 1]]), np.array([3, 0, -4, 3], "int32")
-    _same(sim(*args), cpu(*args))
+    same(sim(*args), cpu(*args))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -84,20 +64,20 @@ def test_set_and_inc_subtensor_match_the_cpu(dtype, rng):
     y = x * 2
     outputs = [T.set_subtensor(y[1:, 0], v), T.inc_subtensor(y[k, 1:], v[:3]), T.set_subtensor(y[1:3], 7),
                T.inc_subtensor(y[i], v)]
-    sim, cpu = _both([x, v, i, k], outputs)
-    assert _places(sim, IncSubtensor) == {"cuda-sim"}  # int64 adds too: scatter_nd's integer atomics
+    sim, cpu = on_both([x, v, i, k], outputs)
+    assert places(sim, IncSubtensor) == {"cuda-sim"}  # int64 adds too: scatter_nd's integer atomics
     args = _value(dtype, rng), _value(dtype, rng, (4,)), np.array([1, 3, 1, -1]), 2
-    _same(sim(*args), cpu(*args))
+    same(sim(*args), cpu(*args))
 
 
 def test_other_index_forms_run_on_the_device_too(rng):
     x, i = T.dmatrix("x"), T.lvector("i")
     y = T.exp(x)
     outputs = [y[y > 1], y[i, i], y[i, 1:], T.set_subtensor(y[i], 0.0)]
-    sim, cpu = _both([x, i], outputs)
-    assert _places(sim, (Subtensor, IncSubtensor)) == {"cuda-sim"}  # see test_device_advanced_indexing.py
+    sim, cpu = on_both([x, i], outputs)
+    assert places(sim, (Subtensor, IncSubtensor)) == {"cuda-sim"}  # see test_device_advanced_indexing.py
     args = rng.standard_normal(SHAPE), np.array([0, 3, 3])
-    _same(sim(*args), cpu(*args))
+    same(sim(*args), cpu(*args))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -107,11 +87,11 @@ def test_join_and_split_match_the_cpu(dtype, rng):
     a, b = T.split(y, [2, 3], 2, axis=0)
     outputs = [T.concatenate([y, w], axis=1), T.stack([y, w]), T.concatenate([y, T.cast(w, "float64")]),
                a * 3, b + 1]
-    sim, cpu = _both([x, w], outputs)
-    assert _places(sim, (Join, Split)) == {"cuda-sim"}
-    assert _transfers(sim) == ["device"] * 2 + ["host"] * len(outputs)
+    sim, cpu = on_both([x, w], outputs)
+    assert places(sim, (Join, Split)) == {"cuda-sim"}
+    assert transfers(sim) == ["device"] * 2 + ["host"] * len(outputs)
     args = _value(dtype, rng), _value(dtype, rng)
-    _same(sim(*args), cpu(*args))
+    same(sim(*args), cpu(*args))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex128"])
@@ -119,11 +99,11 @@ def test_gradients_through_indexing_and_joins_match_the_cpu(dtype, rng):
     x, i = T.matrix("x", dtype=dtype), T.lvector("i")
     z = T.concatenate([x[:, i], T.reshape(x[1:, ::2], (-1, 4)), x[None, 0]], axis=0)
     cost = T.sum(T.real(z * T.conj(z)) * T.arange(z.shape[1]))
-    sim, cpu = _both([x, i], T.grad(cost, x))
-    assert _places(sim, (Subtensor, IncSubtensor, Join, Split, Reshape)) == {"cuda-sim"}
-    assert _transfers(sim) == ["device", "device", "host"]
+    sim, cpu = on_both([x, i], T.grad(cost, x))
+    assert places(sim, (Subtensor, IncSubtensor, Join, Split, Reshape)) == {"cuda-sim"}
+    assert transfers(sim) == ["device", "device", "host"]
     args = _value(dtype, rng), np.array([2, 0, 2, -1])
-    _same([sim(*args)], [cpu(*args)])
+    same([sim(*args)], [cpu(*args)])
 
 
 def test_out_of_bounds_indices_name_the_axis_and_the_function_still_works(rng):
@@ -134,13 +114,13 @@ def test_out_of_bounds_indices_name_the_axis_and_the_function_still_works(rng):
     with pytest.raises(ShapeError, match="index 4 is out of bounds for axis 1 with size 4"):
         f(value, np.array([0, 4]), 0)
     scatter = gg.function([x, i], T.grad(T.sum(y[i] ** 2), x), device="cuda-sim")
-    assert _places(scatter, IncSubtensor) == {"cuda-sim"}
+    assert places(scatter, IncSubtensor) == {"cuda-sim"}
     with pytest.raises(ShapeError, match="index -6 is out of bounds for axis 0 with size 5"):
         scatter(value, np.array([-6, 1]))
     with pytest.raises(ShapeError, match="out of bounds"):
         f(value, np.array([0, 1]), 5)
     cpu = gg.function([x, i, k], [y[:, i] * 2, T.inc_subtensor(y[i], 1.0), y[k] * 2], device="cpu")
-    _same(f(value, np.array([0, 3]), 4), cpu(value, np.array([0, 3]), 4))
+    same(f(value, np.array([0, 3]), 4), cpu(value, np.array([0, 3]), 4))
     np.testing.assert_allclose(scatter(value, np.array([-5, 1, 1])), np.exp(2 * value) * 2 * [[1], [2], [0], [0], [0]])
 
 

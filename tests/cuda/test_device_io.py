@@ -13,20 +13,6 @@ from gpugrad.errors import InputError
 available, reason = cuda.gpu_available()
 
 
-@pytest.fixture
-def copies(monkeypatch):
-    """Every host<->device copy of the simulator backend, as (direction, shape, dtype)."""
-    be, log = device_arrays.backend_for("cuda-sim"), []
-    for name in ("to_device", "to_host"):
-        method = getattr(be, name)
-
-        def counted(array, method=method, name=name):
-            log.append((name, np.shape(array), np.asarray(array).dtype))
-            return method(array)
-        monkeypatch.setattr(be, name, counted)
-    return log
-
-
 def _on_sim(array):
     return type(array) is np.ndarray and memory.region_of(array) is not None
 

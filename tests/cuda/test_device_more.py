@@ -13,6 +13,8 @@ from gpugrad.ops.blas import AllocDiag, Diagonal
 from gpugrad.ops.join import Repeat, RepeatSum
 from gpugrad.ops.shape import Fill, MatchShape, shape_tuple
 
+from device_checks import on_both, places
+
 HUGE = 1 << 40
 DTYPES = ["float64", "complex128", "int64"]
 
@@ -45,14 +47,6 @@ def _value(dtype, rng, shape):
     return value.astype(dtype)
 
 
-def _both(inputs, outputs):
-    return [gg.function(inputs, outputs, device=d) for d in ("cuda-sim", "cpu")]
-
-
-def _places(f, op_type):
-    return {d for node, d in f.placement.items() if isinstance(node.op, op_type)}
-
-
 def _same(fs, *args):
     for got, want in zip(*(f(*args) for f in fs)):
         np.testing.assert_allclose(got, want, rtol=1e-12)
@@ -69,15 +63,15 @@ def test_diagonal_and_alloc_diag_match_the_cpu(dtype, offset, axis1, axis2, rng)
     x = T.tensor(dtype, (None,) * 3, name="x")
     d = T.diagonal(x * 2, offset, axis1, axis2)
     back = AllocDiag(offset, axis1, axis2)(d + 1, *shape_tuple(x))
-    fs = _both([x], [d * 1, back])
-    assert _places(fs[0], Diagonal) == _places(fs[0], AllocDiag) == {"cuda-sim"}
+    fs = on_both([x], [d * 1, back])
+    assert places(fs[0], Diagonal) == places(fs[0], AllocDiag) == {"cuda-sim"}
     _same(fs, _value(dtype, rng, (4, 5, 3)))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_diag_of_a_vector_and_of_a_matrix(dtype, rng):
     v, m = T.tensor(dtype, (None,), name="v"), T.tensor(dtype, (None, None), name="m")
-    fs = _both([v, m], [T.diag(v * 1, 1), T.diag(m * 1, -1), T.trace(m * 1)])
+    fs = on_both([v, m], [T.diag(v * 1, 1), T.diag(m * 1, -1), T.trace(m * 1)])
     _same(fs, _value(dtype, rng, (4,)), _value(dtype, rng, (3, 5)))
 
 
@@ -91,15 +85,15 @@ def test_alloc_diag_bad_sizes_raise_shape_error(rng):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_fill_broadcasts_on_the_device(dtype, rng):
     x, v = T.tensor(dtype, (None, None), name="x"), T.tensor(dtype, (1, None), name="v")
-    fs = _both([x, v], [T.fill(x * 1, v * 1) * 1, T.fill(x, 3)])
-    assert _places(fs[0], Fill) == {"cuda-sim"}
+    fs = on_both([x, v], [T.fill(x * 1, v * 1) * 1, T.fill(x, 3)])
+    assert places(fs[0], Fill) == {"cuda-sim"}
     _same(fs, _value(dtype, rng, (3, 4)), _value(dtype, rng, (1, 4)))
 
 
 def test_match_shape_checks_on_the_device(rng):
     x, y = T.dmatrix("x"), T.dmatrix("y")
-    fs = _both([x, y], MatchShape("seed")(y * 2, x) * 3)
-    assert _places(fs[0], MatchShape) == {"cuda-sim"}
+    fs = on_both([x, y], MatchShape("seed")(y * 2, x) * 3)
+    assert places(fs[0], MatchShape) == {"cuda-sim"}
     _same(fs, rng.standard_normal((2, 3)), rng.standard_normal((2, 3)))
     with pytest.raises(gg.ShapeError, match="seed: expected shape"):
         fs[0](np.ones((2, 3)), np.ones((3, 2)))
@@ -112,10 +106,10 @@ def test_repeat_and_its_gradient_match_the_cpu(dtype, rng):
     outputs = [y * 1, T.repeat(x * 1, 2, axis=0) * 1]
     if dtype != "int64":
         outputs.append(gg.grad(T.real(T.sum(y * T.conj(y))), x))
-    fs = _both([x, r], outputs)
-    assert _places(fs[0], Repeat) == {"cuda-sim"}
+    fs = on_both([x, r], outputs)
+    assert places(fs[0], Repeat) == {"cuda-sim"}
     if dtype != "int64":
-        assert _places(fs[0], RepeatSum) == {"cuda-sim"}
+        assert places(fs[0], RepeatSum) == {"cuda-sim"}
     args = _value(dtype, rng, (3, 4)), np.array([1, 0, 2, 3])
     for got, want in zip(fs[0](*args), fs[1](*args)):
         np.testing.assert_allclose(got, want, rtol=1e-12)
@@ -123,13 +117,13 @@ def test_repeat_and_its_gradient_match_the_cpu(dtype, rng):
 
 def test_integer_dot_matches_the_cpu(rng):
     a, b = T.lmatrix("a"), T.lmatrix("b")
-    fs = _both([a, b], T.dot(a, b) * 2)
+    fs = on_both([a, b], T.dot(a, b) * 2)
     _same(fs, _value("int64", rng, (3, 4)), _value("int64", rng, (4, 2)))
 
 
 def test_hessian_through_alloc_diag_matches_the_cpu(rng):
     x = T.dvector("x")
-    fs = _both([x], T.hessian(T.sum(x ** 2 * T.exp(-x)), x))
-    assert "cuda-sim" in _places(fs[0], AllocDiag)
+    fs = on_both([x], T.hessian(T.sum(x ** 2 * T.exp(-x)), x))
+    assert "cuda-sim" in places(fs[0], AllocDiag)
     value = rng.standard_normal(5)
     np.testing.assert_allclose(fs[0](value), fs[1](value), rtol=1e-12)

@@ -8,12 +8,13 @@ import pytest
 import gpugrad as gg
 import gpugrad.tensor as T
 from gpugrad.errors import ShapeError
-from gpugrad.graph.basic import Constant
 from gpugrad.ops.blas import Dot
 from gpugrad.ops.nnet import LogSoftmax, Softmax
 from gpugrad.ops.reduce import Arg, Reduce
 from gpugrad.ops.shape import Alloc
 from gpugrad.ops.transfer import Transfer
+
+from device_checks import on_both, transfers
 
 SHAPE = (4, 3, 5)
 REDUCE_DTYPES = {"sum": ["bool", "int32", "float32", "complex128"], "prod": ["int64", "float64"],
@@ -35,18 +36,8 @@ def _value(dtype, rng, shape=SHAPE):
     return value.astype(dtype)
 
 
-def _both(inputs, outputs):
-    return gg.function(inputs, outputs, device="cuda-sim"), gg.function(inputs, outputs, device="cpu")
-
-
 def _placed(f, op_type):
     return [d for node, d in f.placement.items() if isinstance(node.op, op_type)]
-
-
-def _transfers(f):
-    """The copies a call makes (a constant goes over once, when the function is compiled)."""
-    return sorted(node.op.to for node in f.graph.toposort()
-                  if isinstance(node.op, Transfer) and not isinstance(node.inputs[0], Constant))
 
 
 def _close(got, expected, dtype):
@@ -60,9 +51,9 @@ def test_reductions_match_the_cpu(kind, dtype, rng):
     x = T.tensor(dtype, shape=(None,) * 3, name="x")
     axes = ARG_AXES if kind.startswith("arg") else AXES
     outputs = [getattr(T, kind)(x, axis=axis, keepdims=keep) for axis, keep in axes]
-    sim, cpu = _both([x], outputs)
+    sim, cpu = on_both([x], outputs)
     assert set(_placed(sim, (Reduce, Arg))) == {"cuda-sim"} and len(_placed(sim, (Reduce, Arg))) == 3
-    assert _transfers(sim) == ["device"] + ["host"] * 3
+    assert transfers(sim) == ["device"] + ["host"] * 3
     value = _value(dtype, rng, (4, 6, 10)).transpose(0, 2, 1)[:, ::2]  # strided: the kernels copy first
     for got, expected in zip(sim(value), cpu(value)):
         _close(got, expected, dtype)
@@ -70,7 +61,7 @@ def test_reductions_match_the_cpu(kind, dtype, rng):
 
 def test_empty_reductions_follow_numpy():
     x = T.tensor("float32", shape=(None,) * 3, name="x")
-    sim, cpu = _both([x], [T.sum(x, axis=1), T.any(x, axis=(0, 2)), T.max(x, axis=0)])
+    sim, cpu = on_both([x], [T.sum(x, axis=1), T.any(x, axis=(0, 2)), T.max(x, axis=0)])
     empty = np.zeros((0, 3, 5), "float32")
     with pytest.raises(ShapeError, match="empty"):
         sim(empty)
@@ -81,7 +72,7 @@ def test_empty_reductions_follow_numpy():
 
 def test_complex_max_and_argmax_run_on_the_device(rng):  # their order: test_device_complex_order.py
     z = T.tensor("complex128", shape=(None, None), name="z")
-    sim, cpu = _both([z], [T.max(z, axis=1), T.argmax(z), T.sum(z, axis=0)])
+    sim, cpu = on_both([z], [T.max(z, axis=1), T.argmax(z), T.sum(z, axis=0)])
     assert sorted(_placed(sim, (Reduce, Arg))) == ["cuda-sim"] * 3
     value = _value("complex128", rng, (3, 4))
     for got, expected in zip(sim(value), cpu(value)):
@@ -95,9 +86,9 @@ def test_softmax_and_log_softmax_match_the_cpu(dtype, axis, rng):
     sm, lsm = T.nnet.softmax(x, axis=axis), T.nnet.log_softmax(x, axis=axis)
     w = T.tensor(dtype, shape=(None,) * 3, name="w")
     grads = T.grad(T.sum(sm * w) + T.sum(lsm * w), x)
-    sim, cpu = _both([x, w], [sm, lsm, grads])
+    sim, cpu = on_both([x, w], [sm, lsm, grads])
     assert set(_placed(sim, (Softmax, LogSoftmax))) == {"cuda-sim"}
-    assert _transfers(sim) == ["device"] * 2 + ["host"] * 3  # the gradient never leaves the device
+    assert transfers(sim) == ["device"] * 2 + ["host"] * 3  # the gradient never leaves the device
     args = [(rng.standard_normal(SHAPE) * 3).astype(dtype), rng.standard_normal(SHAPE).astype(dtype)]
     for got, expected in zip(sim(*args), cpu(*args)):
         _close(got, expected, dtype)
@@ -123,8 +114,8 @@ def test_dot_matches_the_cpu(name, fn, a_spec, b_spec, rng):
     (da, sa, va), (db, sb, vb) = a_spec, b_spec
     a, b = T.tensor(da, shape=sa, name="a"), T.tensor(db, shape=sb, name="b")
     out = fn(a, b)
-    sim, cpu = _both([a, b], out)
-    assert set(_placed(sim, Dot)) == {"cuda-sim"} and _transfers(sim) == ["device", "device", "host"]
+    sim, cpu = on_both([a, b], out)
+    assert set(_placed(sim, Dot)) == {"cuda-sim"} and transfers(sim) == ["device", "device", "host"]
     args = [_value(da, rng, va), _value(db, rng, vb)]
     args[0] = np.asfortranarray(args[0])  # a non-contiguous operand
     _close(sim(*args), cpu(*args), out.dtype)
@@ -133,7 +124,7 @@ def test_dot_matches_the_cpu(name, fn, a_spec, b_spec, rng):
 def test_dot_gradients_and_errors_on_the_device(rng):
     a, b = T.dmatrix("a"), T.dmatrix("b")
     cost = T.sum(T.tanh(T.dot(a, b)))
-    sim, cpu = _both([a, b], T.grad(cost, [a, b]))
+    sim, cpu = on_both([a, b], T.grad(cost, [a, b]))
     assert _placed(sim, Dot) == ["cuda-sim"] * 3
     args = rng.standard_normal((5, 3)), rng.standard_normal((3, 4))
     for got, expected in zip(sim(*args), cpu(*args)):
@@ -144,7 +135,7 @@ def test_dot_gradients_and_errors_on_the_device(rng):
 
 def test_integer_dot_runs_on_the_device(rng):
     a, b = T.imatrix("a"), T.imatrix("b")
-    sim, cpu = _both([a, b], T.dot(a, b) * 2)
+    sim, cpu = on_both([a, b], T.dot(a, b) * 2)
     assert _placed(sim, Dot) == ["cuda-sim"]
     args = _value("int32", rng, (3, 4)), _value("int32", rng, (4, 2))
     np.testing.assert_array_equal(sim(*args), cpu(*args))
@@ -193,8 +184,8 @@ def test_mlp_training_step_matches_the_cpu_with_one_transfer_per_input_and_outpu
 def test_alloc_on_the_device_broadcasts_with_host_sizes(rng):
     v, x = T.dvector("v"), T.dmatrix("x")
     out = T.alloc(v, x.shape[0], v.shape[0]) * 2.0 + T.alloc(T.exp(v).sum(), 2, 3).sum()
-    sim, cpu = _both([v, x], out)
+    sim, cpu = on_both([v, x], out)
     assert _placed(sim, Alloc) == ["cuda-sim"] * 2
-    assert _transfers(sim) == ["device", "host"]  # x is only read for its shape
+    assert transfers(sim) == ["device", "host"]  # x is only read for its shape
     args = rng.standard_normal(4), rng.standard_normal((3, 5))
     _close(sim(*args), cpu(*args), "float64")

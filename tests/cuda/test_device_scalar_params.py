@@ -15,7 +15,7 @@ from gpugrad.ops.transfer import Transfer
 from gpugrad.rewrites.fusion import Composite
 from gpugrad.rewrites.pipeline import optimize
 
-from test_device_io import _mlp_step, copies  # noqa: F401 (copies is a fixture)
+from test_device_io import _mlp_step
 
 
 def _uploads(log):

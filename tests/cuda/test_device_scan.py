@@ -9,38 +9,23 @@ import gpugrad as gg
 import gpugrad.tensor as T
 from gpugrad.errors import ShapeError
 from gpugrad.compile import placement
-from gpugrad.graph.basic import Constant
 from gpugrad.ops.reduce import Reduce
 from gpugrad.ops.transfer import Transfer
 from gpugrad.scan import until
 from gpugrad.scan.op import Scan
 
+from device_checks import on_both, same, transfers
+
 SIM = "cuda-sim"
-
-
-def _both(inputs, outputs, **kwargs):
-    return [gg.function(inputs, outputs, device=d, **kwargs) for d in (SIM, "cpu")]
 
 
 def _scans(f):
     return [node for node in f.graph.toposort() if isinstance(node.op, Scan)]
 
 
-def _transfers(f):
-    return sorted(node.op.to for node in f.graph.toposort()
-                  if isinstance(node.op, Transfer) and not isinstance(node.inputs[0], Constant))
-
-
-def _same(got, expected):
-    for g, e in zip(got, expected):
-        assert g.dtype == e.dtype and g.shape == e.shape
-        tol = 1e-5 if g.dtype == np.float32 else 1e-11
-        np.testing.assert_allclose(g, e, rtol=tol, atol=tol)
-
-
 def _run_both(inputs, outputs, args):
-    sim, cpu = _both(inputs, outputs)
-    _same(sim(*args), cpu(*args))
+    sim, cpu = on_both(inputs, outputs)
+    same(sim(*args), cpu(*args), double_tol=1e-11)
     return sim
 
 
@@ -63,7 +48,7 @@ def test_recurrence_with_taps_several_outputs_and_non_sequences(rng):
                             outputs_info=[dict(initial=h0, taps=[-2, -1]), None], non_sequences=[w, b])
     args = rng.standard_normal((7, 3)), rng.standard_normal((2, 3)), rng.standard_normal(3), 0.5
     sim = _run_both([x, h0, w, b], [hs, sums], args)
-    assert _transfers(sim) == ["device"] * 4 + ["host"] * 2
+    assert transfers(sim) == ["device"] * 4 + ["host"] * 2
 
 
 def test_until_stops_on_the_device(rng):
@@ -97,12 +82,12 @@ def test_rnn_forward_gradient_and_rop_match_the_cpu(dtype, rng):
     args = _rnn_args(dtype, rng) + [rng.standard_normal((3, 3)).astype(dtype)]
     sim = _run_both(inputs + [V], outputs, args)
     assert len(_scans(sim)) == 3 and {sim.placement[node] for node in _scans(sim)} == {SIM}
-    assert _transfers(sim) == ["device"] * 5 + ["host"] * len(outputs)
+    assert transfers(sim) == ["device"] * 5 + ["host"] * len(outputs)
 
 
 def test_the_loop_and_its_body_run_on_the_device(rng):
     inputs, hs = _rnn("float64")
-    sim, _ = _both(inputs, [hs, T.grad(T.sum(hs), inputs[2])])
+    sim, _ = on_both(inputs, [hs, T.grad(T.sum(hs), inputs[2])])
     for node in _scans(sim):
         assert sim.placement[node] == SIM
         assert {n.tag["device"] for n in node.op.inner_fgraph(SIM).toposort()} == {SIM}
@@ -130,7 +115,7 @@ def test_an_index_sequence_stays_on_the_host(rng):
                       n_steps=x.shape[0] - 1)
     sim = _run_both([x], rows, (rng.standard_normal((5, 3)),))
     (node,) = _scans(sim)
-    assert _transfers(sim) == ["device", "host"]  # the indices are never copied
+    assert transfers(sim) == ["device", "host"]  # the indices are never copied
     inner = node.op.inner_fgraph(SIM)
     assert {n.tag["device"] for n in inner.toposort() if n.outputs[0].ndim} == {SIM}
 
@@ -167,7 +152,7 @@ def test_scan_updates_of_shared_variables_on_the_device(rng):
         ys, updates = gg.scan(lambda x_t: (x_t * acc, {acc: acc + x_t}), sequences=x)
         f = gg.function([x], ys, updates=updates, device=device)
         results.append([f(np.ones((4, 3))), f(np.full((2, 3), 0.5)), acc.get_value()])
-    _same(*results)
+    same(*results, double_tol=1e-11)
     np.testing.assert_allclose(results[0][2], value + 5)
 
 
@@ -183,4 +168,4 @@ def test_a_shape_error_names_the_step_and_the_function_still_works(rng):
         g(np.zeros(2))
     cpu = gg.function([sizes, h0], hs, device="cpu")
     args = np.array([3, 3, 3]), np.ones(3)
-    _same([f(*args)], [cpu(*args)])
+    same([f(*args)], [cpu(*args)], double_tol=1e-11)

@@ -1,0 +1,19 @@
+"""Fixtures of the device tests."""
+import numpy as np
+import pytest
+
+from gpugrad.compile import device_arrays
+
+
+@pytest.fixture
+def copies(monkeypatch):
+    """Every host<->device copy of the simulator backend, as (direction, shape, dtype)."""
+    be, log = device_arrays.backend_for("cuda-sim"), []
+    for name in ("to_device", "to_host"):
+        method = getattr(be, name)
+
+        def counted(array, method=method, name=name):
+            log.append((name, np.shape(array), np.asarray(array).dtype))
+            return method(array)
+        monkeypatch.setattr(be, name, counted)
+    return log
