@@ -70,7 +70,8 @@ def gathering(library, x, idx_list, values, what):
     view = x[tuple(basic)]
     placed = [at for _, _, at in rows]
     others = [a for a in range(view.ndim) if a not in placed]
-    front = [a for a in others if a < placed[0]] if placed == list(range(placed[0], placed[-1] + 1)) else []
+    adjacent = "..." not in idx_list and placed == list(range(placed[0], placed[-1] + 1))
+    front = [a for a in others if a < placed[0]] if adjacent else []
     back = [a for a in others if a not in front]
     block = _broadcast([np.shape(value) for value, _, _ in rows], what)
     return Gathering(view, _index_matrix(library, [value for value, _, _ in rows], block),
@@ -86,6 +87,8 @@ def _take_apart(library, x, idx_list, values, what):
     arrays one each, a mask one per axis it covers (the coordinates of its Trues)."""
     values, basic, rows, axis = iter(values), [], [], 0
     for entry in idx_list:
+        if entry == "...":  # no axis: it only separates the index arrays (gathering)
+            continue
         if entry == "x":
             basic.append(None)
             continue
@@ -97,12 +100,22 @@ def _take_apart(library, x, idx_list, values, what):
         if getattr(value, "dtype", None) == np.bool_:
             coords = mask_positions(library, value, x.shape[axis:axis + value.ndim], axis, what)
             found = [(coords[d], axis + d, len(basic) + d) for d in range(value.ndim)]
+        elif getattr(value, "ndim", 0):
+            found = [(value, axis, len(basic))]
         else:
-            found = [(value if getattr(value, "ndim", 0) else int(value), axis, len(basic))]
+            found = [(_checked_int(int(value), x.shape[axis], axis, what), axis, len(basic))]
         rows += found
         basic += [slice(None)] * len(found)
         axis += len(found)
     return basic, rows
+
+
+def _checked_int(index, n, axis, what):
+    """An integer of the index, checked here: NumPy checks it even when the arrays broadcast
+    to nothing (no launch to flag it)."""
+    if not -n <= index < n:
+        raise ShapeError(f"{what}: index {index} is out of bounds for axis {axis} with size {n}")
+    return index
 
 
 def class_gathering(library, x, idx, what="categorical_crossentropy"):

@@ -8,6 +8,8 @@ An index is kept as ``idx_list``, a tuple with one entry per index item:
 ``(a, b, c)``   a slice; each part is None, a constant int or ``"?"``
 ``"x"``         ``None`` / ``np.newaxis``: a new axis of size 1
 ``"a"``         an integer or boolean array (symbolic or constant), the next input
+``"..."``       an Ellipsis that covers no axis but separates advanced indices
+                (NumPy then puts their axes in front, as for ``x[:, i, ..., j]``)
 ==============  ================================================================
 
 Constants are folded into the list (so static shapes follow: ``x[1:-1]`` of static
@@ -46,8 +48,16 @@ def parse_index(x, index):
         raise ShapeError(f"subtensor: too many indices for {x}: it has {x.ndim} dimensions "
                          f"but {used} were indexed")
     if ellipsis is not None:
-        idx_list[ellipsis:ellipsis] = [FULL] * (x.ndim - used)
+        idx_list[ellipsis:ellipsis] = [FULL] * (x.ndim - used) or _separator(idx_list, ellipsis)
     return trimmed(tuple(idx_list)), inputs
+
+
+def _separator(idx_list, at):
+    """``["..."]`` where an Ellipsis covering no axis stands between advanced indices (integers
+    count when an array is present), which NumPy then does not treat as adjacent; else []."""
+    def advanced(entries):
+        return any(e == "a" or ("a" in idx_list and e != "x" and not isinstance(e, tuple)) for e in entries)
+    return ["..."] if advanced(idx_list[:at]) and advanced(idx_list[at:]) else []
 
 
 def _entry(item, inputs):
@@ -104,6 +114,8 @@ def numpy_index(idx_list, values):
     for entry in idx_list:
         if entry == "x":
             index.append(None)
+        elif entry == "...":
+            index.append(Ellipsis)
         elif isinstance(entry, tuple):
             index.append(slice(*(part(p) for p in entry)))
         elif entry == "a":
@@ -147,6 +159,8 @@ def indexed_shape(idx_list, x_shape, indices, index_shapes, dims):
         is_advanced = False
         if entry == "x":
             out.append(1)
+        elif entry == "...":
+            pass
         elif isinstance(entry, tuple):
             parts = [next(items)[0] if p == "?" else p for p in entry]
             out.append(dims.slice_len(x_shape[axis], *parts))
@@ -233,6 +247,13 @@ class StaticDims:
     def broadcast(shapes):
         ndim = max(len(s) for s in shapes)
         return broadcast_shapes([(1,) * (ndim - len(s)) + tuple(s) for s in shapes], "subtensor index")
+
+
+class RuntimeDims(StaticDims):
+    """Actual sizes at run time, where NumPy itself checks the index arrays, and only the
+    elements it reads: none of arrays that broadcast to nothing (``x[i, j]``, ``j`` empty)."""
+
+    check_array = staticmethod(lambda *args: None)
 
 
 class SymbolicDims:
@@ -341,6 +362,8 @@ def check_index_inputs(idx_list, inputs, what):
 # ---------------------------------------------------------------- the ops
 
 def trimmed(idx_list):
-    while idx_list and idx_list[-1] == FULL:
+    """``idx_list`` without its trailing full slices, unless a ``"..."`` (an Ellipsis to
+    NumPy) would then cover their axes."""
+    while idx_list and idx_list[-1] == FULL and "..." not in idx_list:
         idx_list = idx_list[:-1]
     return idx_list
