@@ -57,8 +57,10 @@ typedef double f64;
 typedef complex<float> c64;
 typedef complex<double> c128;
 """
-# NumPy's semantics where C's differ: floor division and modulo round toward -inf,
-# integer division by zero gives 0, clip propagates NaN, any
+# NumPy's semantics where C's differ: floor division and modulo round toward -inf (float
+# floor division as NumPy's divmod: 1 // 0.1 is 9, a zero takes the divisor's sign),
+# integer division by zero gives 0, complex powers as NumPy's (x ** 0 is 1, 0 ** y is 0 where
+# Re y > 0 else NaN, integer exponents by repeated squaring), clip propagates NaN, any
 # nonzero condition (complex too) selects.
 HELPERS = {
     "gg_floordiv": """template <class T> __device__ __forceinline__ T gg_floordiv(T a, T b) {
@@ -73,13 +75,36 @@ HELPERS = {
 }""",
     "gg_fmod": """template <class T> __device__ __forceinline__ T gg_fmod(T a, T b) {
     T r = fmod(a, b);
-    return r != 0 && ((r < 0) != (b < 0)) ? T(r + b) : r;
+    if (r == 0) return T(copysign(T(0), b));
+    return (r < 0) != (b < 0) ? T(r + b) : r;
+}""",
+    "gg_ffloordiv": """template <class T> __device__ __forceinline__ T gg_ffloordiv(T a, T b) {
+    if (b == 0) return a / b;
+    T mod = fmod(a, b);
+    T div = (a - mod) / b;
+    if (mod != 0 && (b < 0) != (mod < 0)) div -= T(1);
+    if (div == 0) return T(copysign(T(0), a / b));
+    T f = floor(div);
+    return div - f > T(0.5) ? T(f + 1) : f;
 }""",
     "gg_ipow": """template <class T> __device__ __forceinline__ T gg_ipow(T base, T e) {
     T result = 1;
     for (; e > 0; e >>= 1, base *= base)
         if (e & 1) result *= base;
     return result;
+}""",
+    "gg_cpow": """template <class T> __device__ __forceinline__ T gg_cpow(T a, T b) {
+    typedef decltype(a.real()) R;
+    const R br = b.real(), bi = b.imag();
+    if (br == R(0) && bi == R(0)) return T(1);
+    if (a.real() == R(0) && a.imag() == R(0)) return br > R(0) ? T(0) : T(R(0) / R(0), R(0) / R(0));
+    if (bi == R(0) && br == floor(br) && fabs(br) < R(100)) {
+        T result(1), p = a;
+        for (long long n = (long long)fabs(br); n; n >>= 1, p *= p)
+            if (n & 1) result *= p;
+        return br < R(0) ? T(1) / result : result;
+    }
+    return pow(a, b);
 }""",
     "gg_truth": """template <class T> __device__ __forceinline__ bool gg_truth(T x) {
     return x != T(0);
@@ -90,6 +115,7 @@ HELPERS = {
 }""",
 }
 _RANK = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+_COMPARISONS = ("lt", "gt", "le", "ge", "eq", "neq")
 
 
 def ctype(dtype):
@@ -104,11 +130,34 @@ def template(scalar_op, dtype):
     return next((t for kinds, t in spec.items() if np.dtype(dtype).kind in kinds), None)
 
 
+def _converted_inputs(node):
+    """The inputs a row's templates convert to the compute type: not one they only read as it
+    is (switch's condition, ``{raw0}``: a complex condition must not make the branches
+    complex), unless that leaves none (complex's parts, read by ``{out}``)."""
+    spec = node.op.scalar_op.cuda
+    texts = [spec] if isinstance(spec, str) else list((spec or {}).values())
+    converted = [v for k, v in enumerate(node.inputs)
+                 if not all(f"{{raw{k}}}" in t and f"{{{k}}}" not in t for t in texts)]
+    return converted or node.inputs
+
+
+def _beyond(var, dtype):
+    """A Python int constant ``dtype`` cannot hold (NumPy compares ``uint8 <= -1`` exactly)."""
+    if not (isinstance(var, Constant) and getattr(var, "weak", False) and var.data.dtype.kind in "iu"):
+        return False
+    info = np.iinfo(dtype)
+    return not info.min <= var.data.item() <= info.max
+
+
 def compute_dtype(node):
-    """The type operands are converted to: NumPy's promotion of the inputs, or the
-    output's type where that is a wider kind (``true_divide`` of ints computes in float)."""
-    promoted = np.dtype(dtypes.result_type(*[(v.dtype, getattr(v, "weak", False)) for v in node.inputs]))
+    """The type operands are converted to: NumPy's promotion of the inputs (those converted),
+    or the output's type where that is a wider kind (``true_divide`` of ints computes in float);
+    a comparison of integers with a Python int out of their range, in a type that holds both."""
+    promoted = np.dtype(dtypes.result_type(*[(v.dtype, getattr(v, "weak", False)) for v in _converted_inputs(node)]))
     out = np.dtype(node.outputs[0].dtype)
+    if node.op.scalar_op.name in _COMPARISONS and promoted.kind in "iu" and any(
+            _beyond(v, promoted) for v in node.inputs):
+        return np.promote_types(promoted, np.int64)
     return out if out.kind in "fc" and _RANK[out.kind] > _RANK[promoted.kind] else promoted
 
 

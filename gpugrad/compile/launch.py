@@ -119,10 +119,31 @@ def _composite_thunk(device, node, storage_in, storage_out):
     def thunk():
         values = [c[0].flat[0] if k in by_value else c[0] for k, c in enumerate(storage_in)]
         shape = _broadcast(node.op, ndim, static, [values[k] for k in arrays])
-        results = _launch_elementwise(device, kernel, shape, values, static, [d for d, _ in outs], geometries)
+        run, values = _lifted(device, shape, [s for _, s in outs], values)
+        results = _launch_elementwise(device, kernel, run, values, static, [d for d, _ in outs], geometries)
         for cell, out, (_, out_static) in zip(storage_out, results, outs):
-            cell[0] = _narrow(out, out_static)
+            cell[0] = _narrow(out, out_static, shape)
     return thunk
+
+
+def _lifted(device, shape, out_statics, values):
+    """The shape to launch over and the values to read: ``shape``, except that an empty axis
+    some output is static 1 on (``x.sum(1, keepdims=True)`` fused with ``x[:, :0] / it``) is
+    run at size 1, for that output still has values; the empty inputs are then read as one
+    zero of stride 0 (they feed only outputs that are empty)."""
+    run = tuple(1 if n == 0 and any(s[axis] == 1 for s in out_statics) else n for axis, n in enumerate(shape))
+    if run == shape:
+        return shape, values
+    be = backend_for(device)
+    broadcast_to = be.cupy.broadcast_to if be.name == "cuda" else np.broadcast_to
+    lifted = []
+    for v in values:
+        if not isinstance(v, np.generic) and v.size == 0:
+            zero = be.allocate((1,) * len(run), v.dtype)
+            zero[...] = 0
+            v = broadcast_to(zero, run)
+        lifted.append(v)
+    return run, lifted
 
 
 def _launch_elementwise(device, kernel, shape, values, static, out_dtypes, geometries):
@@ -326,11 +347,11 @@ def _geometry(shape, static, values):
     return np.array(rows, dtype=np.int64).reshape(-1)
 
 
-def _narrow(out, out_static):
-    """An output that does not vary along an axis the others broadcast over keeps size 1 there."""
-    if all(s != 1 or n == 1 for s, n in zip(out_static, out.shape)):
-        return out
-    return out[tuple(slice(0, 1) if s == 1 else slice(None) for s in out_static)]
+def _narrow(out, out_static, shape):
+    """An output that does not vary along an axis the others broadcast over keeps size 1 there,
+    the others the broadcast ``shape`` (0 on an axis ``_lifted`` ran at size 1)."""
+    want = tuple(1 if s == 1 else n for s, n in zip(out_static, shape))
+    return out if tuple(out.shape) == want else out[tuple(slice(0, n) for n in want)]
 
 
 _THUNKS = {Transfer: _transfer_thunk, Composite: _composite_thunk, Reduce: _reduce_thunk, Arg: _reduce_thunk,

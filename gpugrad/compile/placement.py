@@ -134,7 +134,7 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     LogSoftmax: (_float_rows, "kernels/softmax.cu"),
     Dot: (_always, "cupy.matmul (cuBLAS) on cuda, NumPy matmul on cuda-sim; kernels/int_matmul.cu for integers"),
     ARange: (_arange_dtype, "kernels/arange.cu through backends/kernels.arange, its length from the host scalars"),
-    Alloc: (_always, "the generated copy kernel over a broadcast view of the value"),
+    Alloc: (_kernel_dtype, "the generated copy kernel over a broadcast view of the value"),
     Fill: (_always, "an assignment of the value into a fresh array of the model's shape"),
     Diagonal: (_always, "a view of the device array (its diagonal method)"),
     AllocDiag: (_always, "zeros and a strided write of the diagonal (backends/kernels.alloc_diag)"),

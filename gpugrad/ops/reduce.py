@@ -142,8 +142,9 @@ class Arg(Op):
 
     def perform(self, node, inputs):
         fn = np.argmax if self.kind == "argmax" else np.argmin
-        if inputs[0].size == 0:
-            raise ShapeError(f"{self.kind}: cannot take the {self.kind} of an empty array")
+        if inputs[0].size == 0 if self.axis is None else inputs[0].shape[self.axis] == 0:
+            raise ShapeError(f"{self.kind}: cannot take the {self.kind} over an empty axis of an array of shape "
+                             f"{inputs[0].shape}")
         return [np.asarray(fn(inputs[0], axis=self.axis, keepdims=self.keepdims), dtype="int64")]
 
     def infer_shape(self, node, input_shapes):

@@ -56,22 +56,30 @@ class ScalarOp:
             return [_zeros_grad(x) for x in inputs]
         if self.custom_pullback is not None:
             return self.custom_pullback(g, *inputs, out)
+        args = _numeric(inputs, out)
         if dtypes.is_complex(g.dtype) or dtypes.is_complex(out.dtype):
-            return [conj(self._d(i, inputs)(conj(g), *inputs, out)) for i in range(len(inputs))]
-        return [self._d(i, inputs)(g, *inputs, out) for i in range(len(inputs))]
+            return [conj(self._d(i, inputs)(conj(g), *args, out)) for i in range(len(inputs))]
+        return [self._d(i, inputs)(g, *args, out) for i in range(len(inputs))]
 
     def pushforward(self, inputs, out, tangents):
         if self.discrete or dtypes.is_discrete(out.dtype):
             return _zeros_grad(out)
         if self.custom_pushforward is not None:
             return self.custom_pushforward(tangents, *inputs, out)
-        terms = [self._d(i, inputs)(t, *inputs, out) for i, t in enumerate(tangents) if t is not None]
+        args = _numeric(inputs, out)
+        terms = [self._d(i, inputs)(t, *args, out) for i, t in enumerate(tangents) if t is not None]
         total = functools.reduce(operator.add, terms) if terms else _zeros_grad(out)
         return total if total.dtype == out.dtype or dtypes.is_complex(total.dtype) else cast(total, out.dtype)
 
     def _d(self, i, inputs):
         """The map for input ``i``; variadic rows hold one factory of maps instead."""
         return self.d[0](i) if self.nin == -1 else self.d[i]
+
+
+def _numeric(inputs, out):
+    """The inputs as the derivative maps read them: a bool one (``erfc`` of a mask) cast to
+    the output's dtype, as NumPy has no arithmetic such as negation of bools."""
+    return [cast(x, out.dtype) if x.dtype == "bool" else x for x in inputs]
 
 
 def _zeros_grad(x):
@@ -118,6 +126,8 @@ def _sigmoid(x, out=None):
     x = np.asarray(x)
     if out is None:
         out = np.empty(x.shape, np.result_type(np.exp(np.zeros(0, x.dtype))))
+    if x.dtype == bool:  # NumPy has no negative of bools
+        x = x.astype(out.dtype)
     np.negative(x, out=out)
     np.exp(out, out=out)
     np.add(out, 1, out=out)
@@ -150,11 +160,12 @@ sub = row("sub", 2, np.subtract, lambda s, x, y, z: s, lambda s, x, y, z: -s, in
 true_divide = row("true_divide", 2, np.true_divide,
                   lambda s, x, y, z: s / y, lambda s, x, y, z: -(s * z) / y, infix="/", cuda={"fc": "{0} / {1}"})
 floor_divide = row("floor_divide", 2, np.floor_divide, discrete=True, infix="//",
-                   cuda={"iu": "gg_floordiv({0}, {1})", "f": "floor({0} / {1})"})
+                   cuda={"iu": "gg_floordiv({0}, {1})", "f": "gg_ffloordiv({0}, {1})"})
 mod = row("mod", 2, np.mod, lambda s, x, y, z: s, lambda s, x, y, z: -s * floor_divide(x, y), infix="%",
           cuda={"iu": "gg_imod({0}, {1})", "f": "gg_fmod({0}, {1})"})
 pow = row("pow", 2, np.power, lambda s, x, y, z: s * y * x ** (y - 1),
-          lambda s, x, y, z: s * log(x) * z, infix="**", cuda={"iu": "gg_ipow({0}, {1})", "fc": "pow({0}, {1})"})
+          lambda s, x, y, z: s * log(x) * z, infix="**",
+          cuda={"iu": "gg_ipow({0}, {1})", "f": "pow({0}, {1})", "c": "gg_cpow({0}, {1})"})
 maximum = row("maximum", 2, np.maximum, lambda s, x, y, z: _tie_share(s, x, y),
               lambda s, x, y, z: _tie_share(s, y, x), cuda={"biuf": "{0} > {1} || {0} != {0} ? {0} : {1}"})
 minimum = row("minimum", 2, np.minimum, lambda s, x, y, z: _tie_share(s, y, x),
@@ -287,7 +298,7 @@ def _complex_tangent(tangents, z):
 @functools.lru_cache(maxsize=None)
 def _cast_op(dtype):
     def convert(x):
-        if np.iscomplexobj(x) and not dtypes.is_complex(dtype):
+        if np.iscomplexobj(x) and not dtypes.is_complex(dtype) and dtype != "bool":  # to bool: nonzero
             x = np.real(x)
         return np.asarray(x).astype(dtype, copy=False)
     convert.__name__ = f"cast_{dtype}"

@@ -1,5 +1,8 @@
 """Shapes as values and ops that only move data around: Shape, ShapeI, DimShuffle,
 Reshape and Alloc (broadcasting a value to a shape: fill, zeros, ones)."""
+import functools
+import operator
+
 import numpy as np
 
 from ..errors import ShapeError
@@ -270,7 +273,9 @@ def flatten(x, ndim=1):
     x = as_tensor_variable(x)
     if not 1 <= ndim <= max(x.ndim, 1):
         raise ShapeError(f"flatten: ndim={ndim} is out of range for {x} with {x.ndim} dimensions")
-    return reshape(x, [shape_i(x, a) for a in range(ndim - 1)] + [-1])
+    merged = [shape_i(x, a) for a in range(ndim - 1, x.ndim)]  # their product: -1 is ambiguous at a size 0
+    last = functools.reduce(operator.mul, merged) if merged else 1
+    return reshape(x, [shape_i(x, a) for a in range(ndim - 1)] + [last])
 
 
 class Alloc(Op):

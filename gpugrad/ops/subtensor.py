@@ -12,7 +12,7 @@ from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable, constant
 from . import scalar as S
 from .elemwise import _fmt
-from .indexing import (FULL, StaticDims, SymbolicDims, check_index_inputs, index_kinds, indexed_shape,
+from .indexing import (FULL, RuntimeDims, StaticDims, SymbolicDims, check_index_inputs, index_kinds, indexed_shape,
                        numpy_index, parse_index, render_index, trimmed)
 from .join import arange
 from .reduce import normalize_axis, prod
@@ -84,7 +84,9 @@ def check_value_broadcast(node, v, region):
 
 class IncSubtensor(Op):
     """A copy of ``x`` with ``x[idx]`` set to ``v`` or incremented by it. Increments
-    through repeated integer indices accumulate (``np.add.at``); sets keep the last."""
+    through repeated integer indices accumulate (``np.add.at``); a set through them keeps
+    one of the values, the one NumPy's assignment keeps (the last, for a contiguous index
+    array; NumPy promises no order, and a GPU's is unspecified)."""
     __props__ = ("idx_list", "set_instead_of_inc")
 
     def __init__(self, idx_list, set_instead_of_inc):
@@ -125,7 +127,7 @@ class IncSubtensor(Op):
             if self.set_instead_of_inc:
                 out[index] = v
             elif "a" in self.idx_list:
-                np.add.at(out, index, v)
+                np.add.at(out, index, self._ranked(v, x, values))
             else:
                 out[index] += v
         except IndexError as exc:
@@ -135,8 +137,13 @@ class IncSubtensor(Op):
                              f"[{render_index(self.idx_list)}] of shape {self._region(x, values)}") from None
         return [out]
 
+    def _ranked(self, v, x, values):
+        """``v`` with leading axes of size 1 up to the region's rank: NumPy 2.4's ``add.at``
+        misreads a value of lower rank than one multi-dimensional index array (adds garbage)."""
+        return v.reshape((1,) * (len(self._region(x, values)) - v.ndim) + v.shape)
+
     def _region(self, x, values):
-        return indexed_shape(self.idx_list, x.shape, values, [np.shape(i) for i in values], StaticDims)
+        return indexed_shape(self.idx_list, x.shape, values, [np.shape(i) for i in values], RuntimeDims)
 
     def _check_broadcast(self, node, x, v, values):
         """Like Elemwise: a value broadcasts only along axes its type declares size 1, else
@@ -232,7 +239,7 @@ def _block_at(idx_list):
     arrays = "a" in idx_list
     at, first, prev, adjacent = 0, None, False, True
     for entry in idx_list:
-        advanced = entry == "a" or (arrays and entry != "x" and not isinstance(entry, tuple))
+        advanced = entry == "a" or (arrays and entry not in ("x", "...") and not isinstance(entry, tuple))
         if advanced and first is None:
             first = at
         elif advanced and not prev:
@@ -248,8 +255,8 @@ def _placed(rest, block, at):
 
 
 def _last_writes(x, region, idx_list, indices):
-    """1 where an element of the written region is the write that stays (repeated
-    integer indices: the last one, as NumPy assigns), else 0: written ids, read back."""
+    """1 where an element of the written region is the write that stays (repeated integer
+    indices: whichever the set kept, found by the same set of ids), else 0: written ids, read back."""
     ids = reshape(arange(prod(shape(region))), shape(region))
     board = IncSubtensor(idx_list, True)(alloc(constant(-1, dtype="int64"), *shape_tuple(x)), ids, *indices)
     return S.eq(Subtensor(idx_list)(board, *indices), ids)

@@ -39,13 +39,16 @@ def _scalar(var):
 
 
 def _expand(fgraph, var, dtype, cost):
-    """``{leaves: coefficient}`` for ``var`` (leaves a tuple of variables in a fixed order);
-    ``cost[0]`` counts the elementwise operations met. None past MAX_MONOMIALS."""
+    """``{leaves: coefficient}`` for ``var`` (leaves a tuple of variables of ``dtype`` in a fixed
+    order); ``cost[0]`` counts the elementwise operations met. None past MAX_MONOMIALS or at a
+    leaf of another dtype."""
     number = _scalar(var)
     if number is not None:
         return {(): number}
     if not _inner(fgraph, var, dtype):
-        return {(var,): 1}
+        # a leaf of another dtype (a bool, an int8) would not promote where the rebuilt tree
+        # negates or multiplies it as it is (no negative bools; int8 products overflow)
+        return {(var,): 1} if var.dtype == dtype else None
     return _expand_node(fgraph, var, dtype, cost)
 
 

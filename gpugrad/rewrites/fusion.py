@@ -70,32 +70,46 @@ def _fusible(node):
 
 def _regions(fgraph):
     """Groups of fusible nodes, grown in topological order. A node joins (and so merges)
-    the regions of its producers, except those that also reach it through an outside
-    node (the Composite would then depend on itself); ``blocked[v]`` holds the regions
-    ``v`` depends on through such a path."""
+    the regions of its producers, except those that something else it reads depends on
+    (an outside node or another region: the Composite would then depend on itself);
+    ``blocked[v]`` holds the regions ``v`` depends on other than through its own region,
+    ``after[r]`` those region ``r`` does, so a merge carries what each part depended on."""
     order = fgraph.toposort()
-    group, blocked, parent = {}, {}, {}
+    group, blocked, parent, after = {}, {}, {}, {}
 
     def find(g):
         while parent[g] != g:
             g = parent[g]
         return g
 
+    def reached(starts):
+        """The regions ``starts`` are or depend on, through outside nodes and other regions."""
+        seen, todo = set(), [find(g) for g in starts]
+        while todo:
+            g = todo.pop()
+            if g not in seen:
+                seen.add(g)
+                todo.extend(find(h) for h in after.get(g, ()))
+        return seen
+
     for node in order:
         behind = set().union(*(blocked.get(v, ()) for v in node.inputs))
         if _fusible(node):
-            roots = {find(b) for b in behind}
-            allowed = list(dict.fromkeys(find(group[v.owner]) for v in node.inputs if v.owner in group
-                                         and find(group[v.owner]) not in roots))
+            producers = list(dict.fromkeys(find(group[v.owner]) for v in node.inputs if v.owner in group))
+            upstream = reached(behind).union(*(reached(after.get(g, ())) for g in producers))
+            allowed = [g for g in producers if g not in upstream]
             gid = allowed[0] if allowed else len(parent)
             parent[gid] = gid
             for g in allowed[1:]:
                 parent[g] = gid
+                after.setdefault(gid, set()).update(after.pop(g, ()))
             group[node] = gid
         mine = find(group[node]) if node in group else None
         for v in node.inputs:
             if v.owner in group and find(group[v.owner]) != mine:
                 behind.add(find(group[v.owner]))
+        if mine is not None:
+            after.setdefault(mine, set()).update(behind)
         for out in node.outputs:
             blocked[out] = behind
     regions = {}

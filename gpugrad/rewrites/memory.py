@@ -3,7 +3,8 @@
 * in place: a node may overwrite one of its inputs when that input is a fresh array
   made earlier in the same call (not a graph input or constant), of the output's dtype
   and shape, and neither it nor any view of it (indexing, dimshuffle, reshape) is
-  read later or returned;
+  read later, read by the node through another input (``g + g[::-1] + h``: a variadic
+  add reads its later operands after writing its first partial sum), or returned;
 * reused buffers: a node whose buffer never reaches an output, directly or through a
   view or a later in-place write, keeps it from one call to the next, so large
   intermediates are not returned to the operating system and faulted in again.
@@ -40,6 +41,10 @@ class _Aliases:
         self.root[var] = root
         self.members.setdefault(root, [root]).append(var)
 
+    def shares(self, a, b):
+        """``a`` and ``b`` are (views of) one buffer."""
+        return self.root.get(a, a) is self.root.get(b, b)
+
     def free_after(self, var, i):
         """No alias of ``var`` is read after node ``i``."""
         root = self.root.get(var, var)
@@ -55,6 +60,7 @@ def plan_memory(fgraph):
             for k in range(min(len(node.inputs), node.op.max_inplace_position() + 1)):
                 var = node.inputs[k]
                 if (_fresh(var) and not isinstance(var, Constant) and node.inputs.count(var) == 1
+                        and not any(aliases.shares(w, var) for j, w in enumerate(node.inputs) if j != k)
                         and aliases.free_after(var, i) and var.dtype == out.dtype and keys.same_shape(var, out)
                         and all(s != 1 or o == 1 for s, o in zip(var.type.shape, out.type.shape))):
                     node.tag["inplace"] = k
