@@ -59,15 +59,6 @@ def test_nonfinite_constants_are_not_literals():
     assert not codegen.is_literal(constant(np.ones(3)))
 
 
-def _nvrtc():
-    try:
-        from cupy.cuda import nvrtc
-        nvrtc.getVersion()
-    except Exception as exc:  # no cupy, or no libnvrtc
-        pytest.skip(f"NVRTC unavailable: {type(exc).__name__}: {exc}")
-    return nvrtc
-
-
 def _host_scalar_sources(dtype):
     """Kernels taking a host scalar of ``dtype`` by value: the Alloc fill, and a fused
     graph reading one next to an array (a host value: a size cast to ``dtype``)."""
@@ -94,15 +85,8 @@ def _one_program():
 
 
 @pytest.mark.parametrize("arch", [80, 90])
-def test_every_row_kernel_of_every_dtype_compiles_with_nvrtc(arch):
-    nvrtc = _nvrtc()
-    program = nvrtc.createProgram(_one_program(), "composites.cu", [], [])
-    try:
-        nvrtc.compileProgram(program, cuda.nvrtc_options((), arch))
-    except nvrtc.NVRTCError as exc:
-        pytest.fail(f"{exc}\n{nvrtc.getProgramLog(program)}")
-    ptx = nvrtc.getPTX(program)
-    ptx = ptx.decode() if isinstance(ptx, bytes) else ptx
+def test_every_row_kernel_of_every_dtype_compiles_with_nvrtc(nvrtc_ptx, arch):
+    ptx = nvrtc_ptx(_one_program(), "composites.cu", cuda.nvrtc_options((), arch))
     assert f".target sm_{arch}" in ptx
     for dtype in DTYPES:
         assert f".entry {codegen.KERNEL_NAME}_{dtype}_0(" in ptx
