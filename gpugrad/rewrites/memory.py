@@ -59,7 +59,7 @@ def plan_memory(fgraph):
             out = node.outputs[0]
             for k in range(min(len(node.inputs), node.op.max_inplace_position() + 1)):
                 var = node.inputs[k]
-                if (_fresh(var) and not isinstance(var, Constant) and node.inputs.count(var) == 1
+                if (_fresh(var) and not isinstance(var, Constant)
                         and not any(aliases.shares(w, var) for j, w in enumerate(node.inputs) if j != k)
                         and aliases.free_after(var, i) and var.dtype == out.dtype and keys.same_shape(var, out)
                         and all(s != 1 or o == 1 for s, o in zip(var.type.shape, out.type.shape))):
