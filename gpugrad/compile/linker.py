@@ -1,6 +1,8 @@
 """The linker: a toposorted graph becomes a flat list of thunks reading and writing
 preallocated one-element storage cells; a value's cell is emptied right after its
 last reader runs, so intermediates are freed as early as possible."""
+import functools
+
 import numpy as np
 
 from ..errors import GpugradError, ShapeError
@@ -64,9 +66,10 @@ class Program:
             raise
         finally:
             _loud(token)
-        flagged = board.first_error() if board is not None else None
-        if flagged is not None:
-            raise flagged
+        if board is not None:
+            flagged = board.first_error()
+            if flagged is not None:
+                raise flagged
 
 
 _EXPLAINED = (GpugradError, ArithmeticError, ValueError, TypeError, IndexError, np.linalg.LinAlgError)
@@ -112,7 +115,7 @@ def _errstate_switch():
     try:
         from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
         quiet = _make_extobj(all="ignore")
-        return (lambda: _extobj_contextvar.set(quiet)), _extobj_contextvar.reset
+        return functools.partial(_extobj_contextvar.set, quiet), _extobj_contextvar.reset
     except (ImportError, AttributeError, TypeError):
         def enter():
             state = np.errstate(all="ignore")

@@ -1,4 +1,6 @@
 """Shared variables: state that lives across calls of compiled functions."""
+import threading
+
 import numpy as np
 
 from ..types import dtypes
@@ -15,11 +17,16 @@ class SharedVariable(TensorVariable):
     until the value changes, and leave their updates there (``store_on_device``): the
     host value is then stale (``newer_on`` names the device) and ``sync`` copies it back
     when the host next reads it (``get_value``, a CPU function). So parameters trained on
-    a device never cross per call."""
+    a device never cross per call.
+
+    Threads: the host value, ``newer_on`` and the device copies change together under a
+    lock of their own; ``update_lock`` is held by every call of a function that updates the
+    variable, from its read to its store (``Function._call_updating``)."""
 
     def __init__(self, type, value, name=None):
         super().__init__(type, None, None, name)
         self.container = [None]
+        self._guard, self.update_lock = threading.Lock(), threading.Lock()
         self.set_value(value)
 
     def get_value(self, borrow=False):
@@ -33,24 +40,34 @@ class SharedVariable(TensorVariable):
 
     def store(self, array):
         """A new host value (checked by the caller); every device copy is out of date."""
-        self.container[0] = array
-        self.newer_on, self._copies = None, {}
+        with self._guard:
+            self.container[0] = array
+            self.newer_on, self._copies = None, {}
 
     def store_on_device(self, device, array):
         """A new value computed on ``device``: kept there, copied back only when read on the host."""
-        self.newer_on, self._copies = device, {device: array}
+        with self._guard:
+            self.newer_on, self._copies = device, {device: array}
 
     def on_device(self, device):
         """The value as an array of ``device``, uploaded on first use after a change."""
         array = self._copies.get(device)
         if array is None:
             from .device_arrays import backend_for
-            self.sync()
-            array = self._copies[device] = backend_for(device).to_device(self.container[0])
+            with self._guard:
+                self._sync()
+                array = self._copies.get(device)
+                if array is None:
+                    array = self._copies[device] = backend_for(device).to_device(self.container[0])
         return array
 
     def sync(self):
         """Bring the host value up to date after a device function changed it."""
+        if self.newer_on is not None:
+            with self._guard:
+                self._sync()
+
+    def _sync(self):
         if self.newer_on is not None:
             from .device_arrays import backend_for
             self.container[0] = backend_for(self.newer_on).to_host(self._copies[self.newer_on])

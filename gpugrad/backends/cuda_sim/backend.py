@@ -9,6 +9,7 @@ guard of ``memory`` is reported as an out-of-bounds access naming the argument a
 element.
 """
 import ctypes
+import threading
 
 import numpy as np
 
@@ -19,6 +20,7 @@ _STATUS_ERRORS = {1: base.OutOfBoundsError, 2: base.BarrierDeadlockError, 3: bas
                   4: base.KernelLaunchError, 5: base.KernelLaunchError}
 _PYTHON_SCALARS = ((bool, np.dtype(np.bool_)), (int, np.dtype(np.int64)), (float, np.dtype(np.float64)),
                    (complex, np.dtype(np.complex128)))
+_RUNNING = threading.Lock()  # the shim's runtime (thread indices, fault handlers) is process-wide
 
 
 class Launch(ctypes.Structure):
@@ -106,13 +108,14 @@ class SimBackend(base.Backend):
         for i, param in enumerate(kernel.params):
             args[i], cell = self._pack(kernel, i, args[i], param, staged)
             cells.append(cell)
-        if self._shared.size < shared_mem:
-            self._shared = memory.empty(-(-shared_mem // 16) * 16, np.uint8)
         pointers = (ctypes.c_void_p * max(1, len(cells)))(*(c.ctypes.data for c in cells))
         launch = Launch(grid=(ctypes.c_uint * 3)(*grid), block=(ctypes.c_uint * 3)(*block), args=pointers,
-                        nargs=len(cells), fibers=int(kernel.fibers), reverse=int(self.reverse_threads),
-                        dynamic_shared=self._shared.ctypes.data + self._shared.size - shared_mem)
-        status = kernel.entry(ctypes.byref(launch))
+                        nargs=len(cells), fibers=int(kernel.fibers), reverse=int(self.reverse_threads))
+        with _RUNNING:  # one grid at a time, as on one stream
+            if self._shared.size < shared_mem:
+                self._shared = memory.empty(-(-shared_mem // 16) * 16, np.uint8)
+            launch.dynamic_shared = self._shared.ctypes.data + self._shared.size - shared_mem
+            status = kernel.entry(ctypes.byref(launch))
         for original, copy in staged:
             original[...] = copy
         if status:

@@ -15,6 +15,7 @@ strided overruns are caught as well.
 import bisect
 import ctypes
 import mmap
+import threading
 import weakref
 
 import numpy as np
@@ -27,6 +28,7 @@ _libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
 
 _starts = []    # sorted data starts of live allocations
 _regions = {}   # data start -> Region
+_lock = threading.RLock()  # both change together (a finalizer may run inside a locked section)
 
 
 class Region:
@@ -44,14 +46,20 @@ class Region:
         for addr in (self.lo, self.end):
             if _libc.mprotect(addr, GUARD, PROT_NONE) != 0:
                 raise MemoryError(f"mprotect failed (errno {ctypes.get_errno()})")
-        bisect.insort(_starts, self.start)
-        _regions[self.start] = self
-        weakref.finalize(buffer, _forget, self.start)
+        with _lock:
+            if self.start not in _regions:
+                bisect.insort(_starts, self.start)
+            _regions[self.start] = self
+        weakref.finalize(buffer, _forget, self)
 
 
-def _forget(start):
-    _starts.pop(bisect.bisect_left(_starts, start))
-    del _regions[start]
+def _forget(region):
+    """Drop ``region`` unless a newer one took its place: a mapping is unmapped before its
+    finalizer runs (with the GIL released), so another thread may map the same addresses first."""
+    with _lock:
+        if _regions.get(region.start) is region:
+            _starts.pop(bisect.bisect_left(_starts, region.start))
+            del _regions[region.start]
 
 
 def empty(shape, dtype):
@@ -69,14 +77,13 @@ def empty(shape, dtype):
 def region_of(array):
     """The guarded region holding ``array``'s first element, or None for foreign memory."""
     addr = array.__array_interface__["data"][0]
-    i = bisect.bisect_right(_starts, addr) - 1
-    if i >= 0:
-        region = _regions[_starts[i]]
-        if region.start <= addr <= region.end:
-            return region
-    return None
+    with _lock:
+        i = bisect.bisect_right(_starts, addr) - 1
+        region = _regions[_starts[i]] if i >= 0 else None
+    return region if region is not None and region.start <= addr <= region.end else None
 
 
 def locate(addr):
     """The region whose data or guards contain ``addr``, or None (only on the error path)."""
-    return next((r for r in _regions.values() if r.lo <= addr < r.hi), None)
+    with _lock:
+        return next((r for r in _regions.values() if r.lo <= addr < r.hi), None)
