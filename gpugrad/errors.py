@@ -1,4 +1,6 @@
 """The exceptions of gpugrad; every one names its culprit in the message."""
+import pickle
+
 import numpy as np
 
 
@@ -40,6 +42,10 @@ class GradientError(GpugradError, AssertionError):
     def __init__(self, message, abs_err, rel_err, where):
         super().__init__(message)
         self.abs_err, self.rel_err, self.where = abs_err, rel_err, where
+
+
+class PicklingError(GpugradError, pickle.PicklingError):
+    """A gpugrad object holds something pickle cannot save; the message names the object and what."""
 
 
 class DeviceMemoryError(GpugradError, MemoryError):

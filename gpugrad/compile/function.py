@@ -14,6 +14,7 @@ from ..types.variable import as_tensor_variable
 from ..utils import report
 from . import devices
 from .linked import Linked
+from .pickling import reduce_function, remembered
 from .shared import SharedVariable
 
 
@@ -153,6 +154,10 @@ class Function:
             else:
                 var.store(value)
 
+    def __reduce__(self):
+        """Pickled (and deep-copied) as what it was compiled from: compile/pickling.py."""
+        return reduce_function(self)
+
     def _merge_kwargs(self, args, kwargs):
         if len(args) > self._n_in:
             return list(args) + list(kwargs.values())
@@ -217,6 +222,7 @@ def _must_copy(results, k, inputs):
     return var in inputs or isinstance(var, Constant) or any(v is var for j, v in enumerate(results) if j != k)
 
 
+@remembered
 def function(inputs, outputs=None, updates=None, givens=None, device=None,
              on_unused_input="raise", name=None, mode=None, allow_input_downcast=None,
              return_device_arrays=False):

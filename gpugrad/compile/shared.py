@@ -76,6 +76,18 @@ class SharedVariable(TensorVariable):
     def clone(self):
         return TensorVariable.clone(self)
 
+    def __getstate__(self):
+        """Pickled (and deep-copied) by value: the newest value, no device copies, no locks."""
+        self.sync()
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_guard", "update_lock", "_copies", "newer_on")}
+        state["container"] = [self.container[0]]
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self._guard, self.update_lock = threading.Lock(), threading.Lock()
+        self.newer_on, self._copies = None, {}
+
 
 def shared(value, name=None, strict=False, borrow=False, shape=None):
     """A shared variable holding ``value`` (its dtype; Python floats become floatX).

@@ -15,6 +15,7 @@
 ``__props__`` names the attributes that define an op; two ops with equal props are
 interchangeable, which is what merge and printing rely on.
 """
+from . import pickling
 from .basic import Apply
 
 
@@ -38,6 +39,13 @@ class Op:
         return f"{name}{{{', '.join(map(str, props))}}}" if props else name
 
     __repr__ = __str__
+
+    def __reduce_ex__(self, protocol):
+        return pickling.reduce_op(self, protocol)
+
+    def __deepcopy__(self, memo):
+        """Ops are values (``__props__``): copies of a graph share them."""
+        return self
 
     def __call__(self, *inputs, **kwargs):
         node = self.make_node(*inputs, **kwargs)
