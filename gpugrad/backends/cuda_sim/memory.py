@@ -20,6 +20,8 @@ import weakref
 
 import numpy as np
 
+from ...errors import ShapeError
+
 PAGE = mmap.PAGESIZE
 GUARD = 1 << 20
 PROT_NONE = 0
@@ -66,6 +68,8 @@ def empty(shape, dtype):
     """A C-contiguous array whose last byte is followed by a guard."""
     dtype = np.dtype(dtype)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(n < 0 for n in shape):
+        raise ShapeError(f"cannot allocate an array of shape {shape}: negative dimensions are not allowed")
     count = int(np.prod(shape, dtype=np.int64))
     nbytes = count * dtype.itemsize
     buffer = mmap.mmap(-1, 2 * GUARD + -(-max(nbytes, 1) // PAGE) * PAGE)
