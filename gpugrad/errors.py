@@ -52,6 +52,11 @@ class DeviceMemoryError(GpugradError, MemoryError):
     """A device allocation failed; the message names the node and the bytes it asked for."""
 
 
+class CacheWarning(UserWarning):
+    """gpugrad's cache of compiled code is not used as configured (a folder another user could
+    write, a read-only one, no HOME), or one of its artifacts was damaged and is built again."""
+
+
 class DeviceFallbackWarning(UserWarning):
     """A CUDA device was requested but none is usable, so the function runs on the CPU."""
 

@@ -8,11 +8,10 @@ compile every kernel for sm_80 and sm_90 without a device).
 import ctypes
 import functools
 import hashlib
-import tempfile
-from pathlib import Path
 
 from ..errors import InputError
 from . import base
+from .artifact_cache import ArtifactCache
 
 OPTIONS = ("--std=c++17",)
 _CONTEXT, _DEVICE_ORDINAL = 1, 9  # CUpointer_attribute values of cuPointerGetAttribute
@@ -59,12 +58,10 @@ def pointer_owner(ptr):
 
 
 def _saved_source(source):
-    """The failing source written where the user can open it (named in the compile error)."""
-    folder = Path(tempfile.gettempdir()) / "gpugrad-failed-kernels"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{hashlib.sha256(source.encode()).hexdigest()[:16]}.cu"
-    path.write_text(source)
-    return path
+    """The failing source written where the user can open it (named in the compile error): the
+    user's cache, else a private ``mkdtemp`` folder (artifact_cache.py)."""
+    name = f"{hashlib.sha256(source.encode()).hexdigest()[:16]}.cu"
+    return ArtifactCache("failed-kernels").save(name, source.encode())
 
 
 class CudaModule(base.Module):
