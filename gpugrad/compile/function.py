@@ -11,7 +11,7 @@ from ..graph.fgraph import FunctionGraph
 from ..graph.traversal import ancestors, clone_graph, graph_inputs
 from ..ops.transfer import Transfer
 from ..types.variable import as_tensor_variable
-from ..utils import report
+from ..utils import cyclic_gc_paused, report
 from . import devices
 from .linked import Linked
 from .pickling import reduce_function, remembered
@@ -54,14 +54,13 @@ class Function:
             from . import device_arrays
             self._arrays = device_arrays
         filters = [v.type.filter if device == "cpu" else device_arrays.input_filter(device, v.type) for v in inputs]
-        results = fgraph.outputs
-        lone = single and not update_vars and not _must_copy(results, 0, fgraph.inputs) and not device_outputs
+        copies = _must_copy(fgraph.outputs, fgraph.inputs)
+        lone = single and not update_vars and not copies[0] and not device_outputs
         self._plan = SimpleNamespace(
             fgraph=fgraph, shared_vars=tuple(shared_vars), host_shared=self._host_shared, lone=lone,
             filters=tuple((filt, f"input {i} ({v.name or v.type})") for i, (v, filt) in enumerate(zip(inputs, filters))),
-            copy_outputs=tuple(_must_copy(results, k, fgraph.inputs) for k in range(n_outputs)),
-            copy_updates=tuple((var, _must_copy(results, n_outputs + k, fgraph.inputs))
-                               for k, var in enumerate(update_vars)))
+            copy_outputs=tuple(copies[:n_outputs]),
+            copy_updates=tuple(zip(update_vars, copies[n_outputs:])))
         self._idle = [Linked(self._plan)]
         self._locks = tuple(var.update_lock for var in sorted(set(update_vars), key=lambda v: v.id))
         self._names = {v.name: i for i, v in enumerate(inputs) if v.name}
@@ -93,7 +92,7 @@ class Function:
                         if value is cell[0]:
                             return value.copy()
                     return value
-                return self._private(linked, value, False, ())
+                return self._private(linked, value, False, (), None)
             return self._results(linked)
         finally:
             if locks:
@@ -102,30 +101,31 @@ class Function:
             idle.append(linked)
 
     def _results(self, linked):
-        outs = []
+        outs, seen = [], {id(cell[0]) for cell in linked.sources}
         for k, (cell, always) in enumerate(linked.outputs):
             private = self._private_on_device if k < self._n_device_outputs else self._private
-            outs.append(private(linked, cell[0], always, outs))
+            outs.append(private(linked, cell[0], always, outs, seen))
+            seen.add(id(outs[-1]))
         if linked.updates:
-            self._apply_updates(linked, outs)
+            self._apply_updates(linked, outs, seen)
         return outs[0] if self._single else outs
 
-    def _private(self, linked, value, always, taken):
+    def _private(self, linked, value, always, taken, seen):
         """``value``, or a copy of it if the caller would otherwise share its memory with
         an argument, a shared variable, a constant or another result. An array owning its
-        memory can only be one of those itself; a view (a reshaped matmul result, say) is
-        checked by memory bounds, and copied only when it may overlap one."""
+        memory can only be one of those itself (``seen``: their ids); a view (a reshaped
+        matmul result, say) is checked by memory bounds, and copied only when it may overlap one."""
         if always:
             return value.copy()
         if value.base is None:
-            shares = any(value is cell[0] for cell in linked.sources) or any(value is other for other in taken)
+            shares = id(value) in seen
         else:
             shares = (any(np.may_share_memory(value, cell[0]) for cell in linked.sources)
                       or any(np.may_share_memory(value, c) for c in linked.constants)
                       or any(np.may_share_memory(value, other) for other in taken))
         return value.copy() if shares else value
 
-    def _private_on_device(self, linked, value, always, taken):
+    def _private_on_device(self, linked, value, always, taken, seen):
         """``_private`` for a device array, which has no ``base`` to tell a view (the
         simulator's arrays are views of their mappings): ask the memory ranges instead."""
         overlaps, device = self._arrays.overlaps, self.device
@@ -134,7 +134,7 @@ class Function:
             return self._arrays.device_copy(self.device, value)
         return value
 
-    def _apply_updates(self, linked, outs):
+    def _apply_updates(self, linked, outs, seen):
         """Check every new value first, then store them all, so a failing check changes nothing.
         A value computed on the device stays there."""
         new, on_device = [], []
@@ -143,10 +143,11 @@ class Function:
             resident = self._device_updates and self._arrays.resident(self.device, value)
             if resident:
                 value = self._private_on_device(linked, self._arrays.checked_on_device(var.type, value, what),
-                                                always, outs + new)
+                                                always, outs + new, seen)
             else:
-                value = self._private(linked, var.type.filter(value, what), always, outs + new)
+                value = self._private(linked, var.type.filter(value, what), always, outs + new, seen)
             new.append(value)
+            seen.add(id(value))
             on_device.append(resident)
         for (var, _, _), value, resident in zip(linked.updates, new, on_device):
             if resident:
@@ -215,14 +216,17 @@ def _shared_sides(fgraph, clones, shared_vars, where):
     return tuple(host), tuple(device)
 
 
-def _must_copy(results, k, inputs):
-    """Whether result ``k`` always needs a copy: it is an input or a constant, or the
-    same variable is returned or stored twice (an output that is also an update)."""
-    var = results[k]
-    return var in inputs or isinstance(var, Constant) or any(v is var for j, v in enumerate(results) if j != k)
+def _must_copy(results, inputs):
+    """Whether each result always needs a copy: it is an input or a constant, or the same
+    variable is returned or stored twice (an output that is also an update)."""
+    inputs, seen, twice = set(inputs), set(), set()
+    for var in results:
+        (twice if var in seen else seen).add(var)
+    return [var in inputs or isinstance(var, Constant) or var in twice for var in results]
 
 
 @remembered
+@cyclic_gc_paused
 def function(inputs, outputs=None, updates=None, givens=None, device=None,
              on_unused_input="raise", name=None, mode=None, allow_input_downcast=None,
              return_device_arrays=False):
@@ -245,8 +249,9 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
     used = set(ancestors(exprs, blockers=inputs))
     _check_missing(exprs, inputs)
     _check_unused(inputs, used, on_unused_input)
+    listed = set(inputs)
     shared_vars = [v for v in graph_inputs(exprs, blockers=inputs)
-                   if isinstance(v, SharedVariable) and v not in inputs]
+                   if isinstance(v, SharedVariable) and v not in listed]
     fgraph = FunctionGraph(inputs + shared_vars, exprs)
     fgraph.host_arguments = frozenset(fgraph.inputs[:len(inputs)])  # one-element ones go to kernels by value
     from ..rewrites.pipeline import optimize
@@ -303,8 +308,9 @@ def _given(old, new):
 
 
 def _check_missing(exprs, inputs):
+    listed = set(inputs)
     for v in graph_inputs(exprs, blockers=inputs):
-        if v in inputs or isinstance(v, (Constant, SharedVariable)):
+        if v in listed or isinstance(v, (Constant, SharedVariable)):
             continue
         raise MissingInputError(f"function: the outputs depend on {v} ({v.type}), "
                                 "which is not among the inputs; add it to the inputs list")
