@@ -11,8 +11,8 @@ from .compile.function import function
 from .compile.shared import shared
 from .config import config
 from .errors import (CacheWarning, DeviceFallbackWarning, DeviceMemoryError, DisconnectedInputError, GpugradError,
-                     GradientError, GraphError, InputError, LinAlgError, MissingInputError, NullTypeGradError,
-                     PicklingError, ShapeError, UnusedInputError)
+                     GradientError, GraphError, HostMemoryError, InputError, LinAlgError, MissingInputError,
+                     NullTypeGradError, PicklingError, ShapeError, UnusedInputError)
 from .printing import pp
 from .scan import foldl, foldr, map, reduce, scan
 from . import gradient, printing

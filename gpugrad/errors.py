@@ -52,6 +52,10 @@ class DeviceMemoryError(GpugradError, MemoryError):
     """A device allocation failed; the message names the node and the bytes it asked for."""
 
 
+class HostMemoryError(GpugradError, MemoryError):
+    """A host allocation failed (NumPy's MemoryError); the message names the node that asked."""
+
+
 class CacheWarning(UserWarning):
     """gpugrad's cache of compiled code is not used as configured (a folder another user could
     write, a read-only one, no HOME), or one of its artifacts was damaged and is built again."""

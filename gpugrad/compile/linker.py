@@ -5,7 +5,7 @@ import functools
 
 import numpy as np
 
-from ..errors import GpugradError, ShapeError
+from ..errors import GpugradError, HostMemoryError, ShapeError
 from ..graph.basic import Constant
 from . import error_board
 
@@ -72,7 +72,8 @@ class Program:
                 raise flagged
 
 
-_EXPLAINED = (GpugradError, ArithmeticError, ValueError, TypeError, IndexError, np.linalg.LinAlgError)
+_EXPLAINED = (GpugradError, ArithmeticError, ValueError, TypeError, IndexError, MemoryError,
+              np.linalg.LinAlgError)
 
 
 def explain(node, i, exc, cells):
@@ -83,6 +84,8 @@ def explain(node, i, exc, cells):
             f"with shapes {shapes}"
     if isinstance(exc, GpugradError):
         cls = type(exc)
+    elif isinstance(exc, MemoryError):
+        cls = HostMemoryError
     elif isinstance(exc, (ValueError, IndexError)):
         cls = ShapeError
     else:

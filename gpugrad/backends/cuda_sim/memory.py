@@ -28,9 +28,14 @@ PROT_NONE = 0
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
 
-_starts = []    # sorted data starts of live allocations
-_regions = {}   # data start -> Region
-_lock = threading.RLock()  # both change together (a finalizer may run inside a locked section)
+# The table of live regions. Each change is one step a Ctrl-C cannot split (a finalizer may be
+# interrupted anywhere between them): ``_starts`` may hold starts no longer in ``_regions``,
+# which lookups skip and ``_forget`` sweeps out now and then; a region is entered in
+# ``_starts`` before ``_regions``. The lock orders threads (a finalizer may run inside it).
+_starts = []    # sorted data starts of allocations, some of them freed
+_regions = {}   # data start -> Region, live allocations only
+_stale = [0]    # freed starts still in _starts
+_lock = threading.RLock()
 
 
 class Region:
@@ -49,8 +54,9 @@ class Region:
             if _libc.mprotect(addr, GUARD, PROT_NONE) != 0:
                 raise MemoryError(f"mprotect failed (errno {ctypes.get_errno()})")
         with _lock:
-            if self.start not in _regions:
-                bisect.insort(_starts, self.start)
+            i = bisect.bisect_left(_starts, self.start)
+            if i == len(_starts) or _starts[i] != self.start:
+                _starts.insert(i, self.start)
             _regions[self.start] = self
         weakref.finalize(buffer, _forget, self)
 
@@ -60,8 +66,11 @@ def _forget(region):
     finalizer runs (with the GIL released), so another thread may map the same addresses first."""
     with _lock:
         if _regions.get(region.start) is region:
-            _starts.pop(bisect.bisect_left(_starts, region.start))
             del _regions[region.start]
+            _stale[0] += 1
+            if _stale[0] > 64 and 2 * _stale[0] > len(_starts):
+                _starts[:] = sorted(_regions)
+                _stale[0] = 0
 
 
 def empty(shape, dtype):
@@ -82,8 +91,10 @@ def region_of(array):
     """The guarded region holding ``array``'s first element, or None for foreign memory."""
     addr = array.__array_interface__["data"][0]
     with _lock:
-        i = bisect.bisect_right(_starts, addr) - 1
-        region = _regions[_starts[i]] if i >= 0 else None
+        i, region = bisect.bisect_right(_starts, addr) - 1, None
+        while i >= 0 and region is None:  # the nearest live start at or below addr
+            region = _regions.get(_starts[i])
+            i -= 1
     return region if region is not None and region.start <= addr <= region.end else None
 
 
