@@ -176,9 +176,15 @@ def _as_list(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+def _taps(spec, default):
+    """A dict's taps as a list: Theano takes a plain int for one tap."""
+    taps = spec.get("taps", default)
+    return [taps] if isinstance(taps, (int, np.integer)) else list(taps)
+
+
 def _sequence(spec, k):
     if isinstance(spec, dict):
-        var, taps = as_tensor_variable(spec["input"]), list(spec.get("taps", [0]))
+        var, taps = as_tensor_variable(spec["input"]), _taps(spec, [0])
     else:
         var, taps = as_tensor_variable(spec), [0]
     if var.ndim == 0:
@@ -193,7 +199,7 @@ def _state(spec, k):
     label = f"outputs_info[{k}]"
     if spec is None or (isinstance(spec, dict) and spec.get("initial") is None):
         return None
-    init, taps = (spec["initial"], list(spec.get("taps", [-1]))) if isinstance(spec, dict) else (spec, [-1])
+    init, taps = (spec["initial"], _taps(spec, [-1])) if isinstance(spec, dict) else (spec, [-1])
     init = as_tensor_variable(init)
     if not taps or not all(isinstance(t, (int, np.integer)) and t < 0 for t in taps):
         raise InputError(f"scan: {label} has taps {taps}; output taps must be negative ints (previous steps)")
@@ -208,12 +214,13 @@ def _state(spec, k):
 
 
 def _plain_sequences(seqs, go_backwards):
-    """One tap-free sequence per (sequence, tap): entry t of the slice for tap k is
-    entry t + k - min(taps) of the sequence."""
+    """One tap-free sequence per (sequence, tap). Taps are relative to the step, as in
+    Theano: entry t of the slice for tap k is entry t + k - min(0, min(taps)) of the
+    sequence, so ``taps=[-1]`` starts at entry 0 and ends one entry early."""
     plain = []
     for var, taps in seqs:
         var = var[::-1] if go_backwards else var
-        lo, hi = min(taps), max(taps)
+        lo, hi = min(0, min(taps)), max(0, max(taps))
         for tap in taps:
             start, cut = tap - lo, hi - tap
             plain.append(var if start == cut == 0 else var[start:-cut] if cut else var[start:])
