@@ -254,8 +254,7 @@ def _check_updates(updates):
         if not isinstance(var, SharedVariable):
             raise InputError(f"updates: {var} is not a shared variable; only shared variables can be updated")
         expr = as_tensor_variable(expr)
-        if expr.ndim != var.ndim:
-            raise InputError(f"updates: the new value of {var} has {expr.ndim} dimensions, expected {var.ndim}")
+        var.check_update(expr)
         if expr.dtype != var.dtype:
             from ..ops.scalar import cast
             if not np.can_cast(expr.dtype, var.dtype, casting="same_kind"):

@@ -1,6 +1,7 @@
 """Shared variables: state that lives across calls of compiled functions."""
 import numpy as np
 
+from ..errors import InputError
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable
@@ -59,10 +60,34 @@ class SharedVariable(TensorVariable):
     def clone(self):
         return TensorVariable.clone(self)
 
+    def check_update(self, expr):
+        """An update keeps this variable's type, as in Theano: its rank, and its static sizes
+        where they are known. A size 1 on an axis this variable does not declare as 1 would
+        make it broadcast there (Theano's broadcast pattern); sizes left unknown (None) may
+        change at run time, as with ``set_value``."""
+        what = f"updates: the new value of shared variable {self.name or self}"
+        if expr.ndim != self.ndim:
+            raise InputError(f"{what} has {expr.ndim} dimensions ({expr.type}), expected {self.ndim} ({self.type})")
+        for axis, (want, got) in enumerate(zip(self.type.shape, expr.type.shape)):
+            if got is not None and got != want and (want is not None or got == 1):
+                raise InputError(
+                    f"{what} has static shape {_sizes(expr.type.shape)}, which contradicts its type "
+                    f"{_sizes(self.type.shape)} on axis {axis}; an update must keep the variable's shape "
+                    f"(declare it with shared(..., shape={_sizes(expr.type.shape)}) if that is intended)")
 
-def shared(value, name=None, strict=False, borrow=False, shape=None):
+
+def _sizes(shape):
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def shared(value, name=None, strict=False, borrow=False, shape=None, broadcastable=None):
     """A shared variable holding ``value`` (its dtype; Python floats become floatX).
-    ``shape`` may declare static sizes, e.g. ``(1, None)`` for a broadcastable row."""
+    ``shape`` may declare static sizes, e.g. ``(1, None)`` for a broadcastable row;
+    Theano's ``broadcastable=(True, False)`` says the same."""
+    if broadcastable is not None:
+        if shape is not None:
+            raise TypeError("shared: give shape or broadcastable, not both")
+        shape = tuple(1 if b else None for b in broadcastable)
     if isinstance(value, float):
         array = np.asarray(value, dtype=dtypes.as_dtype(None))
     else:
