@@ -3,7 +3,7 @@ call each op's ``pullback`` or ``pushforward`` and build ordinary gpugrad graphs
 
 from ..errors import DisconnectedInputError, GpugradError, InputError
 from ..graph.basic import Variable
-from ..graph.traversal import toposort
+from ..graph.traversal import ancestors, toposort
 from ..ops import scalar as S
 from ..ops.shape import MatchShape, alloc_like, fill, zeros_like
 from ..types import dtypes
@@ -39,6 +39,18 @@ def _handle_disconnected(var, mode, what):
     if mode == "raise":
         message += " (pass disconnected_inputs='ignore' to get zeros)"
     report(mode, DisconnectedInputError, message, "disconnected_inputs", stacklevel=5)
+
+
+def keep_input(derivative, var):
+    """``derivative``, reading ``var`` if it does not already: a Jacobian, and the zeros
+    ``grad`` gives for a disconnected input, keep their ``wrt`` as an input of the graph, as
+    in Theano, even where their value is a constant (the Jacobian of ``x * 2``, static
+    shapes), so ``function`` never calls ``var`` unused. The link is a run-time check that the derivative's trailing
+    axes have ``var``'s shape, which the rewrites remove where static shapes prove it."""
+    if var in ancestors([derivative]):
+        return derivative
+    what = f"the derivative with respect to {_describe(var)}"
+    return MatchShape(what, derivative.ndim - var.ndim)(derivative, var)
 
 
 def backpropagate(seeds, wrt, consider_constant=()):
@@ -105,7 +117,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     for var, g in zip(wrt_list, results):
         if g is None:
             _handle_disconnected(var, disconnected_inputs, "grad")
-            g = zeros_like(var, dtype=dtypes.grad_dtype(var.dtype))
+            g = keep_input(zeros_like(var, dtype=dtypes.grad_dtype(var.dtype)), var)
         out.append(S.conj(g) if holomorphic and dtypes.is_complex(g.dtype) else g)
     return out if as_list else out[0]
 

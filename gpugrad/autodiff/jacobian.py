@@ -26,7 +26,8 @@ from ..ops.shape import dimshuffle, ones, ones_like, reshape, shape_i, shape_tup
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
-from .grad import Rop, _as_list, _check_wrt, _handle_disconnected, backpropagate, grad, pushforward_graph
+from .grad import (Rop, _as_list, _check_wrt, _handle_disconnected, backpropagate, grad, keep_input,
+                   pushforward_graph)
 from .vectorize import vectorize
 
 CHUNK_ELEMENTS = 1 << 22
@@ -133,7 +134,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
         if j is None:
             _handle_disconnected(var, disconnected_inputs, "jacobian")
             j = zeros(shape_tuple(expression) + shape_tuple(var), _result_dtype(expression, var))
-        out.append(j)
+        out.append(keep_input(j, var))
     return out if as_list else out[0]
 
 
