@@ -12,7 +12,15 @@ from ..utils import report
 
 
 def _as_list(value):
-    return (list(value), True) if isinstance(value, (list, tuple)) else ([value], False)
+    """``(items, pack)``: the items of a list or tuple (or the one value), and ``pack``,
+    which gives results back in the same container (a tuple for a tuple, as in Theano)."""
+    if isinstance(value, (list, tuple)):
+        return list(value), tuple if isinstance(value, tuple) else list
+    return [value], _single
+
+
+def _single(results):
+    return results[0]
 
 
 def _as_grad_of(g, var):
@@ -90,7 +98,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
 
     For complex ``wrt`` z = a + ib the result is dC/da + i dC/db. ``known_grads`` maps
     variables to gradients to start from (with ``cost`` or instead of it)."""
-    wrt_list, as_list = _as_list(wrt)
+    wrt_list, pack = _as_list(wrt)
     wrt_list = [_check_wrt(v, "grad") for v in wrt_list]
     seeds = {}
     if cost is not None:
@@ -119,7 +127,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
             _handle_disconnected(var, disconnected_inputs, "grad")
             g = keep_input(zeros_like(var, dtype=dtypes.grad_dtype(var.dtype)), var)
         out.append(S.conj(g) if holomorphic and dtypes.is_complex(g.dtype) else g)
-    return out if as_list else out[0]
+    return pack(out)
 
 
 def _check_wrt(var, what):
@@ -133,15 +141,14 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
     ``eval_points``, without building that cost."""
     f_list, _ = _as_list(f)
     points, _ = _as_list(eval_points)
-    wrt_list, as_list = _as_list(wrt)
+    wrt_list, pack = _as_list(wrt)
     wrt_list = [_check_wrt(v, "Lop") for v in wrt_list]
     if len(points) != len(f_list):
         raise InputError(f"Lop: {len(f_list)} outputs but {len(points)} eval points")
     # No run-time shape check of the seeds: it would make the result depend on f's
     # inputs (the tutorial's Lop of dot(x, W) with respect to W needs only x and v).
     seeds = {out: _eval_point(u, out, "Lop") for out, u in zip(f_list, points)}
-    results = grad(None, wrt_list, consider_constant, disconnected_inputs, known_grads=seeds)
-    return results if as_list else results[0]
+    return pack(grad(None, wrt_list, consider_constant, disconnected_inputs, known_grads=seeds))
 
 
 def _describe(var):
@@ -179,7 +186,7 @@ def pushforward_graph(outputs, tangents, consider_constant=()):
 
 def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
     """Jacobian times vector, d/dt f(wrt + t v) at t = 0, by forward mode."""
-    f_list, f_is_list = _as_list(f)
+    f_list, pack = _as_list(f)
     wrt_list, _ = _as_list(wrt)
     points, _ = _as_list(eval_points)
     if len(points) != len(wrt_list):
@@ -195,7 +202,7 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
             _handle_disconnected(out, disconnected_outputs, "Rop (output does not depend on wrt)")
             t = zeros_like(out, dtype=dtypes.grad_dtype(out.dtype))
         results.append(t)
-    return results if f_is_list else results[0]
+    return pack(results)
 
 
 def _tangent_of(t, out):

@@ -119,7 +119,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
     """d expression / d wrt, of shape ``expression.shape + wrt.shape`` (a list for a list
     ``wrt``). ``mode`` forces "reverse" or "forward"; by default the cheaper one."""
     expression = as_tensor_variable(expression)
-    wrt_list, as_list = _as_list(wrt)
+    wrt_list, pack = _as_list(wrt)
     wrt_list = [_check_wrt(v, "jacobian") for v in wrt_list]
     consider_constant = consider_constant or ()
     mode = mode or _choose_mode(expression, wrt_list)
@@ -135,7 +135,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
             _handle_disconnected(var, disconnected_inputs, "jacobian")
             j = zeros(shape_tuple(expression) + shape_tuple(var), _result_dtype(expression, var))
         out.append(keep_input(j, var))
-    return out if as_list else out[0]
+    return pack(out)
 
 
 def _scalar_cost(cost, what):
@@ -150,10 +150,9 @@ def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
     """The Hessian of the scalar ``cost`` with respect to each of ``wrt``, forward over
     reverse: the forward-mode Jacobian of ``grad(cost, wrt)``, shape wrt.shape * 2."""
     cost = _scalar_cost(cost, "hessian")
-    wrt_list, as_list = _as_list(wrt)
+    wrt_list, pack = _as_list(wrt)
     grads = grad(cost, wrt_list, consider_constant, disconnected_inputs)
-    out = [jacobian(g, var, consider_constant, "ignore", mode="forward") for g, var in zip(grads, wrt_list)]
-    return out if as_list else out[0]
+    return pack([jacobian(g, var, consider_constant, "ignore", mode="forward") for g, var in zip(grads, wrt_list)])
 
 
 def hessian_vector_product(cost, wrt, p, consider_constant=None, disconnected_inputs="raise"):
