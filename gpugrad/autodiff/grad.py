@@ -93,16 +93,38 @@ def _total(terms):
 
 
 def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_grads=None,
-         holomorphic=False):
-    """Gradient of the real scalar ``cost`` with respect to ``wrt`` (a variable or a list).
+         holomorphic=False, add_names=True, return_disconnected="zero"):
+    """Gradient of the real scalar ``cost`` with respect to ``wrt`` (a variable, list or tuple).
 
     For complex ``wrt`` z = a + ib the result is dC/da + i dC/db. ``known_grads`` maps
-    variables to gradients to start from (with ``cost`` or instead of it)."""
+    variables to gradients to start from (with ``cost`` or instead of it). As in Theano,
+    with ``add_names`` a gradient is named ``(dcost/dx)`` where both have names; PyTensor's
+    ``return_disconnected="none"`` gives None for a disconnected input instead of zeros."""
+    if return_disconnected not in ("zero", "none"):
+        raise ValueError(f"grad: return_disconnected must be 'zero' or 'none', got {return_disconnected!r}")
     wrt_list, pack = _as_list(wrt)
     wrt_list = [_check_wrt(v, "grad") for v in wrt_list]
+    cost = None if cost is None else as_tensor_variable(cost)
+    results = backpropagate(_seeds(cost, known_grads, holomorphic), wrt_list, consider_constant or ())
+    out = []
+    for var, g in zip(wrt_list, results):
+        if g is None:
+            _handle_disconnected(var, disconnected_inputs, "grad")
+            if return_disconnected == "none":
+                out.append(None)
+                continue
+            g = keep_input(zeros_like(var, dtype=dtypes.grad_dtype(var.dtype)), var)
+        g = S.conj(g) if holomorphic and dtypes.is_complex(g.dtype) else g
+        if add_names and cost is not None and cost.name and var.name and g.name is None and g.owner is not None:
+            g.name = f"(d{cost.name}/d{var.name})"
+        out.append(g)
+    return pack(out)
+
+
+def _seeds(cost, known_grads, holomorphic):
+    """The gradients a backward walk starts from: ones for the cost, and ``known_grads``."""
     seeds = {}
     if cost is not None:
-        cost = as_tensor_variable(cost)
         if cost.ndim != 0:
             raise InputError(f"grad: the cost must be a scalar, got {cost} of type {cost.type} "
                              "(reduce it with .sum() or use jacobian)")
@@ -120,14 +142,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
         seeds[var] = g
     if not seeds:
         raise InputError("grad: give a cost or known_grads")
-    results = backpropagate(seeds, wrt_list, consider_constant or ())
-    out = []
-    for var, g in zip(wrt_list, results):
-        if g is None:
-            _handle_disconnected(var, disconnected_inputs, "grad")
-            g = keep_input(zeros_like(var, dtype=dtypes.grad_dtype(var.dtype)), var)
-        out.append(S.conj(g) if holomorphic and dtypes.is_complex(g.dtype) else g)
-    return pack(out)
+    return seeds
 
 
 def _check_wrt(var, what):
@@ -136,7 +151,7 @@ def _check_wrt(var, what):
     return var
 
 
-def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
+def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise", return_disconnected="zero"):
     """Vector times Jacobian: ``grad(real(sum(conj(u) * f)), wrt)`` for each ``u`` in
     ``eval_points``, without building that cost."""
     f_list, _ = _as_list(f)
@@ -148,7 +163,8 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
     # No run-time shape check of the seeds: it would make the result depend on f's
     # inputs (the tutorial's Lop of dot(x, W) with respect to W needs only x and v).
     seeds = {out: _eval_point(u, out, "Lop") for out, u in zip(f_list, points)}
-    return pack(grad(None, wrt_list, consider_constant, disconnected_inputs, known_grads=seeds))
+    return pack(grad(None, wrt_list, consider_constant, disconnected_inputs, known_grads=seeds,
+                     return_disconnected=return_disconnected))
 
 
 def _describe(var):
@@ -184,8 +200,12 @@ def pushforward_graph(outputs, tangents, consider_constant=()):
     return [known.get(o) for o in outputs]
 
 
-def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
-    """Jacobian times vector, d/dt f(wrt + t v) at t = 0, by forward mode."""
+def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero",
+        use_op_rop_implementation=True):
+    """Jacobian times vector, d/dt f(wrt + t v) at t = 0, by forward mode. PyTensor's
+    ``use_op_rop_implementation=False`` (R-op by two L-ops) gives the same values; gpugrad
+    always uses each op's native ``pushforward``. ``return_disconnected="none"`` gives None
+    for an output that does not depend on ``wrt``."""
     f_list, pack = _as_list(f)
     wrt_list, _ = _as_list(wrt)
     points, _ = _as_list(eval_points)
@@ -200,9 +220,19 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
     for out, t in zip(f_list, pushforward_graph(f_list, tangents)):
         if t is None:
             _handle_disconnected(out, disconnected_outputs, "Rop (output does not depend on wrt)")
-            t = zeros_like(out, dtype=dtypes.grad_dtype(out.dtype))
+            t = None if return_disconnected == "none" else zeros_like(out, dtype=dtypes.grad_dtype(out.dtype))
         results.append(t)
     return pack(results)
+
+
+def pushforward(f, wrt, eval_points, **kwargs):
+    """PyTensor's name for ``Rop``: the Jacobian of ``f`` times ``eval_points``."""
+    return Rop(f, wrt, eval_points, **kwargs)
+
+
+def pullback(f, wrt, eval_points, **kwargs):
+    """PyTensor's name for ``Lop``: ``eval_points`` times the Jacobian of ``f``."""
+    return Lop(f, wrt, eval_points, **kwargs)
 
 
 def _tangent_of(t, out):

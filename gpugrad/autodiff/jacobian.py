@@ -115,9 +115,11 @@ def _forward(expression, var, consider_constant):
     return j if j.dtype == want else S.cast(j, want)
 
 
-def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise", *, mode=None):
-    """d expression / d wrt, of shape ``expression.shape + wrt.shape`` (a list for a list
-    ``wrt``). ``mode`` forces "reverse" or "forward"; by default the cheaper one."""
+def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise", vectorize=True, *, mode=None):
+    """d expression / d wrt, of shape ``expression.shape + wrt.shape`` (a list or tuple for a
+    list or tuple ``wrt``). ``mode`` forces "reverse" or "forward"; by default the cheaper
+    one. It is always one vectorized graph: PyTensor's ``vectorize=False`` (a scan over
+    rows there) gives the same values."""
     expression = as_tensor_variable(expression)
     wrt_list, pack = _as_list(wrt)
     wrt_list = [_check_wrt(v, "jacobian") for v in wrt_list]

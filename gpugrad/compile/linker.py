@@ -42,6 +42,10 @@ class Program:
         self.output_cells = [cell(v) for v in fgraph.outputs]
         self.cells = cells
 
+    def thunk_lists(self):
+        """``(thunks, nodes)`` lists that a call runs, for modes that wrap each thunk."""
+        return [(self.thunks, self.nodes)]
+
     def run(self):
         """Run every thunk with NumPy's floating-point warnings off (inf and nan are values
         here, as in compiled Theano code), set once per call rather than per node. A program

@@ -66,6 +66,7 @@ from ..ops.join import ARange, Join, Repeat, RepeatSum, Split
 from ..ops.nnet import LogSoftmax, PickClass, PlaceClass, Softmax
 from ..ops.reduce import Arg, Reduce
 from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI
+from ..ops.specify import SpecifyShape
 from ..ops.subtensor import IncSubtensor, Subtensor
 from ..ops.transfer import Transfer
 from ..scan.device import has_device_work, host_inputs
@@ -155,9 +156,11 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
 SIZE_INPUTS = {Alloc: _sizes_from(1), Reshape: _sizes_from(1), Split: _sizes_from(1),
                Subtensor: _scalar_indices(1), IncSubtensor: _scalar_indices(2), AllocDiag: _sizes_from(1),
                Fill: lambda node: {0}, MatchShape: lambda node: {1}, Repeat: _sizes_from(1),
-               RepeatSum: _sizes_from(1), PlaceClass: lambda node: {2}, ARange: _sizes_from(0), Scan: host_inputs}
+               RepeatSum: _sizes_from(1), PlaceClass: lambda node: {2}, ARange: _sizes_from(0), Scan: host_inputs,
+               SpecifyShape: _sizes_from(1)}
 # op class -> which of its nodes are a view of the device array where they are read there: no copy
-VIEW_OPS = {DimShuffle: _always, Reshape: _always, Subtensor: _basic, Split: _always, MatchShape: _always}
+VIEW_OPS = {DimShuffle: _always, Reshape: _always, Subtensor: _basic, Split: _always, MatchShape: _always,
+            SpecifyShape: _always}
 METADATA_OPS = (Shape, ShapeI)
 
 

@@ -18,12 +18,24 @@ class SharedVariable(TensorVariable):
     when the host next reads it (``get_value``, a CPU function). So parameters trained on
     a device never cross per call."""
 
-    def __init__(self, type, value, name=None):
+    default_update = None  # an expression every function reading the variable stores into it
+
+    def __init__(self, type, value, name=None, borrow=False):
         super().__init__(type, None, None, name)
         self.container = [None]
-        self.set_value(value)
+        self.set_value(value, borrow=borrow)
 
-    def get_value(self, borrow=False):
+    def get_value(self, borrow=False, return_internal_type=False):
+        """The value as a NumPy array (a copy unless ``borrow``: then the host array itself,
+        which aliases the variable until an update or ``set_value`` replaces it). With
+        ``return_internal_type`` the newest value as it is stored: a device array where a
+        device function last changed it (CuPy on ``cuda``), else the host array."""
+        if return_internal_type and self.newer_on is not None:
+            value = self._copies[self.newer_on]
+            if borrow:
+                return value
+            from .device_arrays import device_copy
+            return device_copy(self.newer_on, value)
         self.sync()
         value = self.container[0]
         return value if borrow else value.copy()
@@ -94,5 +106,4 @@ def shared(value, name=None, strict=False, borrow=False, shape=None, broadcastab
         array = np.asarray(value)
     dtypes.as_dtype(array.dtype)
     static = tuple(shape) if shape is not None else (None,) * array.ndim
-    var = SharedVariable(TensorType(str(array.dtype), static), array if borrow else array.copy(), name=name)
-    return var
+    return SharedVariable(TensorType(str(array.dtype), static), array, name=name, borrow=borrow)

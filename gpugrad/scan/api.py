@@ -33,12 +33,19 @@ class until:
         self.condition = condition
 
 
-def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None, go_backwards=False,
-         truncate_gradient=-1, name=None, strict=False):
+def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None, truncate_gradient=-1,
+         go_backwards=False, mode=None, name=None, profile=False, allow_gc=None, strict=False, return_list=False,
+         return_updates=True):
     """Theano's scan: returns ``(outputs, updates)``. ``fn`` receives each sequence's
     entries (one per tap), each state's previous values (one per tap), then the
     non-sequences, and returns the outputs in the order of ``outputs_info`` (None there
-    marks an output that is not fed back), optionally with an update dict and ``until``."""
+    marks an output that is not fed back), optionally with an update dict and ``until``.
+
+    As in Theano, ``mode`` compiles the body (its optimizer), ``name`` names the loop,
+    ``strict`` refuses shared variables not passed as non-sequences, ``return_list`` gives
+    a list even for one output; ``profile`` and ``allow_gc`` are accepted (the body is
+    timed with the function, its intermediates always freed). PyTensor's
+    ``return_updates=False`` returns the outputs alone."""
     seqs = [_sequence(s, k) for k, s in enumerate(_as_list(sequences))]
     specs = [_state(o, k) for k, o in enumerate(_as_list(outputs_info))]
     non_seqs = [as_tensor_variable(v) for v in _as_list(non_sequences)]
@@ -56,40 +63,57 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         fed = [o for o, s in zip(outs, kinds) if s is not None]
         return fed, [o for o, s in zip(outs, kinds) if s is None], cond, updates
 
-    results, updated = build_loop(step, plain, states, n_steps, exact, truncate_gradient, name)
+    results, updated = build_loop(step, plain, states, n_steps, exact, truncate_gradient, name,
+                                  optimizer_of(mode))
     if strict:
         _check_strict(results[0].owner, non_seqs + [s for s, _ in seqs])
     n_fed = len(states) + len(updated)
     bufs, nits = iter(results[:len(states)]), iter(results[n_fed:])
     outputs = [next(nits) if s is None else next(bufs)[s[2]:] for s in specs] or list(nits)
     updates = OrderedDict((shared, buf[-1]) for shared, buf in zip(updated, results[len(states):n_fed]))
-    return (outputs[0] if len(outputs) == 1 else outputs), updates
+    if len(outputs) == 1 and not return_list:
+        outputs = outputs[0]
+    if return_updates:
+        return outputs, updates
+    if updates:
+        raise InputError(f"scan: fn updates the shared variables {list(updates)}; with return_updates=False "
+                         "those updates would be lost (pass return_updates=True and give them to function)")
+    return outputs
 
 
-def map(fn, sequences, non_sequences=None, truncate_gradient=-1, go_backwards=False, name=None):
+def optimizer_of(mode):
+    """The optimizer a ``scan(mode=...)`` names for the body (None: the function's)."""
+    if mode is None:
+        return None
+    from ..compile.modes import get_mode
+    return get_mode(mode).optimizer
+
+
+def map(fn, sequences, non_sequences=None, truncate_gradient=-1, go_backwards=False, mode=None, name=None):
     """``fn`` applied to every entry of the sequences; returns ``(outputs, updates)``."""
-    return scan(fn, sequences, None, non_sequences, go_backwards=go_backwards,
-                truncate_gradient=truncate_gradient, name=name)
+    return scan(fn, sequences, None, non_sequences, truncate_gradient=truncate_gradient,
+                go_backwards=go_backwards, mode=mode, name=name)
 
 
-def reduce(fn, sequences, outputs_info, non_sequences=None, go_backwards=False, name=None):
+def reduce(fn, sequences, outputs_info, non_sequences=None, go_backwards=False, mode=None, name=None):
     """A scan of which only the last value of each output is kept."""
-    outputs, updates = scan(fn, sequences, outputs_info, non_sequences, go_backwards=go_backwards, name=name)
+    outputs, updates = scan(fn, sequences, outputs_info, non_sequences, go_backwards=go_backwards, mode=mode,
+                            name=name)
     if isinstance(outputs, list):
         return [o[-1] for o in outputs], updates
     return outputs[-1], updates
 
 
-def foldl(fn, sequences, outputs_info, non_sequences=None, name=None):
-    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=False, name=name)
+def foldl(fn, sequences, outputs_info, non_sequences=None, mode=None, name=None):
+    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=False, mode=mode, name=name)
 
 
-def foldr(fn, sequences, outputs_info, non_sequences=None, name=None):
-    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=True, name=name)
+def foldr(fn, sequences, outputs_info, non_sequences=None, mode=None, name=None):
+    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=True, mode=mode, name=name)
 
 
 # ---------------------------------------------------------------- building the op
-def build_loop(step, sequences, states, n_steps, exact=True, truncate=-1, name=None):
+def build_loop(step, sequences, states, n_steps, exact=True, truncate=-1, name=None, optimizer=None):
     """The outputs of a Scan node (whole state buffers, buffers of the shared variables
     that ``fn`` updates, then stacked per-step outputs) and those shared variables.
 
@@ -115,7 +139,7 @@ def build_loop(step, sequences, states, n_steps, exact=True, truncate=-1, name=N
     slots = seq_slots + [s for group in tap_slots for s in group]
     inner_inputs, inner_outputs, deps = close_over(outputs, slots)
     op = Scan(inner_inputs, inner_outputs, len(sequences), [s[1] for s in states], cond is not None,
-              exact, truncate, name)
+              exact, truncate, name, optimizer=optimizer)
     results = op(n_steps, *sequences, *[s[0] for s in states], *deps)
     return (results if isinstance(results, list) else [results]), [shared for shared, _ in updated]
 

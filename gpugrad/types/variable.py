@@ -101,6 +101,24 @@ class _TensorMethods:
     def copy(self, name=None):
         return _T().tensor_copy(self, name=name)
 
+    def eval(self, inputs_to_values=None, **kwargs):
+        """This variable's value for ``inputs_to_values`` ({variable or its name: value}),
+        as Theano's ``eval``: compiled by ``function`` once per set of inputs (and keyword
+        arguments, passed to ``function``), then cached on the variable."""
+        from ..graph.traversal import graph_inputs
+        values = dict(inputs_to_values or {})
+        names = {v.name: v for v in graph_inputs([self]) if v.name}
+        inputs = tuple(names.get(k, k) if isinstance(k, str) else k for k in values)
+        unknown = [k for k in inputs if isinstance(k, str)]
+        if unknown:
+            raise TypeError(f"eval: no input of {self} is named {unknown[0]!r}")
+        key = (inputs, tuple(sorted(kwargs.items())))
+        cache = self.__dict__.setdefault("_eval_functions", {})
+        if key not in cache:
+            from ..compile.function import function
+            cache[key] = function(list(inputs), self, on_unused_input="ignore", **kwargs)
+        return cache[key](*values.values())
+
 
 class TensorVariable(_TensorMethods, Variable):
     def clone(self):
