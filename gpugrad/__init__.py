@@ -19,7 +19,7 @@ from .errors import (DeviceFallbackWarning, DeviceMemoryError, DisconnectedInput
                      ShapeError, UnusedInputError)
 from .printing import pp
 from .scan import foldl, foldr, map, reduce, scan
-from . import gradient, printing, scalar
+from . import gradient, ifelse, printing, scalar
 
 clone = clone_replace  # Theano's theano.clone
 __version__ = "0.1.0"
