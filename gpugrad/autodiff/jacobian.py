@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import DisconnectedInputError, InputError, ShapeError
 from ..graph.basic import Apply, Constant
+from ..graph.debug_values import on_placeholders
 from ..graph.op import Op
 from ..graph.traversal import ancestors, clone_graph, graph_inputs, toposort
 from ..ops import scalar as S
@@ -115,6 +116,7 @@ def _forward(expression, var, consider_constant):
     return j if j.dtype == want else S.cast(j, want)
 
 
+@on_placeholders
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise", vectorize=True, *, mode=None):
     """d expression / d wrt, of shape ``expression.shape + wrt.shape`` (a list or tuple for a
     list or tuple ``wrt``). ``mode`` forces "reverse" or "forward"; by default the cheaper
@@ -173,6 +175,7 @@ def _check_vector(var, role):
     return var
 
 
+@on_placeholders
 def jacobian_diag(expression, wrt):
     """The diagonal d expression[i] / d wrt[i] of the Jacobian of a vector ``expression``
     with respect to a vector ``wrt`` of the same length, exact for every graph.

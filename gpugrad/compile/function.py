@@ -4,6 +4,7 @@ import numpy as np
 
 from ..errors import InputError, MissingInputError, UnusedInputError
 from ..graph.basic import Constant, Variable
+from ..graph.debug_values import suspended
 from ..graph.fgraph import FunctionGraph
 from ..graph.traversal import ancestors, clone_graph, graph_inputs
 from ..ops.transfer import Transfer
@@ -222,7 +223,8 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
     from ..rewrites.pipeline import optimize
     device_outputs = bool(return_device_arrays) and device != "cpu"
     fgraph.output_places = ("device" if device_outputs else "host",) * len(outputs) + ("either",) * len(update_pairs)
-    optimize(fgraph, mode.resolved_optimizer(), device)
+    with suspended():  # rewrites build nodes on the graph's copies, which have no test values
+        optimize(fgraph, mode.resolved_optimizer(), device)
     fn = Function(inputs, shared_vars, fgraph, len(outputs), single, [v for v, _ in update_pairs],
                   device, name, device_outputs, defaults)
     fn.maker.mode, fn.maker.reference = mode, lambda: modes.reference_program(inputs + shared_vars, exprs)

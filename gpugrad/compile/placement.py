@@ -73,6 +73,7 @@ from ..scan.device import has_device_work, host_inputs
 from ..scan.op import Scan
 from ..backends.load import C_TYPES
 from ..ifelse import IfElse
+from ..printing import Print
 from .cupy_linalg import ROUTINES as CUPY_LINALG
 
 HOST = "cpu"
@@ -162,7 +163,7 @@ SIZE_INPUTS = {Alloc: _sizes_from(1), Reshape: _sizes_from(1), Split: _sizes_fro
                SpecifyShape: _sizes_from(1), IfElse: lambda node: {0}}
 # op class -> which of its nodes are a view of the device array where they are read there: no copy
 VIEW_OPS = {DimShuffle: _always, Reshape: _always, Subtensor: _basic, Split: _always, MatchShape: _always,
-            SpecifyShape: _always}
+            SpecifyShape: _always, Print: _always}
 METADATA_OPS = (Shape, ShapeI)
 
 

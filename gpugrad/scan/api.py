@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..graph.basic import Constant, Variable
+from ..graph.debug_values import suspended
 from ..graph.traversal import ancestors, clone_graph, graph_inputs, toposort
 from ..ops.shape import expand_dims, shape_i
 from ..types import dtypes
@@ -122,7 +123,8 @@ def build_loop(step, sequences, states, n_steps, exact=True, truncate=-1, name=N
     seq_slots = [_slot(TensorType(s.dtype, s.type.shape[1:])) for s in sequences]
     tap_slots = [[_slot(TensorType(init.dtype, init.type.shape[1:])) for _ in taps]
                  for init, taps, *_ in states]
-    fed, nit, cond, updates = step(seq_slots, tap_slots)
+    with suspended():  # the body is built on placeholders, which have no test values
+        fed, nit, cond, updates = step(seq_slots, tap_slots)
     fed, nit = [_output(o, "a recurrent output") for o in fed], [_output(o, "an output") for o in nit]
     states, updated = list(states), []
     for shared, expr in updates.items():

@@ -126,7 +126,8 @@ class Scan(Op):
         included; for a device, placed as ``scan.device.device_body`` says)."""
         if device not in self._fgraphs:
             from ..config import config
-            with config.change_flags(optimizer=self.optimizer or config.optimizer):
+            from ..graph.debug_values import suspended
+            with config.change_flags(optimizer=self.optimizer or config.optimizer), suspended():
                 if device == "cpu":
                     from ..graph.fgraph import FunctionGraph
                     from ..rewrites.pipeline import optimize

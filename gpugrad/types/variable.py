@@ -4,6 +4,7 @@ Operators and methods delegate to ``gpugrad.tensor`` (imported on first use, sin
 the ops themselves are built on these classes)."""
 import numpy as np
 
+from ..config import config
 from ..graph.basic import Constant, Variable
 from . import dtypes
 from .tensor_type import TensorType
@@ -61,6 +62,14 @@ class _TensorMethods:
     __hash__ = Variable.__hash__
 
     def __getitem__(self, index): return _T().subtensor(self, index)
+
+    def __repr__(self):
+        """The name, and with ``config.print_test_value`` the test value below it (Theano)."""
+        text = super().__repr__()
+        if config.print_test_value and "test_value" in self.tag:
+            from ..graph.debug_values import value_of
+            return f"{text}\n{value_of(self)!r}"
+        return text
 
     def __iter__(self):
         raise TypeError("a symbolic tensor cannot be iterated; index it (x[i]) or use gpugrad.scan")
