@@ -220,11 +220,10 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
                    if isinstance(v, SharedVariable) and v not in inputs]
     fgraph = FunctionGraph(inputs + shared_vars, exprs)
     fgraph.host_arguments = frozenset(fgraph.inputs[:len(inputs)])  # one-element ones go to kernels by value
-    from ..rewrites.pipeline import optimize
     device_outputs = bool(return_device_arrays) and device != "cpu"
     fgraph.output_places = ("device" if device_outputs else "host",) * len(outputs) + ("either",) * len(update_pairs)
     with suspended():  # rewrites build nodes on the graph's copies, which have no test values
-        optimize(fgraph, mode.resolved_optimizer(), device)
+        mode.optimize(fgraph, device)
     fn = Function(inputs, shared_vars, fgraph, len(outputs), single, [v for v, _ in update_pairs],
                   device, name, device_outputs, defaults)
     fn.maker.mode, fn.maker.reference = mode, lambda: modes.reference_program(inputs + shared_vars, exprs)

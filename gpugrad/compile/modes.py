@@ -18,6 +18,8 @@ intermediates freed after their last reader, ``ifelse`` branches run lazily), so
                each node; ``fn.inputs`` and ``fn.outputs`` are its storage cells
 ============== ================================================================
 """
+import copy
+
 import numpy as np
 
 from ..config import config
@@ -28,17 +30,50 @@ _OPTIMIZERS = {None: None, "default": None, "fast_run": "fast_run", "o4": "fast_
                "o1": "fast_compile", "None": "None"}
 
 
+# Theano's optimization tags -> the rewrite phases (rewrites/pipeline.py) doing that work
+_PHASES_OF_TAG = {"merge": ("merge",), "scan": ("scan",), "canonicalize": ("structure", "canonicalize"),
+                  "stabilize": ("stabilize",), "specialize": ("specialize",), "fusion": ("fusion",),
+                  "local_elemwise_fusion": ("fusion",), "elemwise_fusion": ("fusion",), "inplace": ("memory",)}
+
+
 class Mode:
-    """An optimizer (None: ``config.optimizer`` when compiling) and Theano's linker name."""
+    """An optimizer (None: ``config.optimizer`` when compiling) and Theano's linker name.
+    ``excluding``/``including`` take Theano's tags of whole phases (``'fusion'``,
+    ``'inplace'``, ``'canonicalize'``, ...; see ``_PHASES_OF_TAG``)."""
 
     def __init__(self, linker=None, optimizer="default"):
         if optimizer not in _OPTIMIZERS:
             raise ValueError(f"Mode: unknown optimizer {optimizer!r}; use one of "
                              f"{sorted(k for k in _OPTIMIZERS if k)}")
         self.linker, self.optimizer = linker, _OPTIMIZERS[optimizer]
+        self.excluded, self.included = frozenset(), frozenset()
 
     def resolved_optimizer(self):
         return self.optimizer or config.optimizer
+
+    def excluding(self, *tags):
+        """This mode without the phases ``tags`` name (a new Mode)."""
+        changed = copy.copy(self)
+        changed.excluded = self.excluded | _phases(tags)
+        return changed
+
+    def including(self, *tags):
+        """This mode with the phases ``tags`` name run even if its optimizer skips them."""
+        changed = copy.copy(self)
+        changed.included = self.included | _phases(tags)
+        return changed
+
+    def optimize(self, fgraph, device):
+        """Rewrite ``fgraph`` for ``device`` with this mode's phases."""
+        from ..rewrites.pipeline import PIPELINE, optimize
+        optimizer = self.resolved_optimizer()
+        if not (self.excluded or self.included):
+            return optimize(fgraph, optimizer, device)
+        fgraph.device = device
+        for phase in PIPELINE.phases:
+            if (optimizer in phase.modes or phase.name in self.included) and phase.name not in self.excluded:
+                phase.run(fgraph)
+        return None
 
     def instrument(self, fn, reference):
         """Add this mode's run-time checks to the compiled ``fn``; ``reference()`` compiles
@@ -46,6 +81,14 @@ class Mode:
 
     def __repr__(self):
         return f"{type(self).__name__}(optimizer={self.resolved_optimizer()!r})"
+
+
+def _phases(tags):
+    unknown = [tag for tag in tags if tag not in _PHASES_OF_TAG]
+    if unknown:
+        raise ValueError(f"Mode: unknown optimization tag {unknown[0]!r}; gpugrad's phases are tagged "
+                         f"{', '.join(sorted(_PHASES_OF_TAG))}")
+    return frozenset(phase for tag in tags for phase in _PHASES_OF_TAG[tag])
 
 
 class _PerNode(Mode):

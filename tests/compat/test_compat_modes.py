@@ -110,3 +110,20 @@ def test_monitor_mode_sees_every_node(capsys):
         post_func=lambda i, node, fn: seen.append((i, [c[0] for c in fn.outputs]))))
     assert f(3) == [15.]
     assert seen == [(0, [5, 3.]), (0, [15.])]
+
+
+def test_excluding_and_including_phases():
+    from gpugrad.rewrites.fusion import Composite
+    x = T.dvector('x')
+    fused = function([x], T.exp(x) * 2 + 1, device='cuda-sim')
+    assert any(isinstance(n.op, Composite) for n in fused.maker.fgraph.toposort())
+    plain = function([x], T.exp(x) * 2 + 1, device='cuda-sim',
+                     mode=theano.Mode().excluding('local_elemwise_fusion', 'inplace'))
+    assert not any(isinstance(n.op, Composite) for n in plain.maker.fgraph.toposort())
+    np.testing.assert_allclose(plain([0., 1.]), fused([0., 1.]))
+    monitored = theano.compile.MonitorMode(post_func=lambda i, node, fn: None).excluding('fusion')
+    assert isinstance(monitored, theano.compile.MonitorMode) and monitored.excluded == {'fusion'}
+    stable = function([x], T.log(1 + x), mode=theano.Mode(optimizer='fast_compile').including('stabilize'))
+    assert 'log1p' in str(stable.maker.fgraph.outputs[0].owner.op)
+    with pytest.raises(ValueError, match="unknown optimization tag 'local_shape_to_shape_i'"):
+        theano.Mode().excluding('local_shape_to_shape_i')
