@@ -38,9 +38,9 @@ def _render(node, out, memo, names):
 
 def debugprint(obj, file=None, print_type=True):
     """One line per node, children indented under the node that reads them; a node
-    seen before is shown by its id only. Returns the text (and prints it to ``file``)."""
-    maker = getattr(obj, "maker", None)
-    outputs = maker.fgraph.outputs if maker is not None else obj if isinstance(obj, (list, tuple)) else [obj]
+    seen before is shown by its id only. ``obj`` is a variable, a list of them, a compiled
+    function or an Apply node. Returns the text (and prints it to ``file``)."""
+    outputs = _outputs_of(obj)
     placement = getattr(obj, "placement", {})
     ids, lines = {}, []
     for out in outputs:
@@ -84,9 +84,18 @@ def pydotprint(obj, outfile=None, format="svg", return_image=False):
     return image if return_image or outfile is None else None
 
 
-def _dot_source(obj):
+def _outputs_of(obj):
+    """The variables a printer starts from: a function's outputs, a node's, or the variables."""
     maker = getattr(obj, "maker", None)
-    outputs = maker.fgraph.outputs if maker is not None else obj if isinstance(obj, (list, tuple)) else [obj]
+    if maker is not None:
+        return maker.fgraph.outputs
+    if isinstance(obj, Apply):
+        return obj.outputs
+    return obj if isinstance(obj, (list, tuple)) else [obj]
+
+
+def _dot_source(obj):
+    outputs = _outputs_of(obj)
     placement = getattr(obj, "placement", {})
     ids = {}
 
