@@ -22,6 +22,10 @@ class MissingInputError(GpugradError):
     """The outputs of a function need a variable that is not among its inputs."""
 
 
+class DuplicateUpdateError(GpugradError, ValueError):
+    """``function`` was given two updates for one shared variable."""
+
+
 class UnusedInputError(GpugradError):
     """An input of a function is not needed by any output (on_unused_input='raise')."""
 

@@ -10,8 +10,8 @@ thunk, after reading the condition, and never the others'. On a device the branc
 stay device arrays and the condition is read back once per run of the node.
 
 Derivatives are conditionals too: the pullback sends each output's gradient to the branch
-taken and zeros to the other, the pushforward picks the taken branch's tangent, so both
-are as lazy as the forward pass. Batched over a condition that differs between examples,
+taken and zeros to the other (and zeros to the condition, a step function), the
+pushforward picks the taken branch's tangent, so both are as lazy as the forward pass. Batched over a condition that differs between examples,
 an IfElse becomes an elementwise ``switch`` (both branches computed)."""
 import numpy as np
 
@@ -33,10 +33,12 @@ class IfElse(Op):
     fresh_outputs = True
 
     def __init__(self, n_outs, name=None):
+        if int(n_outs) < 1:
+            raise ValueError(f"IfElse: n_outs must be at least 1, got {n_outs}")
         self.n_outs, self.name = int(n_outs), name
 
     def __str__(self):
-        return f"if{{{self.name}}}" if self.name else "if"
+        return f"if{{{self.name or ''}}}"
 
     def make_node(self, condition, *branch_values):
         condition = as_tensor_variable(condition)
@@ -78,7 +80,7 @@ class IfElse(Op):
         zeros_else = [zeros_like(v, dtype=g.dtype) for v, g in zip(elses, output_grads)]
         to_then = _listed(ifelse(cond, list(output_grads), zeros_then))
         to_else = _listed(ifelse(cond, zeros_else, list(output_grads)))
-        return [None] + to_then + to_else
+        return [zeros_like(cond, dtype=dtypes.grad_dtype(cond.dtype))] + to_then + to_else
 
     def pushforward(self, inputs, outputs, tangents):
         cond, thens, elses = inputs[0], inputs[1:1 + self.n_outs], inputs[1 + self.n_outs:]

@@ -1,7 +1,7 @@
 """Reverse mode (``grad``, ``Lop``) and forward mode (``Rop``): walks over the graph that
 call each op's ``pullback`` or ``pushforward`` and build ordinary gpugrad graphs."""
 
-from ..errors import DisconnectedInputError, GpugradError, InputError
+from ..errors import DisconnectedInputError, GpugradError, InputError, ShapeError
 from ..graph.basic import Variable
 from ..graph.traversal import ancestors, toposort
 from ..ops import scalar as S
@@ -145,6 +145,27 @@ def _seeds(cost, known_grads, holomorphic):
     return seeds
 
 
+def subgraph_grad(wrt, end, start=None, cost=None, details=False):
+    """Theano's backpropagation one subgraph at a time: the gradients with respect to
+    ``wrt`` and to ``end`` (the variables where this subgraph's walk stops) of ``cost``
+    plus the gradients ``start`` ({variable: gradient}) coming from the subgraph after
+    this one. The gradients of ``end`` are the next call's ``start``. With ``details``
+    the parts from ``start`` and from ``cost`` come back too."""
+    if cost is None and start is None:
+        raise InputError("subgraph_grad: give a cost, start gradients or both")
+    params = list(dict.fromkeys(list(wrt) + list(end)))
+    parts = [grad(c, params, consider_constant=end, disconnected_inputs="ignore", known_grads=k)
+             for c, k in ((None, start), (cost, None)) if (c if k is None else k) is not None]
+    totals = [S.add(*terms) if len(terms) > 1 else terms[0] for terms in zip(*parts)]
+    by_param = dict(zip(params, totals))
+    result = [by_param[v] for v in wrt], [by_param[v] for v in end]
+    if details:
+        from_start = parts[0] if start is not None else None
+        from_cost = parts[-1] if cost is not None else None
+        return result + (from_start, from_cost)
+    return result
+
+
 def _check_wrt(var, what):
     if not isinstance(var, Variable):
         raise InputError(f"{what}: wrt must be a symbolic variable, got {type(var).__name__} {var!r}")
@@ -177,7 +198,7 @@ def _describe(var):
 def _eval_point(u, like, what):
     u = as_tensor_variable(u)
     if u.ndim != like.ndim:
-        raise InputError(f"{what}: the eval point {u} has {u.ndim} dimensions ({u.type}); "
+        raise ShapeError(f"{what}: the eval point {u} has {u.ndim} dimensions ({u.type}); "
                          f"it must have the shape of {like} ({like.type})")
     if dtypes.is_complex(u.dtype) and not dtypes.is_complex(like.dtype):
         raise InputError(f"{what}: the eval point {u} is complex ({u.dtype}) but {like} is {like.dtype}")
@@ -225,9 +246,12 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
     return pack(results)
 
 
-def pushforward(f, wrt, eval_points, **kwargs):
-    """PyTensor's name for ``Rop``: the Jacobian of ``f`` times ``eval_points``."""
-    return Rop(f, wrt, eval_points, **kwargs)
+def pushforward(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero",
+                use_op_pushforward=True):
+    """PyTensor's name for ``Rop``: the Jacobian of ``f`` times ``eval_points``. Its
+    ``use_op_pushforward=False`` (two pullbacks) gives the same values; gpugrad always
+    uses each op's native pushforward."""
+    return Rop(f, wrt, eval_points, disconnected_outputs, return_disconnected)
 
 
 def pullback(f, wrt, eval_points, **kwargs):

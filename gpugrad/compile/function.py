@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..errors import InputError, MissingInputError, UnusedInputError
+from ..errors import DuplicateUpdateError, InputError, MissingInputError, UnusedInputError
 from ..graph.basic import Constant, Variable
 from ..graph.debug_values import suspended
 from ..graph.fgraph import FunctionGraph
@@ -207,10 +207,11 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
     outputs = [as_tensor_variable(o) for o in outputs]
     update_pairs = _check_updates(_pairs(updates) + defaults.updates())
     exprs = outputs + [e for _, e in update_pairs]
-    if givens:
-        replace = {old: _given(old, new) for old, new in _pairs(givens)}
+    replace = {old: _given(old, new) for old, new in _pairs(givens)}
+    if replace:
         exprs = clone_graph(exprs, replace=replace)
-    implicit = _check_updates(io.default_updates(exprs, [v for v, _ in update_pairs], no_default_updates))
+    implicit = io.default_updates(exprs, [v for v, _ in update_pairs], no_default_updates, blockers=inputs)
+    implicit = _check_updates([(v, clone_graph([e], replace=replace)[0]) for v, e in implicit])  # givens too
     update_pairs += implicit
     exprs += [e for _, e in implicit]
     used = set(ancestors(exprs, blockers=inputs))
@@ -247,9 +248,9 @@ def _check_inputs(inputs):
             raise InputError(f"function: input {i} must be a symbolic variable, got {type(v).__name__} {v!r}")
         if isinstance(v, Constant):
             raise InputError(f"function: input {i} is the constant {v}; constants cannot be inputs")
-        if v.owner is not None:
-            raise InputError(f"function: input {i} ({v}) is computed from other variables; "
-                             "inputs must be leaves (use givens= to substitute an expression)")
+        if isinstance(v, SharedVariable):
+            raise InputError(f"function: input {i} is the shared variable {v}, which functions read by "
+                             "themselves; to give its value as an argument, substitute a variable with givens=")
     if len(set(inputs)) != len(inputs):
         raise InputError("function: the same variable is given twice as an input")
     return inputs
@@ -261,7 +262,7 @@ def _check_updates(pairs):
         if not isinstance(var, SharedVariable):
             raise InputError(f"updates: {var} is not a shared variable; only shared variables can be updated")
         if any(var is done for done, _ in checked):
-            raise InputError(f"updates: {var} is given two updates")
+            raise DuplicateUpdateError(f"updates: the shared variable {var} is given two updates")
         expr = as_tensor_variable(expr)
         var.check_update(expr)
         if expr.dtype != var.dtype:

@@ -49,6 +49,8 @@ def unpack_inputs(inputs):
     """``(variables, specs)``: the input variables, and the ``In`` of each (or None)."""
     if isinstance(inputs, (Variable, In)):
         inputs = [inputs]
+    if not isinstance(inputs, (list, tuple)):
+        raise InputError(f"function: inputs must be a list of variables, got {type(inputs).__name__}")
     specs = [item if isinstance(item, In) else None for item in inputs]
     return [item.variable if isinstance(item, In) else item for item in inputs], specs
 
@@ -139,18 +141,22 @@ class Defaults:
             self.cells[i][0] = filtered
 
 
-def default_updates(exprs, explicit, skip):
+def default_updates(exprs, explicit, skip, blockers=()):
     """``(shared variable, expression)`` pairs for the shared variables that ``exprs`` (and
-    these updates' own expressions, in turn) read and whose ``default_update`` is set,
-    unless ``explicit`` updates them or ``skip`` (True, or a list of variables) says not to."""
+    these updates' own expressions, in turn) read, short of ``blockers``, and whose
+    ``default_update`` is set, unless ``explicit`` updates them or ``skip`` (True, or a
+    list of variables: ``function``'s ``no_default_updates``) says not to."""
     from ..graph.traversal import graph_inputs
     if skip is True:
         return []
-    skip = set(skip or ())
-    done = set(explicit) | skip
+    if not (skip is False or skip is None or isinstance(skip, (list, tuple))) or \
+            not all(isinstance(v, SharedVariable) for v in skip or ()):
+        raise InputError(f"function: no_default_updates must be True, False or a list of shared variables, "
+                         f"got {skip!r}")
+    done = set(explicit) | set(skip or ())
     found, pending = [], list(exprs)
     while pending:
-        new = [v for v in graph_inputs(pending) if isinstance(v, SharedVariable)
+        new = [v for v in graph_inputs(pending, blockers) if isinstance(v, SharedVariable)
                and v.default_update is not None and v not in done]
         pending = []
         for var in dict.fromkeys(new):
