@@ -25,7 +25,7 @@ import numpy as np
 from ..config import config
 from ..errors import DebugModeError, NanGuardError
 
-_OPTIMIZERS = {None: None, "default": None, "fast_run": "fast_run", "o4": "fast_run", "o3": "fast_run",
+_OPTIMIZERS = {None: "None", "default": None, "fast_run": "fast_run", "o4": "fast_run", "o3": "fast_run",
                "o2": "fast_run", "unsafe": "fast_run", "merge": "fast_compile", "fast_compile": "fast_compile",
                "o1": "fast_compile", "None": "None"}
 
