@@ -5,6 +5,7 @@ from .autodiff.verify import verify_grad
 from .errors import DisconnectedInputError, GradientError, NullTypeGradError
 from .ops.gradient_ops import disconnected_grad, grad_clip, grad_scale, undefined_grad, zero_grad
 
-__all__ = ["grad", "Lop", "Rop", "pushforward", "pullback", "subgraph_grad", "jacobian", "hessian", "hessian_vector_product", "jacobian_diag",
+__all__ = ["grad", "Lop", "Rop", "pushforward", "pullback", "subgraph_grad", "jacobian", "hessian",
+           "hessian_vector_product", "jacobian_diag",
            "verify_grad", "GradientError", "DisconnectedInputError", "NullTypeGradError",
            "disconnected_grad", "zero_grad", "grad_clip", "grad_scale", "undefined_grad"]

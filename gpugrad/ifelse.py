@@ -11,8 +11,9 @@ stay device arrays and the condition is read back once per run of the node.
 
 Derivatives are conditionals too: the pullback sends each output's gradient to the branch
 taken and zeros to the other (and zeros to the condition, a step function), the
-pushforward picks the taken branch's tangent, so both are as lazy as the forward pass. Batched over a condition that differs between examples,
-an IfElse becomes an elementwise ``switch`` (both branches computed)."""
+pushforward picks the taken branch's tangent, so both are as lazy as the forward pass.
+Batched over a condition that differs between examples, an IfElse becomes an
+elementwise ``switch`` (both branches computed)."""
 import numpy as np
 
 from .errors import InputError

@@ -1,4 +1,5 @@
 """``gpugrad.function``: check the arguments, build the graph to run, optimize, link."""
+import functools
 
 import numpy as np
 
@@ -227,7 +228,7 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
         mode.optimize(fgraph, device)
     fn = Function(inputs, shared_vars, fgraph, len(outputs), single, [v for v, _ in update_pairs],
                   device, name, device_outputs, defaults)
-    fn.maker.mode, fn.maker.reference = mode, lambda: modes.reference_program(inputs + shared_vars, exprs)
+    fn.maker.mode, fn.maker.reference = mode, functools.partial(modes.reference_program, inputs + shared_vars, exprs)
     mode.instrument(fn, fn.maker.reference)
     return fn
 
