@@ -1,4 +1,4 @@
-"""Theano's tutorial, run on gpugrad after the import change (tests/tutorial/*examples*.py
+"""Theano's tutorial, run on gpugrad after the import change (tests/tutorial/theano_examples_*.py
 hold the examples, tutorial_harness.py the runner): every example that is run must print
 what Theano's documentation prints."""
 import numpy as np
@@ -7,10 +7,11 @@ import pytest
 import gpugrad
 
 from theano_examples_basics import ALL as BASICS
+from theano_examples_loop import ALL as LOOP
 from theano_examples_more import ALL as MORE
 from tutorial_harness import Example, port, run, same_output
 
-EXAMPLES = BASICS + MORE
+EXAMPLES = BASICS + LOOP + MORE
 RUN = [e for e in EXAMPLES if not e.not_run]
 
 
