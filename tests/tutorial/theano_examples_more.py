@@ -62,6 +62,17 @@ print(predict(D[0]))
 LOGISTIC_EDITS = (("training_steps = 10000", "training_steps = 10", SPEED),
                   ("['Gemv', 'CGemv', 'Gemm', 'CGemm']", "['Dot']",
                    "gpugrad's matrix products are one op, Dot, on every device"))
+DOT_ERROR = """  File "test1.py", line 31, in <module>
+    f(numpy.random.rand(5, 10))
+  File "PATH_TO_THEANO/theano/compile/function_module.py", line 605, in __call__
+    self.fn.thunks[self.fn.position_of_error])
+  File "PATH_TO_THEANO/theano/compile/function_module.py", line 595, in __call__
+    outputs = self.fn()
+ValueError: Shape mismatch: x has 10 cols (and 5 rows) but y has 20 rows (and 10 cols)
+Apply node that caused the error: Dot22(x, DimShuffle{1,0}.0)
+Inputs types: [TensorType(float64, matrix), TensorType(float64, matrix)]
+Inputs shapes: [(5, 10), (20, 10)]
+"""  # what Theano's tutorial shows after "Traceback (most recent call last):"
 LOGISTIC_OUTPUT = "Used the cpu\ntarget values for D\n...\nprediction on D\n...\n"
 
 MODES = [
@@ -207,28 +218,7 @@ h2 = T.dot(h1, W2.T)
 # compile and call the actual function
 f = theano.function([x], h2)
 f(numpy.random.rand(5, 10))
-""", kind="testcode", output="""Traceback (most recent call last):
-  File "test1.py", line 31, in <module>
-    f(numpy.random.rand(5, 10))
-  File "PATH_TO_THEANO/theano/compile/function_module.py", line 605, in __call__
-    self.fn.thunks[self.fn.position_of_error])
-  File "PATH_TO_THEANO/theano/compile/function_module.py", line 595, in __call__
-    outputs = self.fn()
-ValueError: Shape mismatch: x has 10 cols (and 5 rows) but y has 20 rows (and 10 cols)
-Apply node that caused the error: Dot22(x, DimShuffle{1,0}.0)
-Inputs types: [TensorType(float64, matrix), TensorType(float64, matrix)]
-Inputs shapes: [(5, 10), (20, 10)]
-""", edits=(("""  File "test1.py", line 31, in <module>
-    f(numpy.random.rand(5, 10))
-  File "PATH_TO_THEANO/theano/compile/function_module.py", line 605, in __call__
-    self.fn.thunks[self.fn.position_of_error])
-  File "PATH_TO_THEANO/theano/compile/function_module.py", line 595, in __call__
-    outputs = self.fn()
-ValueError: Shape mismatch: x has 10 cols (and 5 rows) but y has 20 rows (and 10 cols)
-Apply node that caused the error: Dot22(x, DimShuffle{1,0}.0)
-Inputs types: [TensorType(float64, matrix), TensorType(float64, matrix)]
-Inputs shapes: [(5, 10), (20, 10)]
-""", """  ...
+""", kind="testcode", output="Traceback (most recent call last):\n" + DOT_ERROR, edits=((DOT_ERROR, """  ...
 gpugrad.errors.ShapeError: dot: the contracted axes of shapes (5, 10) and (20, 10) differ ((10,) vs (20,))
   while computing node ... (Dot{0, 1}) of inputs (x, ...) with shapes (5, 10), (20, 10)
 """, "gpugrad's ShapeError (a ValueError) says the same in its own words"),)),
