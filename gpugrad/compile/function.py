@@ -234,10 +234,15 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
 
 
 def _pairs(mapping):
-    """The (key, value) pairs of a dict or of a list of pairs."""
+    """The (key, value) pairs of a dict or of a list of pairs (each a tuple or a list of two)."""
     if not mapping:
         return []
-    return list(mapping.items()) if isinstance(mapping, dict) else [tuple(pair) for pair in mapping]
+    if isinstance(mapping, dict):
+        return list(mapping.items())
+    for pair in mapping:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise InputError(f"function: updates and givens are (variable, expression) pairs, got {pair!r}")
+    return [tuple(pair) for pair in mapping]
 
 
 def _check_inputs(inputs):

@@ -21,6 +21,8 @@ def test_errors():
     with pytest.raises(TypeError):
         pfunc([a], a + b, no_default_updates=1)
     with pytest.raises(TypeError):
+        pfunc([a], a + b, updates=[{b, a}])
+    with pytest.raises(TypeError):
         pfunc([a], a + b, updates=[(1, b)])
 
 
