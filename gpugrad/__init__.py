@@ -14,12 +14,13 @@ from .compile.shared import shared
 from .graph.replace import clone_replace
 from .ops.blas import dot
 from .config import config
-from .errors import (DeviceFallbackWarning, DeviceMemoryError, DisconnectedInputError, GpugradError, GradientError,
-                     GraphError, InputError, LinAlgError, MissingInputError, NanGuardError, NullTypeGradError,
-                     ShapeError, UnusedInputError)
+from .errors import (DeviceFallbackWarning, DeviceMemoryError, DisconnectedInputError, DistributionError, GpugradError,
+                     GradientError, GraphError, InputError, LinAlgError, MissingInputError, NanGuardError,
+                     NullTypeGradError, ShapeError, UnusedInputError)
 from .printing import pp
 from .scan import foldl, foldr, map, reduce, scan
-from . import gradient, ifelse, printing, scalar
+from .tensor.shared_randomstreams import RandomStreams
+from . import gradient, ifelse, printing, sandbox, scalar
 
 clone = clone_replace  # Theano's theano.clone
 __version__ = "0.1.0"

@@ -30,6 +30,11 @@ class UnusedInputError(GpugradError):
     """An input of a function is not needed by any output (on_unused_input='raise')."""
 
 
+class DistributionError(GpugradError, ValueError):
+    """Parameters a distribution cannot take: negative probabilities, more samples without
+    replacement than there are values."""
+
+
 class DisconnectedInputError(GpugradError, ValueError):
     """``wrt`` is not part of the graph of the cost."""
 

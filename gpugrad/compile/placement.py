@@ -64,6 +64,7 @@ from ..ops.blas import AllocDiag, Diagonal, Dot
 from ..ops.indexing import index_kinds
 from ..ops.join import ARange, Join, Repeat, RepeatSum, Split
 from ..ops.nnet import LogSoftmax, PickClass, PlaceClass, Softmax
+from ..ops.random import PhiloxDraw
 from ..ops.reduce import Arg, Reduce
 from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI
 from ..ops.specify import SpecifyShape
@@ -152,6 +153,7 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     Join: (_always, "copies into the slices of one fresh device array (backends/kernels.concatenate)"),
     Scan: (has_device_work, "its body compiled for the device, run over device arrays (scan/device.py)"),
     IfElse: (_always, "device copies of the chosen branch's values, its condition read back once (ifelse.py)"),
+    PhiloxDraw: (_always, "kernels/philox.cu, the state kept on the device (compile/device_random.py)"),
     **{op: (_lapack_dtype, "CuPy's cuSOLVER/cuBLAS routine on cuda (compile/cupy_linalg.py); the op's "
                            "NumPy/SciPy perform on cuda-sim") for op in LINALG_OPS},
 }
@@ -160,7 +162,7 @@ SIZE_INPUTS = {Alloc: _sizes_from(1), Reshape: _sizes_from(1), Split: _sizes_fro
                Subtensor: _scalar_indices(1), IncSubtensor: _scalar_indices(2), AllocDiag: _sizes_from(1),
                Fill: lambda node: {0}, MatchShape: lambda node: {1}, Repeat: _sizes_from(1),
                RepeatSum: _sizes_from(1), PlaceClass: lambda node: {2}, ARange: _sizes_from(0), Scan: host_inputs,
-               SpecifyShape: _sizes_from(1), IfElse: lambda node: {0}}
+               SpecifyShape: _sizes_from(1), IfElse: lambda node: {0}, PhiloxDraw: _sizes_from(1)}
 # op class -> which of its nodes are a view of the device array where they are read there: no copy
 VIEW_OPS = {DimShuffle: _always, Reshape: _always, Subtensor: _basic, Split: _always, MatchShape: _always,
             SpecifyShape: _always, Print: _always}

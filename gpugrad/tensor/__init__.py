@@ -14,7 +14,7 @@ from ..ops.subtensor import *  # noqa: F401,F403
 from ..types.constructors import CONSTRUCTORS, tensor
 from ..types.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
 from . import nnet
-from . import nlinalg, slinalg, xlogx
+from . import nlinalg, shared_randomstreams, slinalg, xlogx
 
 globals().update(CONSTRUCTORS)
 where = switch

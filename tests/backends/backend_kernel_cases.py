@@ -11,4 +11,5 @@ INSTANTIATIONS = {
     "scatter_nd": [({"T": dt}, (("GG_SET", "0"),)) for dt in (np.bool_, *INTEGERS, *FLOATS)]  # every atomic add
                   + [({"T": dt}, (("GG_SET", "1"),)) for dt in (np.int8, np.complex128)],
     "mask_positions": [({}, (("GG_WRITE", "0"),)), ({}, (("GG_WRITE", "1"),))],
+    "philox": [({"T": dt}, (("GG_NORMAL", normal),)) for dt in (np.float32, np.float64) for normal in "01"],
 }
