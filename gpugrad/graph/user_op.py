@@ -13,6 +13,8 @@ outputs, output_grads)``
 ``itypes`` / ``otypes`` instead of ``make_node``   ``make_node``
 ``connection_pattern(node)``                       gradients of unconnected inputs are None
 ``infer_shape(fgraph, node, shapes)`` (PyTensor)   ``infer_shape(node, shapes)``
+``make_thunk(node, storage_map, compute_map,       ``make_thunk(node, storage_in, storage_out)``
+no_recycling)``
 =================================================  ===============================================
 
 and checks what the user's methods give back, raising ``OpContractError`` naming the op:
@@ -54,6 +56,8 @@ def adapt(cls):
         cls.pushforward = _pushforward_from_r_op
     if "infer_shape" in own and _arity(own["infer_shape"]) == 4:  # PyTensor's (self, fgraph, node, shapes)
         cls.infer_shape = _without_fgraph(own["infer_shape"])
+    if "make_thunk" in own and (_arity(own["make_thunk"]) or 0) >= 5:  # Theano's (node, storage_map, ...)
+        cls.make_thunk = _thunk_from_storage_map(own["make_thunk"])
 
 
 def _arity(method):
@@ -175,3 +179,15 @@ def _without_fgraph(infer_shape):
     def shapes(self, node, input_shapes):
         return infer_shape(self, None, node, input_shapes)
     return shapes
+
+
+def _thunk_from_storage_map(make_thunk):
+    """Theano's ``make_thunk``, given the node's storage cells as Theano's maps of them."""
+    @functools.wraps(make_thunk)
+    def thunk(self, node, storage_in, storage_out):
+        storage_map = dict(zip(node.inputs, storage_in))
+        storage_map.update(zip(node.outputs, storage_out))
+        compute_map = {var: [True] for var in node.inputs}
+        compute_map.update((var, [False]) for var in node.outputs)
+        return make_thunk(self, node, storage_map, compute_map, [])
+    return thunk
