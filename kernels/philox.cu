@@ -56,44 +56,36 @@ template <class T, int N> __device__ __forceinline__ T gg_horner(T z, const T (&
     return p;
 }
 
-struct gg_f32 {
-    typedef float T;
-    __device__ static float log_series(float z) { const float c[] = GG_LOG_F32; return gg_horner(z, c); }
-    __device__ static float sin_series(float z) { const float c[] = GG_SIN_F32; return gg_horner(z, c); }
-    __device__ static float cos_series(float z) { const float c[] = GG_COS_F32; return gg_horner(z, c); }
-    __device__ static float ln2() { return GG_LN2_F32; }
-    __device__ static float half_pi() { return GG_HALF_PI_F32; }
-    __device__ static float sqrt_half() { return GG_SQRT_HALF_F32; }
-    __device__ static float frexp(float x, int* e) { return frexpf(x, e); }
-    __device__ static float rint(float x) { return rintf(x); }
-    enum { PER_BLOCK = 4 };  // elements of four words
-    __device__ static void uniforms(const unsigned* w, float* u) {  // (2 (w >> 9) + 1) 2^-24
-        for (int k = 0; k < 4; ++k) u[k] = gg_mul((float)(((w[k] >> 9) << 1) | 1u), 0x1p-24f);
-    }
-};
+// Each helper once per format; the second argument of a constant only picks the overload.
+__device__ __forceinline__ float gg_log_series(float z) { const float c[] = GG_LOG_F32; return gg_horner(z, c); }
+__device__ __forceinline__ float gg_sin_series(float z) { const float c[] = GG_SIN_F32; return gg_horner(z, c); }
+__device__ __forceinline__ float gg_cos_series(float z) { const float c[] = GG_COS_F32; return gg_horner(z, c); }
+__device__ __forceinline__ double gg_log_series(double z) { const double c[] = GG_LOG_F64; return gg_horner(z, c); }
+__device__ __forceinline__ double gg_sin_series(double z) { const double c[] = GG_SIN_F64; return gg_horner(z, c); }
+__device__ __forceinline__ double gg_cos_series(double z) { const double c[] = GG_COS_F64; return gg_horner(z, c); }
+__device__ __forceinline__ float gg_ln2(float) { return GG_LN2_F32; }
+__device__ __forceinline__ float gg_half_pi(float) { return GG_HALF_PI_F32; }
+__device__ __forceinline__ float gg_sqrt_half(float) { return GG_SQRT_HALF_F32; }
+__device__ __forceinline__ double gg_ln2(double) { return GG_LN2_F64; }
+__device__ __forceinline__ double gg_half_pi(double) { return GG_HALF_PI_F64; }
+__device__ __forceinline__ double gg_sqrt_half(double) { return GG_SQRT_HALF_F64; }
+__device__ __forceinline__ float gg_frexp(float x, int* e) { return frexpf(x, e); }
+__device__ __forceinline__ double gg_frexp(double x, int* e) { return frexp(x, e); }
+__device__ __forceinline__ float gg_rint(float x) { return rintf(x); }
+__device__ __forceinline__ double gg_rint(double x) { return rint(x); }
 
-struct gg_f64 {
-    typedef double T;
-    __device__ static double log_series(double z) { const double c[] = GG_LOG_F64; return gg_horner(z, c); }
-    __device__ static double sin_series(double z) { const double c[] = GG_SIN_F64; return gg_horner(z, c); }
-    __device__ static double cos_series(double z) { const double c[] = GG_COS_F64; return gg_horner(z, c); }
-    __device__ static double ln2() { return GG_LN2_F64; }
-    __device__ static double half_pi() { return GG_HALF_PI_F64; }
-    __device__ static double sqrt_half() { return GG_SQRT_HALF_F64; }
-    __device__ static double frexp(double x, int* e) { return ::frexp(x, e); }
-    __device__ static double rint(double x) { return ::rint(x); }
-    enum { PER_BLOCK = 2 };
-    __device__ static void uniforms(const unsigned* w, double* u) {  // (2 ((a >> 6) 2^26 + (b >> 6)) + 1) 2^-53
-        for (int k = 0; k < 2; ++k) {
-            const unsigned long long m = ((unsigned long long)(w[2 * k] >> 6) << 26) | (w[2 * k + 1] >> 6);
-            u[k] = gg_mul((double)((m << 1) | 1ull), 0x1p-53);
-        }
-    }
-};
+// The uniforms of one block of four words: four floats (2 (w >> 9) + 1) 2^-24, or two doubles
+// (2 ((a >> 6) 2^26 + (b >> 6)) + 1) 2^-53 of the word pairs (a, b).
+__device__ __forceinline__ void gg_uniforms(const unsigned* w, float* u) {
+    for (int k = 0; k < 4; ++k) u[k] = gg_mul((float)(((w[k] >> 9) << 1) | 1u), 0x1p-24f);
+}
 
-template <class T> struct gg_format;
-template <> struct gg_format<float> : gg_f32 {};
-template <> struct gg_format<double> : gg_f64 {};
+__device__ __forceinline__ void gg_uniforms(const unsigned* w, double* u) {
+    for (int k = 0; k < 2; ++k) {
+        const unsigned long long m = ((unsigned long long)(w[2 * k] >> 6) << 26) | (w[2 * k + 1] >> 6);
+        u[k] = gg_mul((double)((m << 1) | 1ull), 0x1p-53);
+    }
+}
 
 // Random123's philox4x32_R(10, c, (k0, k1)), in place.
 __device__ __forceinline__ void gg_philox4x32_10(unsigned* c, unsigned k0, unsigned k1) {
@@ -111,29 +103,27 @@ __device__ __forceinline__ void gg_philox4x32_10(unsigned* c, unsigned k0, unsig
 
 // log x for x in (0, 1): x = 2^e m, m in [sqrt(1/2), sqrt(2)), f = m - 1, s = f / (2 + f),
 // log m = f - (f^2/2 - s (f^2/2 + R(s^2))) (fdlibm's reduction).
-template <class F> __device__ __forceinline__ typename F::T gg_log(typename F::T x) {
-    typedef typename F::T T;
+template <class T> __device__ __forceinline__ T gg_log(T x) {
     int e;
-    T m = F::frexp(x, &e);
-    if (m < F::sqrt_half()) {
+    T m = gg_frexp(x, &e);
+    if (m < gg_sqrt_half(x)) {
         m = gg_add(m, m);
         --e;
     }
     const T f = gg_sub(m, T(1)), hfsq = gg_mul(gg_mul(T(0.5), f), f);
     const T s = gg_div(f, gg_add(T(2), f)), z = gg_mul(s, s);
-    const T r = gg_mul(z, F::log_series(z));
-    return gg_add(gg_mul((T)e, F::ln2()), gg_sub(f, gg_sub(hfsq, gg_mul(s, gg_add(hfsq, r)))));
+    const T r = gg_mul(z, gg_log_series(z));
+    return gg_add(gg_mul((T)e, gg_ln2(x)), gg_sub(f, gg_sub(hfsq, gg_mul(s, gg_add(hfsq, r)))));
 }
 
 // r cos(2 pi v) and r sin(2 pi v) into pair[0], pair[1] with r = sqrt(-2 log u), (u, v) = pair: the
 // nearest quarter turn q of 4v and the rest (4v - q) pi/2 in [-pi/4, pi/4], Taylor polynomials there.
-template <class F> __device__ __forceinline__ void gg_box_muller(typename F::T* pair) {
-    typedef typename F::T T;
-    const T r = gg_sqrt(gg_mul(T(-2), gg_log<F>(pair[0])));
-    const T four_v = gg_mul(T(4), pair[1]), q = F::rint(four_v);
-    const T x = gg_mul(gg_sub(four_v, q), F::half_pi()), z = gg_mul(x, x);
-    const T sin_x = gg_add(x, gg_mul(x, gg_mul(z, F::sin_series(z))));
-    const T cos_x = gg_sub(T(1), gg_sub(gg_mul(T(0.5), z), gg_mul(z, gg_mul(z, F::cos_series(z)))));
+template <class T> __device__ __forceinline__ void gg_box_muller(T* pair) {
+    const T r = gg_sqrt(gg_mul(T(-2), gg_log(pair[0])));
+    const T four_v = gg_mul(T(4), pair[1]), q = gg_rint(four_v);
+    const T x = gg_mul(gg_sub(four_v, q), gg_half_pi(q)), z = gg_mul(x, x);
+    const T sin_x = gg_add(x, gg_mul(x, gg_mul(z, gg_sin_series(z))));
+    const T cos_x = gg_sub(T(1), gg_sub(gg_mul(T(0.5), z), gg_mul(z, gg_mul(z, gg_cos_series(z)))));
     const int quadrant = (int)q & 3;
     const T c = quadrant == 0 ? cos_x : quadrant == 1 ? -sin_x : quadrant == 2 ? -cos_x : sin_x;
     const T s = quadrant == 0 ? sin_x : quadrant == 1 ? cos_x : quadrant == 2 ? -sin_x : -cos_x;
@@ -146,7 +136,7 @@ template <class F> __device__ __forceinline__ void gg_box_muller(typename F::T* 
 #endif
 
 extern "C" __global__ void philox(const unsigned* state, unsigned* next, T* y, i64 n) {
-    typedef gg_format<T> F;
+    const int per_block = sizeof(T) == 4 ? 4 : 2;  // elements made of four words
     const unsigned k0 = state[0], k1 = state[1], c2 = state[2], c3 = state[3];
     if (blockIdx.x == 0 && threadIdx.x == 0) {
         next[0] = k0;
@@ -154,16 +144,16 @@ extern "C" __global__ void philox(const unsigned* state, unsigned* next, T* y, i
         next[2] = c2 + 1u;
         next[3] = c3 + (c2 == 0xFFFFFFFFu ? 1u : 0u);
     }
-    const i64 blocks = (n + F::PER_BLOCK - 1) / F::PER_BLOCK;
+    const i64 blocks = (n + per_block - 1) / per_block;
     for (i64 j = blockIdx.x * (i64)blockDim.x + threadIdx.x; j < blocks; j += (i64)blockDim.x * gridDim.x) {
         unsigned w[4] = {(unsigned)j, (unsigned)((unsigned long long)j >> 32), c2, c3};
         gg_philox4x32_10(w, k0, k1);
-        T u[F::PER_BLOCK];
-        F::uniforms(w, u);
+        T u[4];
+        gg_uniforms(w, u);
         if (GG_NORMAL)
-            for (int p = 0; p < F::PER_BLOCK; p += 2) gg_box_muller<F>(u + p);
-        const i64 first = j * F::PER_BLOCK;
-        for (int k = 0; k < F::PER_BLOCK; ++k)
+            for (int p = 0; p < per_block; p += 2) gg_box_muller(u + p);
+        const i64 first = j * per_block;
+        for (int k = 0; k < per_block; ++k)
             if (first + k < n) y[first + k] = u[k];
     }
 }

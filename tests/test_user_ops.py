@@ -17,7 +17,7 @@ from gpugrad.gradient import DisconnectedType, grad_undefined, verify_grad
 
 
 class DoubleOp(theano.Op):
-    """Theano's tutorial op: 2 x, with grad, R_op and infer_shape."""
+    """2 x (Theano's tutorial op), with grad, R_op and infer_shape."""
     __props__ = ()
 
     def make_node(self, x):
@@ -25,18 +25,17 @@ class DoubleOp(theano.Op):
         return theano.Apply(self, [x], [x.type()])
 
     def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = inputs[0] * 2
+        (x,), (out,) = inputs, output_storage
+        out[0] = x + x
 
-    def infer_shape(self, node, i0_shapes):
-        return i0_shapes
+    def infer_shape(self, node, shapes):
+        return [shapes[0]]
 
     def grad(self, inputs, output_grads):
-        return [output_grads[0] * 2]
+        return [2 * output_grads[0]]
 
     def R_op(self, inputs, eval_points):
-        if eval_points[0] is None:
-            return eval_points
-        return self.grad(inputs, eval_points)
+        return [None if eval_points[0] is None else 2 * eval_points[0]]
 
 
 class CubeOp(theano.Op):
