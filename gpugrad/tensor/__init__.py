@@ -12,7 +12,7 @@ from ..ops.shape import (alloc, dimshuffle, expand_dims, fill, flatten, ones, on
 from ..ops.subtensor import *  # noqa: F401,F403
 from ..types.constructors import CONSTRUCTORS, tensor
 from ..types.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
-from . import nnet
+from . import nnet, signal
 from . import nlinalg, slinalg
 
 globals().update(CONSTRUCTORS)

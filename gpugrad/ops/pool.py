@@ -1,0 +1,331 @@
+"""Pooling over the last ``nd`` axes (Theano's ``pool_2d``/``pool_3d``): max, sum and the two
+averages, their gradients and the max's R-op.
+
+Windows of ``ws`` taken every ``stride``, over the input padded by ``pad`` on both sides.
+With ``ignore_border=False`` a last, partial window is kept where the input does not divide
+evenly (Theano's rule; no padding then). Each window covers at least one input element
+(``pad < ws``). What a window sums or averages:
+
+    max              the largest element (padding never counts)
+    sum              the sum of its elements
+    average_inc_pad  the sum over the window's size inside the padded input
+    average_exc_pad  the sum over its number of input elements (padding left out)
+
+The averages and the sum are linear; their gradient ``PoolGrad`` spreads each output's
+gradient back over its window (divided as the forward divides), and their R-op is the
+pooling of the tangent. The max's Jacobian depends on where the maxima are: ``PoolGrad``
+(max) routes each output's gradient to its window's maximum and ``MaxPoolRop`` reads the
+tangent there. Where several elements of a window tie for the maximum, each of them gets
+an equal share (the gradient divided by their count; Theano gave each tied element the
+whole gradient, PyTorch gives it to the first): a valid subgradient, as ``T.max`` splits
+ties, and the R-op is the matching mean of the tangents. A window whose maximum is NaN
+passes no gradient back. The derivatives of the routing itself (with respect to the
+input that decides it) are zero.
+"""
+import functools
+
+import numpy as np
+
+from ..errors import InputError, ShapeError
+from ..graph.basic import Apply
+from ..graph.op import Op
+from ..types import dtypes
+from ..types.tensor_type import TensorType
+from ..types.variable import TensorVariable, as_tensor_variable
+from .shape import broadcast_batch, shape_i, zeros_like
+
+MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
+
+
+def _pool_size(size, ws, stride, pad, ignore_border):
+    """Theano's output size of one axis (an int, or an int64 scalar for a symbolic size)."""
+    if ignore_border:
+        return (size + 2 * pad - ws) // stride + 1
+    if isinstance(size, int):
+        return max(0, (size - 1 - ws + stride) // stride) + 1 if stride < ws else (size - 1) // stride + 1
+    from .scalar import maximum
+    return maximum((size - 1 - ws + stride) // stride, 0) + 1 if stride < ws else (size - 1) // stride + 1
+
+
+class _Pooling(Op):
+    """Geometry, checks and the NumPy window arithmetic the three pooling ops share."""
+    __props__ = ("mode", "ws", "stride", "pad", "ignore_border")
+
+    def __init__(self, mode, ws, stride, pad, ignore_border):
+        self.mode, self.ws, self.stride = mode, tuple(ws), tuple(stride)
+        self.pad, self.ignore_border = tuple(pad), bool(ignore_border)
+
+    @property
+    def nd(self):
+        return len(self.ws)
+
+    def out_shape(self, shape):
+        nd = self.nd
+        return tuple(shape[:-nd]) + tuple(_pool_size(s, w, st, p, self.ignore_border) for s, w, st, p in
+                                          zip(shape[-nd:], self.ws, self.stride, self.pad))
+
+    def _static_out(self, shape):
+        nd = self.nd
+        return tuple(shape[:-nd]) + tuple(None if s is None else _pool_size(s, w, st, p, self.ignore_border)
+                                          for s, w, st, p in zip(shape[-nd:], self.ws, self.stride, self.pad))
+
+    def _checked(self, x, name="input"):
+        x = as_tensor_variable(x)
+        if x.ndim < self.nd:
+            raise ShapeError(f"pool_{self.nd}d: the {name} needs at least {self.nd} dimensions, got {x} ({x.type})")
+        return x
+
+    def _padded_sizes(self, shape):
+        """The pooled axes' sizes once padded: ``pad`` before, and after as far as the last window reaches."""
+        outs = self.out_shape(shape)[-self.nd:]
+        return tuple(max(p + n, (o - 1) * st + w) for n, o, st, w, p in
+                     zip(shape[-self.nd:], outs, self.stride, self.ws, self.pad))
+
+    def _padded(self, x, fill):
+        """x padded so that every window lies inside (itself when it already does); the new
+        cells hold ``fill``."""
+        nd, sizes = self.nd, self._padded_sizes(x.shape)
+        if sizes == x.shape[-nd:] and not any(self.pad):
+            return x
+        padded = np.full(x.shape[:-nd] + sizes, fill, dtype=x.dtype)
+        padded[self._inner(x.shape)] = x
+        return padded
+
+    def _inner(self, shape):
+        """The index of the unpadded input inside the padded one."""
+        return (Ellipsis,) + tuple(slice(p, p + n) for p, n in zip(self.pad, shape[-self.nd:]))
+
+    def _offsets(self, padded, outs):
+        """For each position in the window: the index of that element of every window in the
+        padded input, and its view (``lead + O``)."""
+        for k in np.ndindex(*self.ws):
+            index = (Ellipsis,) + tuple(slice(i, i + st * (o - 1) + 1, st) for i, st, o in zip(k, self.stride, outs))
+            yield index, padded[index]
+
+    def _combined(self, padded, outs, combine):
+        """``combine`` (np.maximum, np.add) over the window, one pass per window position, in
+        the memory order of the input (a channels-last input stays so)."""
+        total = None
+        for _, view in self._offsets(padded, outs):
+            if total is None:
+                total = np.array(view, order="K")
+            else:
+                combine(total, view, out=total)
+        return total
+
+    def _divisor(self, shape):
+        """What each output is divided by (1 for max and sum), broadcastable to the output:
+        the product over axes of each window's length inside the padded (inc_pad) or the
+        unpadded (exc_pad) input."""
+        nd, outs = self.nd, self.out_shape(shape)[-self.nd:]
+        divisor = np.ones((1,) * nd)
+        if self.mode not in ("average_inc_pad", "average_exc_pad"):
+            return divisor
+        for axis, (n, o, w, st, p) in enumerate(zip(shape[-nd:], outs, self.ws, self.stride, self.pad)):
+            start = np.arange(o) * st - p
+            end = np.minimum(start + w, n + p)
+            if self.mode == "average_exc_pad":
+                start, end = np.maximum(start, 0), np.minimum(end, n)
+            divisor = divisor * (end - start).reshape((-1,) + (1,) * (nd - 1 - axis))
+        return divisor
+
+    def _max_routing(self, x):
+        """Per position in the window, where each window holds its maximum (padding never
+        does), and the count of ties per window."""
+        outs = self.out_shape(x.shape)[-self.nd:]
+        padded = self._padded(x, _lowest(x.dtype))
+        top = self._combined(padded, outs, np.maximum)
+        inside = None if padded is x else self._padded(np.ones(x.shape, bool), False)
+        masks = []
+        for index, view in self._offsets(padded, outs):
+            at_max = np.equal(view, top)
+            if inside is not None:
+                at_max &= inside[index]
+            masks.append(at_max)
+        ties = masks[0].astype(np.int32)
+        for at_max in masks[1:]:
+            ties += at_max
+        return masks, ties
+
+    def _scatter(self, x, pieces, dtype):
+        """The transpose of reading windows, into an array shaped like ``x``: ``pieces`` gives,
+        per position in the window, a function ``piece(out=None)`` computing what goes back
+        there (``lead + O``). Disjoint windows write it in place, overlapping ones add."""
+        nd, outs = self.nd, self.out_shape(x.shape)[-self.nd:]
+        sizes = self._padded_sizes(x.shape)
+        unpadded = sizes == x.shape[-nd:] and not any(self.pad)
+        disjoint = all(st >= w for st, w in zip(self.stride, self.ws))
+        tiled = unpadded and disjoint and all(
+            o * w == n and st == w for o, w, n, st in zip(outs, self.ws, x.shape[-nd:], self.stride))
+        buffer = (np.empty_like(x, dtype) if tiled else np.zeros_like(x, dtype)) if unpadded else \
+            np.zeros(x.shape[:-nd] + sizes, dtype)
+        for (index, _), piece in zip(self._offsets(buffer, outs), pieces):
+            if disjoint:
+                piece(out=buffer[index])
+            else:
+                buffer[index] += piece()
+        return buffer if unpadded else buffer[self._inner(x.shape)]
+
+    def _check_fits(self, shape):
+        if any(o < 0 for o in self.out_shape(shape)[-self.nd:]) or (
+                self.ignore_border and any(o < 1 for o in self.out_shape(shape)[-self.nd:]) and 0 not in shape):
+            raise ShapeError(f"pool_{self.nd}d: the window {self.ws} is larger than an input of shape {shape} "
+                             f"padded by {self.pad}")
+
+
+class Pool(_Pooling):
+    """The pooling of ``x`` (module docstring)."""
+    fresh_outputs = True
+
+    def make_node(self, x):
+        x = self._checked(x)
+        return Apply(self, [x], [TensorVariable(TensorType(x.dtype, self._static_out(x.type.shape)))])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        self._check_fits(x.shape)
+        outs = self.out_shape(x.shape)[-self.nd:]
+        if self.mode == "max":
+            return [self._combined(self._padded(x, _lowest(x.dtype)), outs, np.maximum)]
+        total = self._combined(self._padded(x, 0), outs, np.add)
+        return [total if self.mode == "sum" else np.asarray(total / self._divisor(x.shape), dtype=x.dtype)]
+
+    def infer_shape(self, node, input_shapes):
+        return [self.out_shape(input_shapes[0])]
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [PoolGrad(*self._props())(inputs[0], output_grads[0])]
+
+    def pushforward(self, inputs, outputs, tangents):
+        t = tangents[0]
+        if t is None:
+            return [None]
+        return [MaxPoolRop(*self._props())(inputs[0], t) if self.mode == "max" else self(t)]
+
+    def batch(self, inputs, batched):
+        return [self(inputs[0])]
+
+
+class PoolGrad(_Pooling):
+    """``x, g -> gx``: the pooling's transpose applied to the gradient ``g`` of its output
+    (for max, routed by where ``x`` holds each window's maximum)."""
+    fresh_outputs = True
+
+    def make_node(self, x, g):
+        x, g = self._checked(x), self._checked(g, "output gradient")
+        if g.ndim != x.ndim:
+            raise ShapeError(f"pool_{self.nd}d gradient: {g} ({g.type}) and {x} ({x.type}) differ in rank")
+        dtype = dtypes.grad_dtype(g.dtype)
+        return Apply(self, [x, g], [TensorVariable(TensorType(dtype, x.type.shape))])
+
+    def perform(self, node, inputs):
+        x, g = inputs
+        dtype = node.outputs[0].dtype
+        if g.shape != self.out_shape(x.shape):
+            raise ShapeError(f"pool_{self.nd}d gradient: an input of shape {x.shape} pools to "
+                             f"{self.out_shape(x.shape)}, but its gradient has shape {g.shape}")
+        if self.mode == "max":
+            masks, ties = self._max_routing(x)
+            share = np.asarray(g / np.maximum(ties, 1), dtype=dtype)  # no ties: a NaN window, no mask set
+            pieces = [functools.partial(np.multiply, share, at_max) for at_max in masks]
+        else:
+            share = np.asarray(g / self._divisor(x.shape), dtype=dtype)
+            pieces = [functools.partial(np.positive, share)] * int(np.prod(self.ws))
+        return [self._scatter(x, pieces, dtype)]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def pullback(self, inputs, outputs, output_grads):
+        x, (s,) = inputs[0], output_grads
+        through_g = MaxPoolRop(*self._props())(x, s) if self.mode == "max" else Pool(*self._props())(s)
+        return [zeros_like(x, dtypes.grad_dtype(x.dtype)) if self.mode == "max" else None, through_g]
+
+    def pushforward(self, inputs, outputs, tangents):
+        t = tangents[1]
+        return [None if t is None else self(inputs[0], t)]
+
+    def batch(self, inputs, batched):
+        return [self(*_both_batched(inputs, batched))]
+
+
+class MaxPoolRop(_Pooling):
+    """``x, t -> y``: the max pooling's Jacobian at ``x`` applied to the tangent ``t`` (each
+    window's tangent at its maximum, averaged over ties); transpose of ``PoolGrad`` (max)."""
+    fresh_outputs = True
+
+    def make_node(self, x, t):
+        x, t = self._checked(x), self._checked(t, "tangent")
+        if t.ndim != x.ndim:
+            raise ShapeError(f"pool_{self.nd}d R-op: {t} ({t.type}) and {x} ({x.type}) differ in rank")
+        return Apply(self, [x, t], [TensorVariable(TensorType(t.dtype, self._static_out(x.type.shape)))])
+
+    def perform(self, node, inputs):
+        x, t = inputs
+        if t.shape != x.shape:
+            raise ShapeError(f"pool_{self.nd}d R-op: the tangent has shape {t.shape}, the input {x.shape}")
+        masks, ties = self._max_routing(x)
+        dtype = node.outputs[0].dtype
+        total = np.zeros(ties.shape, dtype)
+        for at_max, (_, view) in zip(masks, self._offsets(self._padded(t, 0), self.out_shape(x.shape)[-self.nd:])):
+            total += np.where(at_max, view, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return [np.asarray(total / ties, dtype=dtype)]
+
+    def infer_shape(self, node, input_shapes):
+        return [self.out_shape(input_shapes[0])]
+
+    def pullback(self, inputs, outputs, output_grads):
+        x = inputs[0]
+        return [zeros_like(x, dtypes.grad_dtype(x.dtype)), PoolGrad(*self._props())(x, output_grads[0])]
+
+    def pushforward(self, inputs, outputs, tangents):
+        t = tangents[1]
+        return [None if t is None else self(inputs[0], t)]
+
+    def batch(self, inputs, batched):
+        return [self(*_both_batched(inputs, batched))]
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _both_batched(inputs, batched):
+    """The two inputs with the batch axis on both (an unbatched one repeated along it)."""
+    size = shape_i(inputs[batched.index(True)], 0)
+    return [v if b else broadcast_batch(v, size) for v, b in zip(inputs, batched)]
+
+
+def _ints(value, nd, what, name, minimum):
+    items = (value,) * nd if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(items) != nd or any(not isinstance(v, (int, np.integer)) for v in items):
+        raise InputError(f"{what}: {name} must be {nd} ints, got {value!r}")
+    if any(v < minimum for v in items):
+        raise ShapeError(f"{what}: {name} must be at least {minimum}, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
+def pool(input, nd, ws, ignore_border, stride, pad, mode):
+    """``Pool`` of ``input`` over its last ``nd`` axes, the arguments checked (``pool_2d``)."""
+    what = f"pool_{nd}d"
+    if mode not in MODES:
+        raise InputError(f"{what}: mode must be one of {MODES}, got {mode!r}")
+    ws = _ints(ws, nd, what, "ws", 1)
+    stride = ws if stride is None else _ints(stride, nd, what, "stride", 1)
+    pad = _ints(pad, nd, what, "pad", 0)
+    if any(pad) and not ignore_border:
+        raise InputError(f"{what}: padding {pad} needs ignore_border=True")
+    if any(p >= w for p, w in zip(pad, ws)):
+        raise ShapeError(f"{what}: padding {pad} must be smaller than the window {ws}")
+    x = as_tensor_variable(input)
+    if x.dtype == "bool" or dtypes.is_complex(x.dtype) or (mode.startswith("average") and not dtypes.is_float(x.dtype)):
+        raise InputError(f"{what}: cannot {mode}-pool {x} of dtype {x.dtype}"
+                         + ("; cast it to a float type first" if x.dtype != "bool" else ""))
+    op = Pool(mode, ws, stride, pad, ignore_border)
+    op._checked(x)
+    spatial = x.type.shape[-nd:]
+    if ignore_border and any(s is not None and s + 2 * p < w for s, p, w in zip(spatial, pad, ws)):
+        raise ShapeError(f"{what}: the window {ws} is larger than the input {x} of spatial size {spatial} "
+                         f"padded by {pad}")
+    return op(x)
