@@ -235,3 +235,24 @@ def test_errors_at_run_time_name_the_convolution(rng):
     gx = gg.function([g, w], abstract_conv.conv2d_grad_wrt_inputs(g, w, (None, None, 6, 6)))
     with pytest.raises(ShapeError, match="gradient has spatial size"):
         gx(np.zeros((1, 4, 3, 3)), np.zeros((4, 2, 3, 3)))
+
+
+def test_jacobian_and_hessian_of_a_small_convnet_are_vectorized(rng):
+    """conv -> tanh -> max pool -> conv -> sum of squares: the Jacobian of its features and
+    the Hessian of the cost with respect to the first filters, each one batched graph (no
+    scan), against finite differences of the compiled function."""
+    from gpugrad.scan.op import Scan
+    from gpugrad.tensor.signal.pool import pool_2d
+    x, w1, w2 = T.dtensor4("x"), T.dtensor4("w1"), T.dtensor4("w2")
+    h = pool_2d(T.tanh(T.nnet.conv2d(x, w1, border_mode="half")), ws=(2, 2), ignore_border=True)
+    features = T.nnet.conv2d(h, w2, num_groups=1).flatten()
+    cost = T.sum(features ** 2)
+    X, W1, W2 = rng.standard_normal((2, 1, 4, 5)), rng.standard_normal((2, 1, 3, 3)), rng.standard_normal((3, 2, 2, 1))
+    f = gg.function([x, w1, w2], [features, T.jacobian(features, w1), T.hessian(cost, w1)])
+    assert not any(isinstance(node.op, Scan) for node in f.maker.fgraph.toposort())
+    got_f, got_j, got_h = f(X, W1, W2)
+    feat = gg.function([x, w1, w2], features)
+    grad = gg.function([x, w1, w2], T.grad(cost, w1))
+    np.testing.assert_allclose(got_j, numeric_jacobian(lambda v: feat(X, v, W2), W1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_h, numeric_jacobian(lambda v: grad(X, v, W2), W1), rtol=1e-5, atol=1e-5)
+    assert got_j.shape == got_f.shape + W1.shape and got_h.shape == W1.shape * 2
