@@ -72,6 +72,7 @@ from ..scan.device import has_device_work, host_inputs
 from ..scan.op import Scan
 from ..backends.load import C_TYPES
 from .cupy_linalg import ROUTINES as CUPY_LINALG
+from . import device_conv
 
 HOST = "cpu"
 LINALG_OPS = tuple(CUPY_LINALG)  # the linear algebra ops with a CuPy routine
@@ -150,12 +151,14 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     Scan: (has_device_work, "its body compiled for the device, run over device arrays (scan/device.py)"),
     **{op: (_lapack_dtype, "CuPy's cuSOLVER/cuBLAS routine on cuda (compile/cupy_linalg.py); the op's "
                            "NumPy/SciPy perform on cuda-sim") for op in LINALG_OPS},
+    **device_conv.DEVICE_OPS,
 }
 # op class -> the positions of its inputs that are sizes or scalar indices: read on the host, never copied
 SIZE_INPUTS = {Alloc: _sizes_from(1), Reshape: _sizes_from(1), Split: _sizes_from(1),
                Subtensor: _scalar_indices(1), IncSubtensor: _scalar_indices(2), AllocDiag: _sizes_from(1),
                Fill: lambda node: {0}, MatchShape: lambda node: {1}, Repeat: _sizes_from(1),
-               RepeatSum: _sizes_from(1), PlaceClass: lambda node: {2}, ARange: _sizes_from(0), Scan: host_inputs}
+               RepeatSum: _sizes_from(1), PlaceClass: lambda node: {2}, ARange: _sizes_from(0), Scan: host_inputs,
+               **device_conv.SIZE_INPUTS}
 # op class -> which of its nodes are a view of the device array where they are read there: no copy
 VIEW_OPS = {DimShuffle: _always, Reshape: _always, Subtensor: _basic, Split: _always, MatchShape: _always}
 METADATA_OPS = (Shape, ShapeI)

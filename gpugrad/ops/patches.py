@@ -129,15 +129,19 @@ class Im2Col(_Window):
         out_shape = tuple(lead) + tuple(self._static_out(spatial, ks)) + tuple(ks) + (c,)
         return Apply(self, [x, channels, *kernels], [TensorVariable(TensorType(x.dtype, out_shape))])
 
+    def geometry(self, shape, channels, kernels):
+        """The output sizes and paddings for an image of ``shape``, after the run-time checks."""
+        nd = self.nd
+        if shape[-nd - 1] != channels:
+            raise ShapeError(f"conv{nd}d: the input (shape {tuple(shape)}) has {shape[-nd - 1]} channels but the "
+                             f"filters expect {channels}")
+        return self._check_fits(shape[-nd:], kernels, f"conv{nd}d"), self.pads(kernels)
+
     def perform(self, node, inputs):
         x, channels, *kernels = inputs
         nd, kernels = self.nd, [int(k) for k in kernels]
         lead, c, spatial = x.shape[:-nd - 1], x.shape[-nd - 1], x.shape[-nd:]
-        if c != int(channels):
-            raise ShapeError(f"conv{nd}d: the input (shape {x.shape}) has {c} channels but the filters expect "
-                             f"{int(channels)}")
-        outs = self._check_fits(spatial, kernels, f"conv{nd}d")
-        pads = self.pads(kernels)
+        outs, pads = self.geometry(x.shape, int(channels), kernels)
         channels_last = np.moveaxis(x, -nd - 1, -1)
         if any(p for pair in pads for p in pair):
             padded = np.zeros(lead + tuple(s + lo + hi for s, (lo, hi) in zip(spatial, pads)) + (c,), x.dtype)
@@ -192,13 +196,19 @@ class Col2Im(_Window):
                              f"size {tuple(want)} with filters of size {tuple(kernels)}, but the gradient has "
                              f"spatial size {tuple(outs)}")
 
+    def geometry(self, shape, sizes):
+        """The output and kernel sizes the columns of ``shape`` hold, and the paddings, after
+        checking that they are those of an image of spatial ``sizes``."""
+        nd = self.nd
+        outs, kernels = shape[-2 * nd - 1:-nd - 1], shape[-nd - 1:-1]
+        self._check_sizes(sizes, kernels, outs)
+        return outs, kernels, self.pads(kernels)
+
     def perform(self, node, inputs):
         cols, *sizes = inputs
         nd, sizes = self.nd, [int(s) for s in sizes]
-        lead, outs, kernels, c = (cols.shape[:-2 * nd - 1], cols.shape[-2 * nd - 1:-nd - 1],
-                                  cols.shape[-nd - 1:-1], cols.shape[-1])
-        self._check_sizes(sizes, kernels, outs)
-        pads = self.pads(kernels)
+        lead, c = cols.shape[:-2 * nd - 1], cols.shape[-1]
+        outs, kernels, pads = self.geometry(cols.shape, sizes)
         padded = np.zeros(lead + tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads)) + (c,), cols.dtype)
         for k in np.ndindex(*kernels):
             window = tuple(slice(i * d, i * d + st * (o - 1) + 1, st)
