@@ -72,7 +72,7 @@ def build(rng, device, learning_rate=0.05, momentum=0.9):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=10)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     images, labels, source = load_digits(rng)

@@ -14,7 +14,8 @@ graphs are left untouched). The rules:
   indices as views; integer arrays, ints mixed with them and boolean masks by gather and
   scatter kernels) and the categorical crossentropy's PickClass/PlaceClass, of every dtype
   but float16, Join, Fill, Diagonal (a view),
-  AllocDiag, Repeat (a gather) and RepeatSum (a scatter-add)), and the linear algebra
+  AllocDiag, Repeat (a gather) and RepeatSum (a scatter-add), the convolution and pooling ops of
+  ``device_conv.py``), and the linear algebra
   ops of ``LINALG_OPS`` (expm, expm_frechet, solve, solve_triangular, cholesky, inverse,
   pinv, det, slogdet, logm, eigh and so eigvalsh and the matrix norms built on it;
   float32/float64/complex64/complex128: all their dtypes), and scan loops with device work
