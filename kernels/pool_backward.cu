@@ -6,37 +6,19 @@
 //      maximum, else 0 (the window's maximum and ties are recomputed from x)
 //   1  sum: g, 2 / 3  g divided as the forward average divides
 // One thread per input element, no atomics (a deterministic sum), grid-stride, 64-bit indices.
-#include "reduce.cuh"
 #include "window.cuh"
 
-// The share of window (oz, oy, ox)'s gradient that input element ``at`` (in the plane xp) gets.
-__device__ __forceinline__ U gg_share(const T* xp, i64 at, U grad, const gg_axis& az, const gg_axis& ay,
-                                      const gg_axis& ax, i64 oz, i64 oy, i64 ox) {
-    i64 z0, z1, zlo, zhi, y0, y1, ylo, yhi, x0, x1, xlo, xhi;
-    az.span(oz, z0, z1, zlo, zhi);
-    ay.span(oy, y0, y1, ylo, yhi);
-    ax.span(ox, x0, x1, xlo, xhi);
+// The share of the gradient ``grad`` of the window ``box`` that input element ``at`` (of the plane xp) gets.
+__device__ __forceinline__ U gg_share(const T* xp, i64 at, U grad, const gg_box& box) {
 #if GG_POOL == 0
-    const i64 h = ay.n, w = ax.n;
-    T top = xp[(zlo * h + ylo) * w + xlo];
-    for (i64 z = zlo; z < zhi; ++z)
-        for (i64 r = ylo; r < yhi; ++r)
-            for (i64 c = xlo; c < xhi; ++c) {
-                const T t = xp[(z * h + r) * w + c];
-                if (gg_isnan(t) || t > top) top = t;
-            }
-    if (xp[at] != top) return U(0);
-    i64 ties = 0;
-    for (i64 z = zlo; z < zhi; ++z)
-        for (i64 r = ylo; r < yhi; ++r)
-            for (i64 c = xlo; c < xhi; ++c) ties += xp[(z * h + r) * w + c] == top;
-    return grad / U(ties);
+    const T top = box.top(xp);
+    return xp[at] == top ? grad / U(box.count(xp, top)) : U(0);
 #elif GG_POOL == 1
     return grad;
 #elif GG_POOL == 2
-    return grad / U((z1 - z0) * (y1 - y0) * (x1 - x0));
+    return grad / U(box.padded_size());
 #else
-    return grad / U((zhi - zlo) * (yhi - ylo) * (xhi - xlo));
+    return grad / U(box.size());
 #endif
 }
 
@@ -57,7 +39,8 @@ extern "C" __global__ void pool_backward(const T* x, const U* g, U* gx, i64 plan
         for (i64 oz = fz; oz <= lz; ++oz)
             for (i64 oy = fy; oy <= ly; ++oy)
                 for (i64 ox = fx; ox <= lx; ++ox)
-                    sum += gg_share(xp, (z * h + r) * w + c, gp[(oz * oh + oy) * ow + ox], az, ay, ax, oz, oy, ox);
+                    sum += gg_share(xp, (z * h + r) * w + c, gp[(oz * oh + oy) * ow + ox],
+                                    gg_box(az, ay, ax, oz, oy, ox));
         gx[e] = sum;
     }
 }

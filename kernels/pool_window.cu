@@ -8,7 +8,6 @@
 //   1  the sum of v, 2  its average over the window inside the padded input,
 //   3  its average over the window's input elements (padding left out)
 // Padding never takes part. One thread per output, grid-stride, 64-bit indices.
-#include "reduce.cuh"
 #include "window.cuh"
 
 extern "C" __global__ void pool_window(const T* x, const U* v, U* y, i64 planes, i64 d, i64 h, i64 w, i64 od,
@@ -18,40 +17,31 @@ extern "C" __global__ void pool_window(const T* x, const U* v, U* y, i64 planes,
     const i64 total = planes * od * oh * ow;
     for (i64 e = blockIdx.x * (i64)blockDim.x + threadIdx.x; e < total; e += (i64)blockDim.x * gridDim.x) {
         const i64 ox = e % ow, oy = e / ow % oh, oz = e / ow / oh % od, p = e / ow / oh / od;
-        i64 z0, z1, zlo, zhi, y0, y1, ylo, yhi, x0, x1, xlo, xhi;
-        az.span(oz, z0, z1, zlo, zhi);
-        ay.span(oy, y0, y1, ylo, yhi);
-        ax.span(ox, x0, x1, xlo, xhi);
+        const gg_box box(az, ay, ax, oz, oy, ox);
         const T* xp = x + p * d * h * w;
         const U* vp = v + p * d * h * w;
 #if GG_POOL == 0
-        T top = xp[(zlo * h + ylo) * w + xlo];
-        for (i64 z = zlo; z < zhi; ++z)
-            for (i64 r = ylo; r < yhi; ++r)
-                for (i64 c = xlo; c < xhi; ++c) {
-                    const T t = xp[(z * h + r) * w + c];
-                    if (gg_isnan(t) || t > top) top = t;
-                }
+        const T top = box.top(xp);
         U mean = U(0);
         i64 ties = 0;
-        for (i64 z = zlo; z < zhi; ++z)
-            for (i64 r = ylo; r < yhi; ++r)
-                for (i64 c = xlo; c < xhi; ++c) {
+        for (i64 z = box.zlo; z < box.zhi; ++z)
+            for (i64 r = box.ylo; r < box.yhi; ++r)
+                for (i64 c = box.xlo; c < box.xhi; ++c) {
                     const i64 at = (z * h + r) * w + c;
                     if (xp[at] == top) mean += (vp[at] - mean) / U(++ties);  // exact when all equal
                 }
         y[e] = ties ? mean : U(top);
 #else
         U sum = U(0);
-        for (i64 z = zlo; z < zhi; ++z)
-            for (i64 r = ylo; r < yhi; ++r)
-                for (i64 c = xlo; c < xhi; ++c) sum += vp[(z * h + r) * w + c];
+        for (i64 z = box.zlo; z < box.zhi; ++z)
+            for (i64 r = box.ylo; r < box.yhi; ++r)
+                for (i64 c = box.xlo; c < box.xhi; ++c) sum += vp[(z * h + r) * w + c];
 #if GG_POOL == 1
         y[e] = sum;
 #elif GG_POOL == 2
-        y[e] = sum / U((z1 - z0) * (y1 - y0) * (x1 - x0));
+        y[e] = sum / U(box.padded_size());
 #else
-        y[e] = sum / U((zhi - zlo) * (yhi - ylo) * (xhi - xlo));
+        y[e] = sum / U(box.size());
 #endif
 #endif
     }

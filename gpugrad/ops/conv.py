@@ -25,7 +25,7 @@ from ..errors import InputError, ShapeError
 from ..graph.basic import Constant, Variable
 from ..types.variable import as_tensor_variable
 from .blas import Dot
-from .patches import Col2Im, Im2Col, output_size
+from .patches import Col2Im, Im2Col, output_size, per_axis_ints
 from .shape import dimshuffle, reshape, shape_i
 
 
@@ -38,16 +38,6 @@ def _static_int(value):
     if value is None or isinstance(value, Variable):
         return None
     raise InputError(f"expected an int, None or an integer scalar variable for a size, got {value!r}")
-
-
-def _ints(value, nd, what, name, minimum):
-    """``value`` (an int or a sequence of ``nd`` ints) as a tuple, each at least ``minimum``."""
-    items = (value,) * nd if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(items) != nd or any(not isinstance(v, (int, np.integer)) for v in items):
-        raise InputError(f"{what}: {name} must be {nd} ints, got {value!r}")
-    if any(v < minimum for v in items):
-        raise ShapeError(f"{what}: {name} must be at least {minimum}, got {value!r}")
-    return tuple(int(v) for v in items)
 
 
 def _border(border_mode, nd, what):
@@ -90,9 +80,9 @@ class Convolution:
 
     @classmethod
     def of(cls, nd, what, border_mode="valid", subsample=1, filter_flip=True, filter_dilation=1, num_groups=1):
-        groups = _ints(num_groups, 1, what, "num_groups", 1)[0]
-        return cls(nd, what, _border(border_mode, nd, what), _ints(subsample, nd, what, "subsample", 1),
-                   _ints(filter_dilation, nd, what, "filter_dilation", 1), bool(filter_flip), groups)
+        groups = per_axis_ints(num_groups, 1, what, "num_groups", 1)[0]
+        return cls(nd, what, _border(border_mode, nd, what), per_axis_ints(subsample, nd, what, "subsample", 1),
+                   per_axis_ints(filter_dilation, nd, what, "filter_dilation", 1), bool(filter_flip), groups)
 
     def _window(self):
         return (self.border, self.strides, self.dilations)

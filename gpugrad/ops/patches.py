@@ -45,6 +45,17 @@ def output_size(size, kernel, border, stride, dilation):
     return (size + low + high - ((kernel - 1) * dilation + 1)) // stride + 1
 
 
+def per_axis_ints(value, nd, what, name, minimum):
+    """An argument of window ops (strides, dilations, window sizes): an int or ``nd`` ints, each
+    at least ``minimum``, as a tuple."""
+    items = (value,) * nd if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(items) != nd or any(not isinstance(v, (int, np.integer)) for v in items):
+        raise InputError(f"{what}: {name} must be {nd} ints, got {value!r}")
+    if any(v < minimum for v in items):
+        raise ShapeError(f"{what}: {name} must be at least {minimum}, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
 def _static(var):
     return int(var.data) if isinstance(var, Constant) else None
 

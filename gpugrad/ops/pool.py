@@ -30,6 +30,7 @@ from ..graph.op import Op
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
+from .patches import per_axis_ints
 from .shape import broadcast_batch, shape_i, zeros_like
 
 MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
@@ -211,17 +212,35 @@ class Pool(_Pooling):
         return [self(inputs[0])]
 
 
-class PoolGrad(_Pooling):
+class _Routed(_Pooling):
+    """An op linear in its second input ``v`` and routed by its first, the pooled ``x`` (for max,
+    where ``x`` holds each window's maximum): its derivative is itself applied to the tangent
+    of ``v``, and an unbatched input is repeated along the batch."""
+    fresh_outputs = True
+    what, second = None, None  # how errors name the op and its second input
+
+    def make_node(self, x, v):
+        x, v = self._checked(x), self._checked(v, self.second)
+        if v.ndim != x.ndim:
+            raise ShapeError(f"pool_{self.nd}d {self.what}: {v} ({v.type}) and {x} ({x.type}) differ in rank")
+        return Apply(self, [x, v], [TensorVariable(TensorType(*self._output_type(x, v)))])
+
+    def pushforward(self, inputs, outputs, tangents):
+        t = tangents[1]
+        return [None if t is None else self(inputs[0], t)]
+
+    def batch(self, inputs, batched):
+        size = shape_i(inputs[batched.index(True)], 0)
+        return [self(*[v if b else broadcast_batch(v, size) for v, b in zip(inputs, batched)])]
+
+
+class PoolGrad(_Routed):
     """``x, g -> gx``: the pooling's transpose applied to the gradient ``g`` of its output
     (for max, routed by where ``x`` holds each window's maximum)."""
-    fresh_outputs = True
+    what, second = "gradient", "output gradient"
 
-    def make_node(self, x, g):
-        x, g = self._checked(x), self._checked(g, "output gradient")
-        if g.ndim != x.ndim:
-            raise ShapeError(f"pool_{self.nd}d gradient: {g} ({g.type}) and {x} ({x.type}) differ in rank")
-        dtype = dtypes.grad_dtype(g.dtype)
-        return Apply(self, [x, g], [TensorVariable(TensorType(dtype, x.type.shape))])
+    def _output_type(self, x, g):
+        return dtypes.grad_dtype(g.dtype), x.type.shape
 
     def perform(self, node, inputs):
         x, g = inputs
@@ -245,24 +264,14 @@ class PoolGrad(_Pooling):
         through_g = MaxPoolRop(*self._props())(x, s) if self.mode == "max" else Pool(*self._props())(s)
         return [zeros_like(x, dtypes.grad_dtype(x.dtype)) if self.mode == "max" else None, through_g]
 
-    def pushforward(self, inputs, outputs, tangents):
-        t = tangents[1]
-        return [None if t is None else self(inputs[0], t)]
 
-    def batch(self, inputs, batched):
-        return [self(*_both_batched(inputs, batched))]
-
-
-class MaxPoolRop(_Pooling):
+class MaxPoolRop(_Routed):
     """``x, t -> y``: the max pooling's Jacobian at ``x`` applied to the tangent ``t`` (each
     window's tangent at its maximum, averaged over ties); transpose of ``PoolGrad`` (max)."""
-    fresh_outputs = True
+    what, second = "R-op", "tangent"
 
-    def make_node(self, x, t):
-        x, t = self._checked(x), self._checked(t, "tangent")
-        if t.ndim != x.ndim:
-            raise ShapeError(f"pool_{self.nd}d R-op: {t} ({t.type}) and {x} ({x.type}) differ in rank")
-        return Apply(self, [x, t], [TensorVariable(TensorType(t.dtype, self._static_out(x.type.shape)))])
+    def _output_type(self, x, t):
+        return t.dtype, self._static_out(x.type.shape)
 
     def perform(self, node, inputs):
         x, t = inputs
@@ -287,31 +296,9 @@ class MaxPoolRop(_Pooling):
         x = inputs[0]
         return [zeros_like(x, dtypes.grad_dtype(x.dtype)), PoolGrad(*self._props())(x, output_grads[0])]
 
-    def pushforward(self, inputs, outputs, tangents):
-        t = tangents[1]
-        return [None if t is None else self(inputs[0], t)]
-
-    def batch(self, inputs, batched):
-        return [self(*_both_batched(inputs, batched))]
-
 
 def _lowest(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
-
-
-def _both_batched(inputs, batched):
-    """The two inputs with the batch axis on both (an unbatched one repeated along it)."""
-    size = shape_i(inputs[batched.index(True)], 0)
-    return [v if b else broadcast_batch(v, size) for v, b in zip(inputs, batched)]
-
-
-def _ints(value, nd, what, name, minimum):
-    items = (value,) * nd if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(items) != nd or any(not isinstance(v, (int, np.integer)) for v in items):
-        raise InputError(f"{what}: {name} must be {nd} ints, got {value!r}")
-    if any(v < minimum for v in items):
-        raise ShapeError(f"{what}: {name} must be at least {minimum}, got {value!r}")
-    return tuple(int(v) for v in items)
 
 
 def pool(input, nd, ws, ignore_border, stride, pad, mode):
@@ -319,9 +306,9 @@ def pool(input, nd, ws, ignore_border, stride, pad, mode):
     what = f"pool_{nd}d"
     if mode not in MODES:
         raise InputError(f"{what}: mode must be one of {MODES}, got {mode!r}")
-    ws = _ints(ws, nd, what, "ws", 1)
-    stride = ws if stride is None else _ints(stride, nd, what, "stride", 1)
-    pad = _ints(pad, nd, what, "pad", 0)
+    ws = per_axis_ints(ws, nd, what, "ws", 1)
+    stride = ws if stride is None else per_axis_ints(stride, nd, what, "stride", 1)
+    pad = per_axis_ints(pad, nd, what, "pad", 0)
     if any(pad) and not ignore_border:
         raise InputError(f"{what}: padding {pad} needs ignore_border=True")
     if any(p >= w for p, w in zip(pad, ws)):
