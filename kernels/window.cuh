@@ -1,9 +1,9 @@
 // Included by the convolution and pooling kernels (im2col.cu, col2im.cu, pool_window.cu,
 // pool_backward.cu): the geometry of windows over up to three spatial axes, each described
 // by gg_axis (2-d work passes a leading axis of size 1, window 1, stride 1, no padding), and
-// gg_box, one pooling window, with its maximum and the count of its ties.
+// gg_box, one pooling window, with its maximum and the count of its ties. No barriers here
+// (nor in the kernels): the simulator runs them as plain loops, without fiber stacks.
 #pragma once
-#include "reduce.cuh"
 
 struct gg_axis {
     i64 n, o, k, s, p, dil;  // input size, output size, window, stride, low padding, dilation
@@ -51,7 +51,7 @@ struct gg_box {
             for (i64 r = ylo; r < yhi; ++r)
                 for (i64 c = xlo; c < xhi; ++c) {
                     const X t = plane[(z * h + r) * w + c];
-                    if (gg_isnan(t) || t > best) best = t;
+                    if (t != t || t > best) best = t;  // a NaN wins, as in NumPy's max
                 }
         return best;
     }

@@ -62,11 +62,6 @@ def _dim(x, axis):
     return size if size is not None else shape_i(x, axis)
 
 
-def _prod(dims):
-    return math.prod(dims) if all(isinstance(d, int) for d in dims) else \
-        math.prod(dims[1:], start=dims[0])
-
-
 @dataclass(frozen=True)
 class Convolution:
     """One convolution's arguments, checked: what builds its graphs (module docstring)."""
@@ -126,14 +121,9 @@ class Convolution:
     def _check_fit(self, spatial, kernels):
         if None in spatial or None in kernels:
             return
-        outs = [output_size(s, k, b, st, d) for s, k, b, st, d in zip(
-            spatial, kernels, self._borders(), self.strides, self.dilations)]
-        if min(outs) < 1:
+        if min(Im2Col(*self._window()).out_sizes(spatial, kernels)) < 1:
             raise ShapeError(f"{self.what}: filters of size {tuple(kernels)} (dilation {self.dilations}) are larger "
                              f"than the input of spatial size {tuple(spatial)} with border_mode {self.border!r}")
-
-    def _borders(self):
-        return (self.border,) * self.nd if isinstance(self.border, str) else self.border
 
     # ---------------------------------------------------------------- the three products
     def output(self, x, w, input_shape=None, filter_shape=None):
@@ -185,8 +175,8 @@ class Convolution:
     def _patch_matrix(self, cols):
         """columns (N, O..., K..., C) -> (G, N*O, K*Cg)."""
         nd, g = self.nd, self.groups
-        rows = _prod([_dim(cols, a) for a in range(nd + 1)])
-        kernel = _prod([_dim(cols, a) for a in range(nd + 1, 2 * nd + 1)])
+        rows = math.prod([_dim(cols, a) for a in range(nd + 1)])
+        kernel = math.prod([_dim(cols, a) for a in range(nd + 1, 2 * nd + 1)])
         split = reshape(cols, (rows, kernel, g, _dim(cols, 2 * nd + 1) // g))
         return reshape(dimshuffle(split, (2, 0, 1, 3)), (g, rows, -1))
 
@@ -198,13 +188,13 @@ class Convolution:
         """filters (F, Cg, K...) -> (G, K*Cg, Fg), the kernels reversed for a true convolution."""
         nd, g, w = self.nd, self.groups, self._flipped(w)
         split = reshape(w, (g, _dim(w, 0) // g) + tuple(_dim(w, a) for a in range(1, w.ndim)))
-        kernel = _prod([_dim(w, a) for a in range(2, w.ndim)])
+        kernel = math.prod([_dim(w, a) for a in range(2, w.ndim)])
         return reshape(dimshuffle(split, (0,) + tuple(range(3, nd + 3)) + (2, 1)), (g, kernel * _dim(w, 1), -1))
 
     def _output_matrix(self, y):
         """output (N, F, O...) -> (G, N*O, Fg)."""
         nd, g = self.nd, self.groups
-        rows = _prod([_dim(y, 0)] + [_dim(y, a) for a in range(2, y.ndim)])
+        rows = math.prod([_dim(y, 0)] + [_dim(y, a) for a in range(2, y.ndim)])
         last = dimshuffle(y, (0,) + tuple(range(2, nd + 2)) + (1,))
         return dimshuffle(reshape(last, (rows, g, _dim(y, 1) // g)), (1, 0, 2))
 
@@ -217,7 +207,7 @@ class Convolution:
     def _from_patch_matrix(self, m, n, outs, kernels, c):
         """(G, N*O, K*Cg) -> columns (N, O..., K..., C)."""
         g = self.groups
-        split = reshape(m, (g, _prod([n, *outs]), _prod(kernels), c // g))
+        split = reshape(m, (g, math.prod([n, *outs]), math.prod(kernels), c // g))
         return reshape(dimshuffle(split, (1, 2, 0, 3)), (n, *outs, *kernels, c))
 
     def _from_filter_matrix(self, m, f, cg, kernels):

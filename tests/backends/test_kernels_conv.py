@@ -104,3 +104,16 @@ def test_pool_backward(sim, library, rng, types, defines, shape, ws, stride, pad
     g = _values(rng, op.out_shape(x.shape), types["U"])
     expected = _perform(op, x, g)
     _close(conv_kernels.pool_backward(library, sim.to_device(x), sim.to_device(g), mode, ws, stride, pad), expected)
+
+
+def test_only_kernels_with_barriers_run_as_fibers(library):
+    """The prelude's shuffle helpers (gpugrad.cuh) made every kernel a fiber kernel: 256 guarded
+    stacks, 512 memory mappings per loaded kernel, until a test process ran out of them."""
+    from gpugrad.backends.cuda_sim import compiler
+
+    def fibers(name, types, defines=()):
+        return compiler.build(library.sources[name].instantiate(types, defines), library.options)[2]
+    assert not any(fibers(name, {"T": np.float32, "U": np.float32}, (("GG_POOL", "0"),))
+                   for name in ("im2col", "col2im", "pool_window", "pool_backward"))
+    assert fibers("reduce_rows", {"T": np.float32, "U": np.float32}, (("GG_REDUCE", "gg_sum"),))
+    assert fibers("int_matmul", {"T": np.int32})
