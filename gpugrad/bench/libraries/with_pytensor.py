@@ -1,0 +1,75 @@
+"""The workloads in PyTensor: the same Theano-style code as gpugrad's, in PyTensor's
+default mode, with ``jacobian``/``hessian`` both as PyTensor builds them by default (a scan
+over the rows) and vectorized (``vectorize=True``); ``pushforward``/``pullback`` where this
+PyTensor has them (they replace ``Rop``/``Lop``), and ``on_unused_input="ignore"``, which
+the tutorial's ``function([W, V, x], Rop(dot(x, W), W, V))`` needs in PyTensor."""
+import types
+from functools import partial
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor import gradient
+from pytensor.compile.mode import get_default_mode
+
+from . import Idiom, Unavailable, theano_style as ts
+
+try:
+    from pytensor.tensor.linalg import expm
+except ImportError:  # PyTensor before the linalg module
+    from pytensor.tensor.slinalg import expm
+
+
+def prepare(device, threads):
+    if device == "cuda":
+        raise Unavailable("PyTensor has no CUDA backend")
+
+
+def version():
+    return f"PyTensor {pytensor.__version__} ({type(get_default_mode().linker).__name__})"
+
+
+def to_numpy(result):
+    return np.asarray(result)
+
+
+def sync(result):
+    """PyTensor returns when its work is done."""
+
+
+def _vectorized_hessian(cost, wrt):
+    return gradient.jacobian(pytensor.grad(cost, wrt), wrt, vectorize=True)
+
+
+API = types.SimpleNamespace(
+    T=pt, function=partial(pytensor.function, on_unused_input="ignore"), grad=pytensor.grad,
+    Rop=getattr(gradient, "pushforward", gradient.Rop), Lop=getattr(gradient, "pullback", gradient.Lop),
+    jacobian=gradient.jacobian, hessian=gradient.hessian, hessian_vector_product=gradient.hessian_vector_product,
+    scan=pytensor.scan, shared=pytensor.shared, expm=expm, asarray=lambda value: value)
+VECTORIZED = types.SimpleNamespace(**{**vars(API), "jacobian": partial(gradient.jacobian, vectorize=True),
+                                      "hessian": _vectorized_hessian})
+
+
+def _idiom(label, builder, api=API, default=False):
+    return Idiom(label, lambda data, device: builder(api, data), default)
+
+
+_EXPM = [_idiom("pushforward", ts.expm_rop), _idiom("jacobian", ts.expm_jacobian)]
+BUILDERS = {
+    "scalar-grad": [_idiom("function(grad)", ts.scalar_gradient)],
+    "logistic": [_idiom("grad", ts.logistic_gradient)],
+    "jacobian": [_idiom("jacobian(vectorize=True)", ts.jacobian, VECTORIZED),
+                 _idiom("jacobian (scan)", ts.jacobian, default=True)],
+    "jacobian-diag": [_idiom("grad(sum(y))", ts.jacobian_diag_by_grad_of_sum)],
+    "hessian": [_idiom("jacobian(grad, vectorize=True)", ts.hessian, VECTORIZED),
+                _idiom("hessian (scan)", ts.hessian, default=True)],
+    "hvp-rev": [_idiom("grad(sum(g * v))", ts.hvp_reverse_over_reverse)],
+    "hvp-fwd": [_idiom("hessian_vector_product", ts.hvp_forward_over_reverse)],
+    "rop": [_idiom("pushforward", ts.dot_rop)],
+    "lop": [_idiom("pullback", ts.dot_lop)],
+    "mlp-step": [_idiom("shared + updates", ts.mlp_step)],
+    "expm-3": _EXPM,
+    "expm-64": _EXPM,
+    "scan-jacobian": [_idiom("scan, as the tutorial", ts.tutorial_scan_jacobian)],
+    "compile": [_idiom("function(grad)", ts.fresh_logistic_gradient)],
+}
