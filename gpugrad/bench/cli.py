@@ -85,7 +85,7 @@ def _header(args, machine, libraries, skipped, blas):
 
 
 def _progress(row):
-    when = row.timing and f"{row.timing.median * 1e3:.3g} ms" or row.status
+    when = report.duration(row.timing.median) if row.timing else row.status
     print(f"  {row.workload}: {row.library} {row.idiom}: {when}", file=sys.stderr, flush=True)
 
 

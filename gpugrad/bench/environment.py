@@ -30,7 +30,10 @@ def pin_threads(threads):
 
 
 def machine():
-    return f"{_cpu_model()}, {len(available_cpus())} CPUs available, {platform.system()} {platform.machine()}"
+    """The CPU, and the load when the run starts (other work on the machine slows the
+    multi-threaded libraries most)."""
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    return f"{_cpu_model()}, {len(available_cpus())} CPUs available{load}, {platform.system()} {platform.machine()}"
 
 
 def _cpu_model():

@@ -27,7 +27,7 @@ def write_plot(rows, workloads, reference, path, title):
         for i, row in enumerate(group):
             position = x + (i - (len(group) - 1) / 2) * width
             if row.status != "ok":
-                ax.text(position, 1, f" {row.status}", rotation=90, ha="center", va="bottom", color="red", fontsize=7)
+                ax.text(position, 1, f" {row.status}", rotation=90, ha="center", va="bottom", color="red", fontsize=6)
                 continue
             ax.bar(position, _ratio(row) - 1, width, bottom=1, color=COLOURS.get(row.library, OTHER),
                    hatch="///" if row.default else None, edgecolor="white", linewidth=0.3)
@@ -40,7 +40,8 @@ def write_plot(rows, workloads, reference, path, title):
     libraries = [name for name in COLOURS if any(row.library == name for row in rows)]
     handles = [Patch(color=COLOURS[name], label=name) for name in libraries]
     handles.append(Patch(facecolor="white", edgecolor=OTHER, hatch="///", label="default idiom"))
-    ax.legend(handles=handles, fontsize=8, ncol=len(handles), loc="upper left")
+    ax.legend(handles=handles, fontsize=8, ncol=len(handles), loc="upper center", bbox_to_anchor=(0.5, -0.25),
+              frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)

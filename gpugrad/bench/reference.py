@@ -7,6 +7,24 @@ LEARNING_RATE = 0.1
 EXPM_AT = 2.0
 
 
+# The functions differentiated, for any module with NumPy's names (jax.numpy, torch too).
+def square(xp, x):
+    return x ** 2
+
+
+def logistic_cost(xp, x):
+    return xp.sum(1 / (1 + xp.exp(-x)))
+
+
+def elementwise(xp, x):
+    return x ** 3 * xp.sin(x)
+
+
+def hessian_cost(xp, x):
+    return xp.sum(x ** 2 * xp.exp(-x)) + xp.sum(x) ** 2
+
+
+# Their derivatives, by hand.
 def scalar_gradient(xp, x):
     """d(x**2)/dx, as plain Python arithmetic on a Python float."""
     return 2.0 * x

@@ -46,7 +46,7 @@ def mismatch(expected, got, rtol, atol, chunk=1 << 20):
                               for i in range(0, flat_e.size, chunk)] or [np.zeros(0, int)])
         if bad.size:
             where = np.unravel_index(bad[0], e.shape)
-            return (f"{g[where]!r} at {[int(i) for i in where]}, expected {e[where]!r} "
+            return (f"{g[where].item()!r} at {[int(i) for i in where]}, expected {e[where].item()!r} "
                     f"(tolerance {atol + rtol * abs(e[where]):.1e}; {bad.size} of {e.size} off)")
     return ""
 

@@ -8,6 +8,7 @@ from functools import partial
 
 import numpy as np
 
+from . import Idiom
 from ..reference import LEARNING_RATE, MLP_PARAMETERS
 
 
@@ -119,3 +120,34 @@ def tutorial_scan_jacobian(api, data):
     J, updates = api.scan(lambda i, y, x: api.grad(y[i], x), sequences=api.T.arange(y.shape[0]),
                           non_sequences=[y, x])
     return bound(api, api.function([x], J, updates=updates), data, "x")
+
+
+_EXPM = [("Rop", expm_rop), ("jacobian", expm_jacobian)]
+SHARED = {
+    "scalar-grad": [("function(grad)", scalar_gradient)],
+    "logistic": [("grad", logistic_gradient)],
+    "jacobian": [("jacobian", jacobian)],
+    "hessian": [("hessian", hessian)],
+    "hvp-rev": [("grad(sum(g * v))", hvp_reverse_over_reverse)],
+    "hvp-fwd": [("hessian_vector_product", hvp_forward_over_reverse)],
+    "rop": [("Rop", dot_rop)],
+    "lop": [("Lop", dot_lop)],
+    "mlp-step": [("shared + updates", mlp_step)],
+    "expm-3": _EXPM,
+    "expm-64": _EXPM,
+    "scan-jacobian": [("scan, as the tutorial", tutorial_scan_jacobian)],
+    "compile": [("function(grad)", fresh_logistic_gradient)],
+}
+
+
+def idiom(api_on, label, builder, default=False):
+    """An ``Idiom`` building ``builder`` with the namespace ``api_on(device)``."""
+    return Idiom(label, lambda data, device: builder(api_on(device), data), default)
+
+
+def builders(api_on, **own):
+    """The ``BUILDERS`` of a library speaking Theano's API: the idioms above, each
+    workload of ``own`` (keyword: the workload name with ``_`` for ``-``) in their place."""
+    table = {name: [idiom(api_on, label, builder) for label, builder in idioms] for name, idioms in SHARED.items()}
+    table.update({name.replace("_", "-"): idioms for name, idioms in own.items()})
+    return table

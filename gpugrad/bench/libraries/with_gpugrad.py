@@ -9,7 +9,7 @@ import numpy as np
 import gpugrad
 import gpugrad.tensor as T
 
-from . import Idiom, Unavailable, theano_style as ts
+from . import Unavailable, theano_style as ts
 
 
 def prepare(device, threads):
@@ -54,24 +54,4 @@ def jacobian_diag(api, data):
     return ts.bound(api, api.function([x], gpugrad.jacobian_diag(y, x)), data, "x")
 
 
-def _idiom(label, builder):
-    return Idiom(label, lambda data, device: builder(api(device), data))
-
-
-_EXPM = [_idiom("Rop", ts.expm_rop), _idiom("jacobian", ts.expm_jacobian)]
-BUILDERS = {
-    "scalar-grad": [_idiom("function(grad)", ts.scalar_gradient)],
-    "logistic": [_idiom("grad", ts.logistic_gradient)],
-    "jacobian": [_idiom("jacobian", ts.jacobian)],
-    "jacobian-diag": [_idiom("jacobian_diag", jacobian_diag)],
-    "hessian": [_idiom("hessian", ts.hessian)],
-    "hvp-rev": [_idiom("grad(sum(g * v))", ts.hvp_reverse_over_reverse)],
-    "hvp-fwd": [_idiom("hessian_vector_product", ts.hvp_forward_over_reverse)],
-    "rop": [_idiom("Rop", ts.dot_rop)],
-    "lop": [_idiom("Lop", ts.dot_lop)],
-    "mlp-step": [_idiom("shared + updates", ts.mlp_step)],
-    "expm-3": _EXPM,
-    "expm-64": _EXPM,
-    "scan-jacobian": [_idiom("scan, as the tutorial", ts.tutorial_scan_jacobian)],
-    "compile": [_idiom("function(grad)", ts.fresh_logistic_gradient)],
-}
+BUILDERS = ts.builders(api, jacobian_diag=[ts.idiom(api, "jacobian_diag", jacobian_diag)])

@@ -9,7 +9,7 @@ import numpy as np
 from jax.scipy.linalg import expm
 
 from . import Idiom, Unavailable
-from ..reference import LEARNING_RATE, MLP_PARAMETERS
+from .. import reference as ref
 
 
 def prepare(device, threads):
@@ -47,20 +47,8 @@ def _jitted(fn, *keys):
     return build
 
 
-def square(x):
-    return x ** 2
-
-
-def logistic_cost(x):
-    return jnp.sum(1 / (1 + jnp.exp(-x)))
-
-
-def elementwise(x):
-    return x ** 3 * jnp.sin(x)
-
-
-def hessian_cost(x):
-    return jnp.sum(x ** 2 * jnp.exp(-x)) + jnp.sum(x) ** 2
+square, logistic_cost, elementwise, hessian_cost = (
+    partial(f, jnp) for f in (ref.square, ref.logistic_cost, ref.elementwise, ref.hessian_cost))
 
 
 def hvp_reverse_over_reverse(x, v):
@@ -107,11 +95,11 @@ def mlp_cost(params, X, Y):
 @partial(jax.jit, donate_argnums=0)
 def sgd_step(params, X, Y):
     cost, grads = jax.value_and_grad(mlp_cost)(params, X, Y)
-    return cost, [p - LEARNING_RATE * g for p, g in zip(params, grads)]
+    return cost, [p - ref.LEARNING_RATE * g for p, g in zip(params, grads)]
 
 
 def mlp_step(data, device):
-    state = [_arrays(data, MLP_PARAMETERS)]
+    state = [_arrays(data, ref.MLP_PARAMETERS)]
     X, Y = _arrays(data, ["X", "Y"])
 
     def step():

@@ -1,8 +1,9 @@
 """The workloads in PyTensor: the same Theano-style code as gpugrad's, in PyTensor's
 default mode, with ``jacobian``/``hessian`` both as PyTensor builds them by default (a scan
-over the rows) and vectorized (``vectorize=True``); ``pushforward``/``pullback`` where this
-PyTensor has them (they replace ``Rop``/``Lop``), and ``on_unused_input="ignore"``, which
-the tutorial's ``function([W, V, x], Rop(dot(x, W), W, V))`` needs in PyTensor."""
+over the rows) and vectorized (``vectorize=True``). Its "Rop" and "Lop" are ``pushforward``
+and ``pullback`` where this PyTensor has them (they replace ``Rop``/``Lop``); functions are
+compiled with ``on_unused_input="ignore"``, which the tutorial's
+``function([W, V, x], Rop(dot(x, W), W, V))`` needs in PyTensor."""
 import types
 from functools import partial
 
@@ -12,7 +13,7 @@ import pytensor.tensor as pt
 from pytensor import gradient
 from pytensor.compile.mode import get_default_mode
 
-from . import Idiom, Unavailable, theano_style as ts
+from . import Unavailable, theano_style as ts
 
 try:
     from pytensor.tensor.linalg import expm
@@ -50,26 +51,14 @@ VECTORIZED = types.SimpleNamespace(**{**vars(API), "jacobian": partial(gradient.
                                       "hessian": _vectorized_hessian})
 
 
-def _idiom(label, builder, api=API, default=False):
-    return Idiom(label, lambda data, device: builder(api, data), default)
+def _on(api):
+    return lambda device: api
 
 
-_EXPM = [_idiom("pushforward", ts.expm_rop), _idiom("jacobian", ts.expm_jacobian)]
-BUILDERS = {
-    "scalar-grad": [_idiom("function(grad)", ts.scalar_gradient)],
-    "logistic": [_idiom("grad", ts.logistic_gradient)],
-    "jacobian": [_idiom("jacobian(vectorize=True)", ts.jacobian, VECTORIZED),
-                 _idiom("jacobian (scan)", ts.jacobian, default=True)],
-    "jacobian-diag": [_idiom("grad(sum(y))", ts.jacobian_diag_by_grad_of_sum)],
-    "hessian": [_idiom("jacobian(grad, vectorize=True)", ts.hessian, VECTORIZED),
-                _idiom("hessian (scan)", ts.hessian, default=True)],
-    "hvp-rev": [_idiom("grad(sum(g * v))", ts.hvp_reverse_over_reverse)],
-    "hvp-fwd": [_idiom("hessian_vector_product", ts.hvp_forward_over_reverse)],
-    "rop": [_idiom("pushforward", ts.dot_rop)],
-    "lop": [_idiom("pullback", ts.dot_lop)],
-    "mlp-step": [_idiom("shared + updates", ts.mlp_step)],
-    "expm-3": _EXPM,
-    "expm-64": _EXPM,
-    "scan-jacobian": [_idiom("scan, as the tutorial", ts.tutorial_scan_jacobian)],
-    "compile": [_idiom("function(grad)", ts.fresh_logistic_gradient)],
-}
+BUILDERS = ts.builders(
+    _on(API),
+    jacobian=[ts.idiom(_on(VECTORIZED), "jacobian(vectorize=True)", ts.jacobian),
+              ts.idiom(_on(API), "jacobian (scan)", ts.jacobian, default=True)],
+    jacobian_diag=[ts.idiom(_on(API), "grad(sum(y))", ts.jacobian_diag_by_grad_of_sum)],
+    hessian=[ts.idiom(_on(VECTORIZED), "jacobian(grad, vectorize=True)", ts.hessian),
+             ts.idiom(_on(API), "hessian (scan)", ts.hessian, default=True)])

@@ -5,12 +5,11 @@ transforms, vectorized) where they differ; the training step an ``nn.Module`` wi
 our 2-core machine and the compiled step was no faster than eager there."""
 from functools import partial
 
-import numpy as np
 import torch
 from torch import nn
 
 from . import Idiom, Unavailable
-from ..reference import LEARNING_RATE
+from .. import reference as ref
 
 
 def prepare(device, threads):
@@ -45,20 +44,8 @@ def _calling(fn, *keys):
     return build
 
 
-def square(x):
-    return x ** 2
-
-
-def logistic_cost(x):
-    return torch.sum(1 / (1 + torch.exp(-x)))
-
-
-def elementwise(x):
-    return x ** 3 * torch.sin(x)
-
-
-def hessian_cost(x):
-    return torch.sum(x ** 2 * torch.exp(-x)) + torch.sum(x) ** 2
+square, logistic_cost, elementwise, hessian_cost = (
+    partial(f, torch) for f in (ref.square, ref.logistic_cost, ref.elementwise, ref.hessian_cost))
 
 
 def scalar_gradient_by_backward(data, device):
@@ -133,7 +120,7 @@ def mlp_step(data, device):
         for layer, W, b in [(model[0], "W1", "b1"), (model[2], "W2", "b2")]:
             layer.weight.copy_(torch.as_tensor(data[W].T))
             layer.bias.copy_(torch.as_tensor(data[b]))
-    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    optimizer = torch.optim.SGD(model.parameters(), lr=ref.LEARNING_RATE)
     X, Y = _tensors(data, device, ["X", "Y"])
 
     def step():
