@@ -1,5 +1,7 @@
 """``python -m gpugrad.bench``: the command line."""
 import argparse
+import importlib.util
+import os
 import shlex
 import sys
 import warnings
@@ -52,20 +54,22 @@ def _main(argv):
         check_keys(args.libraries)
     except BenchError as exc:
         parser().error(str(exc))
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        parser().error('--plot needs matplotlib: pip install "gpugrad[bench]"')
     if args.device == "cuda":
         from ..backends.cuda import gpu_available
         usable, why = gpu_available()
         if not usable:
             print(f"gpugrad.bench: --device cuda: no usable GPU ({why})", file=sys.stderr)
             return 1
-    machine = environment.machine()
+    machine = environment.machine(args.device)
     blas = environment.pin_threads(args.threads)
     libraries, skipped = load(args.libraries, args.device, args.threads)
     command = shlex.join(["python", "-m", "gpugrad.bench"] + argv)
     header = _header(args, machine, libraries, skipped, blas)
     print("\n".join([command] + header), flush=True)
     rows = run(workloads, libraries, args.device, args.quick, QUICK if args.quick else FULL, _progress)
-    reference = libraries[0].name
+    reference = next(library.name for library in libraries if library.reference)
     print(report.text_table(rows, workloads, args.quick, reference))
     _write(args, command, header, rows, workloads, reference)
     return 0
@@ -98,7 +102,6 @@ def _write(args, command, header, rows, workloads, reference):
         from .plot import write_plot
         write_plot(rows, workloads, reference, args.plot, title)
     if args.markdown:
-        import os
         table = report.markdown_table(rows, workloads, args.quick, reference)
         section = report.markdown_section(command, header, table, args.plot, os.path.dirname(args.markdown) or ".")
         report.write_markdown(args.markdown, section)

@@ -29,11 +29,18 @@ def pin_threads(threads):
                      for pool in threadpoolctl.threadpool_info())
 
 
-def machine():
-    """The CPU, and the load when the run starts (other work on the machine slows the
-    multi-threaded libraries most)."""
+def machine(device):
+    """The CPU (and the GPU), and the load when the run starts (other work on the machine
+    slows the multi-threaded libraries most)."""
     load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
-    return f"{_cpu_model()}, {len(available_cpus())} CPUs available{load}, {platform.system()} {platform.machine()}"
+    cpu = f"{_cpu_model()}, {len(available_cpus())} CPUs available{load}, {platform.system()} {platform.machine()}"
+    return f"{_gpu_model()}; {cpu}" if device == "cuda" else cpu
+
+
+def _gpu_model():
+    import cupy
+    name = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)["name"]
+    return name.decode() if isinstance(name, bytes) else name
 
 
 def _cpu_model():

@@ -10,10 +10,7 @@ def _ratio(row):
 
 
 def write_plot(rows, workloads, reference, path, title):
-    try:
-        import matplotlib
-    except ImportError as exc:
-        raise SystemExit(f"--plot needs matplotlib: pip install \"gpugrad[bench]\" ({exc})") from exc
+    import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch

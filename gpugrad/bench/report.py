@@ -61,7 +61,8 @@ def markdown_table(rows, workloads, quick, reference):
     for workload, group in _groups(rows, workloads):
         for i, row in enumerate(group):
             first = f"{workload.heading(quick)} (`{workload.name}`)" if i == 0 else ""
-            out.append("| " + " | ".join((first,) + cells(row)).replace("*", r"\*") + " |")
+            out.append("| " + " | ".join(cell.replace("|", r"\|") for cell in (first,) + cells(row)).replace("*", r"\*")
+                       + " |")
     return "\n".join(out)
 
 

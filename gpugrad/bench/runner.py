@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .libraries.by_hand import on_device
 from .timing import measure
 
 SEED = 17
@@ -29,7 +30,6 @@ class Row:
 
 def expected_results(workload, data):
     """The reference's results in NumPy on the host: ``checked_calls`` calls of it."""
-    from .libraries.by_hand import on_device
     call = workload.reference(np, on_device(np, data))
     return [np.asarray(call()) for _ in range(workload.checked_calls)]
 

@@ -1,5 +1,6 @@
 """``python -m gpugrad.bench``: the quick run CI makes (NumPy and gpugrad alone), and what
 the command line refuses."""
+import importlib.util
 import json
 import pathlib
 import subprocess
@@ -75,6 +76,14 @@ def test_unknown_names_are_refused_with_the_known_ones(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--libraries", "tensorflow"])
     assert "the libraries are numpy, gpugrad, jax, torch, pytensor" in capsys.readouterr().err
+
+
+def test_plot_without_matplotlib_is_refused_before_the_run(monkeypatch, capsys):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "matplotlib" else real(name))
+    with pytest.raises(SystemExit):
+        cli.main(["--plot", "out.png"])
+    assert "--plot needs matplotlib" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(gpu_available()[0], reason="a GPU is present")

@@ -104,3 +104,13 @@ def test_markdown_replaces_only_its_section(tmp_path):
     fresh = tmp_path / "fresh.md"
     report.write_markdown(fresh, "table")
     assert fresh.read_text() == "table\n"
+
+
+def test_the_plot_is_a_small_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    from gpugrad.bench.plot import write_plot
+    libraries = [Library("NumPy", by_hand, reference=True), stand_in("gpugrad", right=right, raises=raising)]
+    rows = runner.run_workload(BY_NAME["logistic"], libraries, "cpu", True, QUICK)
+    write_plot(rows, [BY_NAME["logistic"]], "NumPy", tmp_path / "ratios.png", "a title")
+    png = (tmp_path / "ratios.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) < 40_000
