@@ -78,7 +78,7 @@ def _main(argv):
 def _header(args, machine, libraries, skipped, blas):
     schedule = QUICK if args.quick else FULL
     return [
-        f"device {args.device}{', quick sizes' if args.quick else ''}; {args.threads} threads; {machine}",
+        f"device {args.device}{', quick sizes' if args.quick else ''}; {environment.threads(args.threads)}; {machine}",
         " · ".join([environment.python()] + [library.module.version() for library in libraries]),
         f"BLAS: {blas}",
         *(f"{name} skipped: {reason}" for name, reason in skipped),

@@ -1,5 +1,5 @@
 """What the numbers were measured on, and the threads every library may use: the process is
-pinned to ``threads`` CPUs (XLA and PyTorch size their pools by the affinity), the BLAS
+pinned to as many CPUs as threads (XLA and PyTorch size their pools by the affinity), the BLAS
 NumPy loaded is limited to as many (through threadpoolctl), and the OpenMP/MKL/OpenBLAS
 variables tell the libraries that load later."""
 import os
@@ -9,23 +9,27 @@ import sys
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
+def threads(n):
+    return f"{n} thread" + ("" if n == 1 else "s")
+
+
 def available_cpus():
     return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
 
 
-def pin_threads(threads):
-    """Use ``threads`` CPUs from here on; returns the BLAS line for the header."""
+def pin_threads(n):
+    """Use ``n`` CPUs from here on; returns the BLAS line for the header."""
     cpus = available_cpus()
     if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, cpus[:threads])
+        os.sched_setaffinity(0, cpus[:n])
     for variable in THREAD_VARIABLES:
-        os.environ[variable] = str(threads)
+        os.environ[variable] = str(n)
     try:
         import threadpoolctl
     except ImportError:
         return "BLAS threads: not pinned (threadpoolctl is not installed)"
-    threadpoolctl.threadpool_limits(threads)
-    return ", ".join(f"{pool['internal_api']} {pool.get('version') or ''} ({pool['num_threads']} threads)"
+    threadpoolctl.threadpool_limits(n)
+    return ", ".join(f"{pool['internal_api']} {pool.get('version') or ''} ({threads(pool['num_threads'])})"
                      for pool in threadpoolctl.threadpool_info())
 
 

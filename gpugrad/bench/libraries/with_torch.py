@@ -10,6 +10,7 @@ from torch import nn
 
 from . import Idiom, Unavailable
 from .. import reference as ref
+from .. import environment
 
 
 def prepare(device, threads):
@@ -19,7 +20,7 @@ def prepare(device, threads):
 
 
 def version():
-    return f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"
+    return f"PyTorch {torch.__version__} ({environment.threads(torch.get_num_threads())})"
 
 
 def to_numpy(result):
