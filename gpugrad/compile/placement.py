@@ -14,7 +14,8 @@ graphs are left untouched). The rules:
   indices as views; integer arrays, ints mixed with them and boolean masks by gather and
   scatter kernels) and the categorical crossentropy's PickClass/PlaceClass, of every dtype
   but float16, Join, Fill, Diagonal (a view),
-  AllocDiag, Repeat (a gather) and RepeatSum (a scatter-add)), and the linear algebra
+  AllocDiag, Repeat (a gather) and RepeatSum (a scatter-add), the convolution and pooling ops of
+  ``device_conv.py``), and the linear algebra
   ops of ``LINALG_OPS`` (expm, expm_frechet, solve, solve_triangular, cholesky, inverse,
   pinv, det, slogdet, logm, eigh and so eigvalsh and the matrix norms built on it;
   float32/float64/complex64/complex128: all their dtypes), and scan loops with device work
@@ -76,6 +77,7 @@ from ..backends.load import C_TYPES
 from ..ifelse import IfElse
 from ..printing import Print
 from .cupy_linalg import ROUTINES as CUPY_LINALG
+from . import device_conv
 
 HOST = "cpu"
 LINALG_OPS = tuple(CUPY_LINALG)  # the linear algebra ops with a CuPy routine
@@ -156,13 +158,15 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     PhiloxDraw: (_always, "kernels/philox.cu, the state kept on the device (compile/device_random.py)"),
     **{op: (_lapack_dtype, "CuPy's cuSOLVER/cuBLAS routine on cuda (compile/cupy_linalg.py); the op's "
                            "NumPy/SciPy perform on cuda-sim") for op in LINALG_OPS},
+    **device_conv.DEVICE_OPS,
 }
 # op class -> the positions of its inputs that are sizes or scalar indices: read on the host, never copied
 SIZE_INPUTS = {Alloc: _sizes_from(1), Reshape: _sizes_from(1), Split: _sizes_from(1),
                Subtensor: _scalar_indices(1), IncSubtensor: _scalar_indices(2), AllocDiag: _sizes_from(1),
                Fill: lambda node: {0}, MatchShape: lambda node: {1}, Repeat: _sizes_from(1),
                RepeatSum: _sizes_from(1), PlaceClass: lambda node: {2}, ARange: _sizes_from(0), Scan: host_inputs,
-               SpecifyShape: _sizes_from(1), IfElse: lambda node: {0}, PhiloxDraw: _sizes_from(1)}
+               SpecifyShape: _sizes_from(1), IfElse: lambda node: {0}, PhiloxDraw: _sizes_from(1),
+               **device_conv.SIZE_INPUTS}
 # op class -> which of its nodes are a view of the device array where they are read there: no copy
 VIEW_OPS = {DimShuffle: _always, Reshape: _always, Subtensor: _basic, Split: _always, MatchShape: _always,
             SpecifyShape: _always, Print: _always}
