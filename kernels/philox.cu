@@ -1,7 +1,7 @@
-// gpugrad-kernel: philox(in u32* state, out u32* next, out T* y, i64 n)
+// gpugrad-kernel: philox(in u32* state, out T* y, i64 n)
 // n random floats of T (float or double) from a Philox-4x32-10 state [k0, k1, c2, c3]: uniforms in
-// (0, 1), or with GG_NORMAL=1 standard normals by Box-Muller, and the state of the next call (the
-// 64-bit counter c2 + 2^32 c3 plus one) in next. The same bits as gpugrad/ops/philox.py, which
+// (0, 1), or with GG_NORMAL=1 standard normals by Box-Muller (philox_advance.cu makes the state of
+// the next call). The same bits as gpugrad/ops/philox.py, which
 // documents the mapping: block j is philox((j, j >> 32, c2, c3), (k0, k1)); a float element takes
 // one word, a double two; normals pair consecutive uniforms. Every floating-point operation is
 // an __f*_rn / __d*_rn intrinsic (rounded once, never contracted into an fma) and log, sin and cos
@@ -135,15 +135,9 @@ template <class T> __device__ __forceinline__ void gg_box_muller(T* pair) {
 #define GG_NORMAL 0
 #endif
 
-extern "C" __global__ void philox(const unsigned* state, unsigned* next, T* y, i64 n) {
+extern "C" __global__ void philox(const unsigned* state, T* y, i64 n) {
     const int per_block = sizeof(T) == 4 ? 4 : 2;  // elements made of four words
     const unsigned k0 = state[0], k1 = state[1], c2 = state[2], c3 = state[3];
-    if (blockIdx.x == 0 && threadIdx.x == 0) {
-        next[0] = k0;
-        next[1] = k1;
-        next[2] = c2 + 1u;
-        next[3] = c3 + (c2 == 0xFFFFFFFFu ? 1u : 0u);
-    }
     const i64 blocks = (n + per_block - 1) / per_block;
     for (i64 j = blockIdx.x * (i64)blockDim.x + threadIdx.x; j < blocks; j += (i64)blockDim.x * gridDim.x) {
         unsigned w[4] = {(unsigned)j, (unsigned)((unsigned long long)j >> 32), c2, c3};

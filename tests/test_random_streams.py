@@ -213,6 +213,15 @@ def test_jacobian_through_a_draw(mode):
     np.testing.assert_allclose(j, np.diag(xv * (1 + np.exp(xv) * z) + (xv + np.exp(xv) * z)), rtol=1e-12)
 
 
+def test_vectorizing_over_a_value_shares_the_draw_between_examples():
+    """As with an unbatched key in JAX: one draw, of one example's shape, for every example."""
+    srng = RandomStreams(seed=4)
+    x, xs = T.dvector("x"), T.dmatrix("xs")
+    (ys,) = theano.vectorize([x + srng.normal(x.shape)], {x: xs})
+    out = function([xs], ys)(np.zeros((3, 5)))
+    assert out.shape == (3, 5) and (out == out[0]).all()
+
+
 def test_draws_in_a_scan_body_differ_at_every_step_and_follow_on():
     srng = RandomStreams(seed=8)
     x = T.dmatrix("x")

@@ -36,7 +36,7 @@ from ..graph.basic import Constant
 from ..ops.blas import AllocDiag, Diagonal, Dot
 from ..ops.join import ARange, Join, Repeat, RepeatSum, Split
 from ..ops.nnet import LogSoftmax, Softmax
-from ..ops.random import PhiloxDraw
+from ..ops.random import PhiloxAdvance, PhiloxDraw
 from ..ops.reduce import Arg, Reduce
 from ..ops.shape import Alloc, Fill, Reshape
 from ..ops.transfer import Transfer
@@ -47,7 +47,7 @@ from . import cupy_linalg, device_conv
 from .device_arrays import requested_bytes, backend_for, library_for, on_host, resident
 from .device_indexing import THUNKS as INDEXING_THUNKS
 from .device_dot_arange import arange_thunk, dot_thunk
-from .device_random import philox_thunk
+from .device_random import advance_thunk, draw_thunk
 
 BLOCK = 256
 MAX_BLOCKS = {"cuda-sim": 8}  # few blocks on the simulator: every grid-stride loop really strides
@@ -360,6 +360,6 @@ _THUNKS = {Transfer: _transfer_thunk, Composite: _composite_thunk, Reduce: _redu
            Softmax: _softmax_thunk, LogSoftmax: _softmax_thunk, Dot: dot_thunk, Alloc: _alloc_thunk,
            Reshape: _reshape_thunk, Join: _join_thunk, Split: _split_thunk, Fill: _fill_thunk,
            Diagonal: _diagonal_thunk, AllocDiag: _alloc_diag_thunk, Repeat: _repeat_thunk,
-           RepeatSum: _repeat_sum_thunk, ARange: arange_thunk, Scan: scan_thunk, PhiloxDraw: philox_thunk,
-           **INDEXING_THUNKS, **device_conv.THUNKS,
+           RepeatSum: _repeat_sum_thunk, ARange: arange_thunk, Scan: scan_thunk, PhiloxDraw: draw_thunk,
+           PhiloxAdvance: advance_thunk, **INDEXING_THUNKS, **device_conv.THUNKS,
            **{op: _linalg_thunk for op in cupy_linalg.ROUTINES}}

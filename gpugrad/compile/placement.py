@@ -65,7 +65,7 @@ from ..ops.blas import AllocDiag, Diagonal, Dot
 from ..ops.indexing import index_kinds
 from ..ops.join import ARange, Join, Repeat, RepeatSum, Split
 from ..ops.nnet import LogSoftmax, PickClass, PlaceClass, Softmax
-from ..ops.random import PhiloxDraw
+from ..ops.random import PhiloxAdvance, PhiloxDraw
 from ..ops.reduce import Arg, Reduce
 from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI
 from ..ops.specify import SpecifyShape
@@ -156,6 +156,7 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     Scan: (has_device_work, "its body compiled for the device, run over device arrays (scan/device.py)"),
     IfElse: (_always, "device copies of the chosen branch's values, its condition read back once (ifelse.py)"),
     PhiloxDraw: (_always, "kernels/philox.cu, the state kept on the device (compile/device_random.py)"),
+    PhiloxAdvance: (_always, "kernels/philox_advance.cu (compile/device_random.py)"),
     **{op: (_lapack_dtype, "CuPy's cuSOLVER/cuBLAS routine on cuda (compile/cupy_linalg.py); the op's "
                            "NumPy/SciPy perform on cuda-sim") for op in LINALG_OPS},
     **device_conv.DEVICE_OPS,

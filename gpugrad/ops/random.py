@@ -1,6 +1,6 @@
 """Random numbers in graphs. ``PhiloxDraw`` makes uniforms or standard normals from a
-Philox state (its NumPy algorithm is ``ops/philox.py``, its kernel ``kernels/philox.cu``:
-the same bits on every device); ``Ranking`` and ``InverseCDF`` turn uniforms into indices
+Philox state, ``PhiloxAdvance`` the state of the next call (their NumPy algorithm is
+``ops/philox.py``, their kernel ``kernels/philox.cu``: the same bits on every device); ``Ranking`` and ``InverseCDF`` turn uniforms into indices
 on the host (permutations and samples without replacement, samples with given
 probabilities). The distributions users call (``tensor/shared_randomstreams.py``) are
 graphs of these and ordinary ops (``low + (high - low) * u``, ``avg + std * z``,
@@ -24,10 +24,10 @@ STATE_TYPE = TensorType("uint32", (philox.STATE_WORDS,))
 
 
 class PhiloxDraw(Op):
-    """``(next state, draw)`` of a Philox ``state`` (four uint32 words, ``ops/philox.py``) and
-    integer scalar sizes: ``distribution`` "uniform" (in (0, 1)) or "normal" (standard), of
-    ``dtype`` float32 or float64. The next state counts one call, so reading it back into the
-    state (a shared variable's default update) makes every call draw new numbers."""
+    """The draw of a Philox ``state`` (four uint32 words, ``ops/philox.py``) of integer scalar
+    sizes: ``distribution`` "uniform" (in (0, 1)) or "normal" (standard), of ``dtype`` float32 or
+    float64. The same state gives the same numbers: a stream's next call reads ``PhiloxAdvance``
+    of it (its shared variable's default update)."""
     __props__ = ("distribution", "dtype")
     fresh_outputs = True
 
@@ -39,35 +39,54 @@ class PhiloxDraw(Op):
         self.distribution, self.dtype = distribution, str(dtype)
 
     def make_node(self, state, *sizes):
-        state = as_tensor_variable(state)
-        if state.dtype != "uint32" or state.ndim != 1 or state.type.shape[0] not in (None, philox.STATE_WORDS):
-            raise InputError(f"{self}: the state must be a vector of {philox.STATE_WORDS} uint32 words, "
-                             f"got {state} ({state.type})")
+        state = checked_state(self, state)
         sizes = checked_sizes(self, sizes)
         static = tuple(int(s.data) if isinstance(s, Constant) else None for s in sizes)
-        outputs = [TensorVariable(STATE_TYPE), TensorVariable(TensorType(self.dtype, static))]
-        return Apply(self, [state, *sizes], outputs)
+        return Apply(self, [state, *sizes], [TensorVariable(TensorType(self.dtype, static))])
 
     def perform(self, node, inputs):
         state, *sizes = inputs
-        if state.shape != (philox.STATE_WORDS,):
-            raise ShapeError(f"{self}: the state has shape {state.shape}, expected ({philox.STATE_WORDS},)")
         shape = run_time_shape(self, sizes)
         draw = philox.normal if self.distribution == "normal" else philox.uniform
-        return [philox.advance(state), draw(state, int(np.prod(shape, dtype=np.int64)), self.dtype).reshape(shape)]
+        return [draw(run_time_state(self, state), int(np.prod(shape, dtype=np.int64)), self.dtype).reshape(shape)]
 
     def infer_shape(self, node, input_shapes):
-        return [(philox.STATE_WORDS,), tuple(node.inputs[1:])]
+        return [tuple(node.inputs[1:])]
 
     def pullback(self, inputs, outputs, output_grads):
         return [None] * len(inputs)
 
     def pushforward(self, inputs, outputs, tangents):
-        return [None, None]
+        return [None]
 
     def batch(self, inputs, batched):
         require_unbatched(self, batched, "a draw's state and sizes are the same for every example "
                                          "(vectorize what is computed from the draw instead)")
+
+
+class PhiloxAdvance(Op):
+    """The state of a stream's next call: the 64-bit counter ``c2 + 2^32 c3`` plus one. A
+    function of the state alone, so a stream's default update stays valid however the draws
+    that read the state are rebuilt (cloned, vectorized, given other sizes)."""
+    fresh_outputs = True
+
+    def make_node(self, state):
+        return Apply(self, [checked_state(self, state)], [TensorVariable(STATE_TYPE)])
+
+    def perform(self, node, inputs):
+        return [philox.advance(run_time_state(self, inputs[0]))]
+
+    def infer_shape(self, node, input_shapes):
+        return [(philox.STATE_WORDS,)]
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [None]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [None]
+
+    def batch(self, inputs, batched):
+        require_unbatched(self, batched, "a stream's state is the same for every example")
 
 
 class Ranking(Op):
@@ -168,6 +187,20 @@ def _with_batch_axis(var, batched, example_ndim):
     if batched:
         return pad_batched(var, example_ndim)
     return dimshuffle(var, ["x"] * (example_ndim + 1 - var.ndim) + list(range(var.ndim)))
+
+
+def checked_state(op, state):
+    state = as_tensor_variable(state)
+    if state.dtype != "uint32" or state.ndim != 1 or state.type.shape[0] not in (None, philox.STATE_WORDS):
+        raise InputError(f"{op}: the state must be a vector of {philox.STATE_WORDS} uint32 words, "
+                         f"got {state} ({state.type})")
+    return state
+
+
+def run_time_state(op, state):
+    if state.shape != (philox.STATE_WORDS,):
+        raise ShapeError(f"{op}: the state has shape {state.shape}, expected ({philox.STATE_WORDS},)")
+    return state
 
 
 def checked_sizes(op, sizes):

@@ -6,8 +6,8 @@
 
 Each call (``uniform``, ``normal``, ``binomial``, ``choice``, ``permutation``,
 ``random_integers``) makes one ``PhiloxDraw`` (``ops/random.py``) on a state of its own,
-a ``RandomStateSharedVariable`` (``rv.rng``) whose ``default_update`` is the draw's next
-state: every function that computes the variable advances it, unless
+a ``RandomStateSharedVariable`` (``rv.rng``) whose ``default_update`` is the next state
+(``PhiloxAdvance``): every function that computes the variable advances it, unless
 ``function(..., no_default_updates=True)`` (``srng.state_updates`` and ``rv.update`` hold
 the pairs, as in Theano). Streams are Philox keys made from the seed and the stream's
 number, so ``srng.seed(n)`` reseeds every variable, each differently, and the numbers are
@@ -27,7 +27,7 @@ from ..errors import InputError, ShapeError
 from ..graph.basic import Constant
 from ..ops import philox
 from ..ops import scalar as S
-from ..ops.random import STATE_TYPE, InverseCDF, PhiloxDraw, Ranking
+from ..ops.random import STATE_TYPE, InverseCDF, PhiloxAdvance, PhiloxDraw, Ranking
 from ..ops.reduce import sum as sum_
 from ..ops.shape import Shape, reshape, shape_i, shape_tuple
 from ..types import dtypes
@@ -186,10 +186,9 @@ class RandomStreams:
     def _draw(self, distribution, dtype, sizes):
         state = RandomStateSharedVariable(philox.stream_state(self._seed, self._streams))
         self._streams += 1
-        next_state, draw = PhiloxDraw(distribution, dtype)(state, *sizes)
-        state.default_update = next_state
-        self.state_updates.append((state, next_state))
-        return draw, state
+        state.default_update = PhiloxAdvance()(state)
+        self.state_updates.append((state, state.default_update))
+        return PhiloxDraw(distribution, dtype)(state, *sizes), state
 
 
 def random_variable(var, state):

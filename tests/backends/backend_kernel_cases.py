@@ -20,4 +20,5 @@ INSTANTIATIONS = {
         (np.float64, np.float64, "0"), (np.int32, np.float32, "0"), (np.float32, np.float32, "1"),
         (np.float32, np.float32, "2"), (np.float64, np.float64, "3")]],
     "philox": [({"T": dt}, (("GG_NORMAL", normal),)) for dt in (np.float32, np.float64) for normal in "01"],
+    "philox_advance": [({}, ())],
 }

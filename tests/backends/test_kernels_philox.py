@@ -1,8 +1,9 @@
-"""kernels/philox.cu against gpugrad/ops/philox.py: Random123's known answers for the Philox
-function itself (a test kernel around the kernel file's device function, on the simulator and
-under NVRTC), the draws bit for bit (float32 and float64, uniform and normal, sizes that leave
-blocks half used, grids smaller than the work), the counter's carry, and the kernel's
-polynomial coefficients equal to the NumPy side's."""
+"""kernels/philox.cu and philox_advance.cu against gpugrad/ops/philox.py: Random123's known
+answers for the Philox function itself (a test kernel around the kernel file's device function,
+on the simulator and under NVRTC), the draws bit for bit (float32 and float64, uniform and
+normal, sizes that leave blocks half used, grids smaller than the work, a counter about to
+carry), the next state's carry, and the kernel's polynomial coefficients equal to the NumPy
+side's."""
 import re
 
 import numpy as np
@@ -54,18 +55,28 @@ def test_the_known_answer_kernel_compiles_with_nvrtc(nvrtc_ptx):
 
 @pytest.mark.parametrize("distribution", ["uniform", "normal"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("n,grid,block", [(0, 1, 32), (1, 1, 32), (3, 1, 32), (5, 2, 32), (7, 1, 32),
+@pytest.mark.parametrize("n,grid,block", [(1, 1, 32), (3, 1, 32), (5, 2, 32), (7, 1, 32),
                                           (1001, 2, 64), (4099, 3, 32)])
 def test_the_kernel_draws_the_numpy_bits(sim, library, distribution, dtype, n, grid, block):
     state = philox.stream_state(1234, 5)
-    state[2:] = (0xFFFFFFFF, 7)  # the counter carries into its high word
-    out, following = sim.allocate(n, dtype), sim.allocate(4, np.uint32)
-    library.launch("philox", grid, block, (sim.to_device(state), following, out, n),
+    state[2:] = (0xFFFFFFFF, 7)
+    out = sim.allocate(n, dtype)
+    library.launch("philox", grid, block, (sim.to_device(state), out, n),
                    defines=(("GG_NORMAL", str(int(distribution == "normal"))),))
     expected = getattr(philox, distribution)(state, n, dtype)
     bits = f"u{np.dtype(dtype).itemsize}"
     np.testing.assert_array_equal(sim.to_host(out).view(bits), expected.view(bits))
-    assert sim.to_host(following).tolist() == [state[0], state[1], 0, 8]
+
+
+@pytest.mark.parametrize("counter", [(0, 0), (0xFFFFFFFF, 7), (0xFFFFFFFF, 0xFFFFFFFF)])
+def test_the_next_state_counts_the_call_with_a_carry(sim, library, counter):
+    state = philox.stream_state(1234, 5)
+    state[2:] = counter
+    following = sim.allocate(4, np.uint32)
+    library.launch("philox_advance", 1, 32, (sim.to_device(state), following))
+    assert sim.to_host(following).tolist() == philox.advance(state).tolist()
+    count = (counter[0] + (counter[1] << 32) + 1) % 2 ** 64
+    assert philox.advance(state).tolist() == [state[0], state[1], count & 0xFFFFFFFF, count >> 32]
 
 
 def test_the_kernels_coefficients_are_the_numpy_sides():
