@@ -2,6 +2,27 @@
 every ``testcode`` block, as Theano's documentation has it.'''
 from tutorial_harness import Example
 
+DOUBLE_METHODS = """
+    def perform(self, node, inputs, output_storage):
+        x = inputs[0]
+        z = output_storage[0]
+        z[0] = x * 2
+
+    def infer_shape(self, node, i0_shapes):
+        return i0_shapes
+
+    def grad(self, inputs, output_grads):
+        return [output_grads[0] * 2]
+
+    def R_op(self, inputs, eval_points):
+        # R_op can receive None as eval_points.
+        # That mean there is no diferientiable path through that input
+        # If this imply that you cannot compute some outputs,
+        # return None for those.
+        if eval_points[0] is None:
+            return eval_points
+        return self.grad(inputs, eval_points)
+"""  # on Theano's page DoubleOp1 and DoubleOp2 share these, word for word
 DOUBLE_OPS = """
 import theano
 
@@ -16,27 +37,7 @@ class DoubleOp1(theano.Op):
         # Note: using x_.type() is dangerous, as it copies x's broadcasting
         # behaviour
         return theano.Apply(self, [x], [x.type()])
-
-    def perform(self, node, inputs, output_storage):
-        x = inputs[0]
-        z = output_storage[0]
-        z[0] = x * 2
-
-    def infer_shape(self, node, i0_shapes):
-        return i0_shapes
-
-    def grad(self, inputs, output_grads):
-        return [output_grads[0] * 2]
-
-    def R_op(self, inputs, eval_points):
-        # R_op can receive None as eval_points.
-        # That mean there is no diferientiable path through that input
-        # If this imply that you cannot compute some outputs,
-        # return None for those.
-        if eval_points[0] is None:
-            return eval_points
-        return self.grad(inputs, eval_points)
-
+""" + DOUBLE_METHODS + """
 doubleOp1 = DoubleOp1()
 
 #Using itypes and otypes
@@ -47,27 +48,7 @@ class DoubleOp2(theano.Op):
 
     itypes = [theano.tensor.dmatrix]
     otypes = [theano.tensor.dmatrix]
-
-    def perform(self, node, inputs, output_storage):
-        x = inputs[0]
-        z = output_storage[0]
-        z[0] = x * 2
-
-    def infer_shape(self, node, i0_shapes):
-        return i0_shapes
-
-    def grad(self, inputs, output_grads):
-        return [output_grads[0] * 2]
-
-    def R_op(self, inputs, eval_points):
-        # R_op can receive None as eval_points.
-        # That mean there is no diferientiable path through that input
-        # If this imply that you cannot compute some outputs,
-        # return None for those.
-        if eval_points[0] is None:
-            return eval_points
-        return self.grad(inputs, eval_points)
-
+""" + DOUBLE_METHODS + """
 doubleOp2 = DoubleOp2()
 """  # the page's first "example" block, which its later ones continue
 
