@@ -101,6 +101,17 @@ def numpy_dot(a, b):
    return numpy.dot(a, b)
 """
 
+TRYING = """
+import theano
+x = theano.tensor.matrix()
+f = theano.function([x], DoubleOp()(x))
+import numpy
+inp = numpy.random.rand(5, 4)
+out = f(inp)
+assert numpy.allclose(inp * 2, out)
+print(inp)
+print(out)
+"""  # the page's two blocks trying DoubleOp1 and DoubleOp2 differ in the name only
 UNSEEN = "Theano's page hides this output and skips checking it (its input is random)"
 UTT = ("Theano's test helpers (theano.tests.unittest_tools: InferShapeTester, RopLop_checker) are not part of "
        "gpugrad; tests/test_user_ops.py checks infer_shape, verify_grad and the R-op of such ops")
@@ -152,28 +163,8 @@ class MyOp(theano.Op):
         pass
 """, kind="testcode"),
     Example("extending_theano", "op definition", DOUBLE_OPS, kind="testcode"),
-    Example("extending_theano", "trying DoubleOp1", DOUBLE_OPS + """
-import theano
-x = theano.tensor.matrix()
-f = theano.function([x], DoubleOp1()(x))
-import numpy
-inp = numpy.random.rand(5, 4)
-out = f(inp)
-assert numpy.allclose(inp * 2, out)
-print(inp)
-print(out)
-""", kind="testcode", edits=(("print(inp)\nprint(out)\n", "", UNSEEN),)),
-    Example("extending_theano", "trying DoubleOp2", DOUBLE_OPS + """
-import theano
-x = theano.tensor.matrix()
-f = theano.function([x], DoubleOp2()(x))
-import numpy
-inp = numpy.random.rand(5, 4)
-out = f(inp)
-assert numpy.allclose(inp * 2, out)
-print(inp)
-print(out)
-""", kind="testcode", edits=(("print(inp)\nprint(out)\n", "", UNSEEN),)),
+    *[Example("extending_theano", f"trying {name}", DOUBLE_OPS + TRYING.replace("DoubleOp", name), kind="testcode",
+              edits=(("print(inp)\nprint(out)\n", "", UNSEEN),)) for name in ("DoubleOp1", "DoubleOp2")],
     Example("extending_theano", "__props__ definition", AXPB, kind="testcode"),
     Example("extending_theano", "testing __props__", AXPB + """
 mult4plus5op = AXPBOp(4, 5)
