@@ -32,7 +32,7 @@ class FromFunctionOp(Op):
     def __str__(self):
         return f"FromFunctionOp{{{self.fn.__name__}}}"
 
-    def __reduce__(self):
+    def __reduce_ex__(self, protocol):
         module, name = self.fn.__module__, self.fn.__qualname__
         try:
             found = getattr(importlib.import_module(module), name)
