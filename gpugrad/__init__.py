@@ -10,7 +10,7 @@ from .autodiff.vectorize import vectorize
 from .compile.function import function
 from .compile.shared import shared
 from .config import config
-from .errors import (DeviceFallbackWarning, DeviceMemoryError, DisconnectedInputError, GpugradError, GradientError,
+from .errors import (DeviceError, DeviceFallbackWarning, DeviceMemoryError, DisconnectedInputError, GpugradError, GradientError,
                      GraphError, InputError, LinAlgError, MissingInputError, NullTypeGradError, ShapeError,
                      UnusedInputError)
 from .printing import pp

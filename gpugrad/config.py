@@ -1,4 +1,4 @@
-"""Global settings: ``gpugrad.config.floatX``, ``.device``, ``.optimizer``.
+"""Global settings: ``gpugrad.config.floatX``, ``.device``, ``.optimizer``, ``.sync_launches``.
 
 ``change_flags`` is a context manager that restores the previous values, so tests
 and user code can switch a setting for one block without leaking it.
@@ -9,6 +9,7 @@ import os
 _CHOICES = {
     "floatX": ("float64", "float32"),
     "optimizer": ("fast_run", "fast_compile", "None"),
+    "sync_launches": (False, True),  # functions compiled while True wait after every device node
 }
 
 
@@ -18,6 +19,7 @@ class Config:
             "floatX": os.environ.get("GPUGRAD_FLOATX", "float64"),
             "device": os.environ.get("GPUGRAD_DEVICE", "auto"),
             "optimizer": "fast_run",
+            "sync_launches": os.environ.get("GPUGRAD_SYNC_LAUNCHES", "0") not in ("", "0"),
         })
 
     def __getattr__(self, name):

@@ -93,3 +93,7 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def synchronize(self):
         """Wait until every launched kernel has finished."""
+
+    def name_parameters(self, kernel, names):
+        """Let launch errors of ``kernel`` name its parameters ``names``; nothing by default
+        (CuPy's kernels take no new attributes; the simulated CuPy reads them from the source)."""

@@ -13,7 +13,7 @@ def copies(monkeypatch):
         method = getattr(be, name)
 
         def counted(array, method=method, name=name):
-            log.append((name, np.shape(array), np.asarray(array).dtype))
+            log.append((name, tuple(array.shape), np.dtype(array.dtype)))
             return method(array)
         monkeypatch.setattr(be, name, counted)
     return log

@@ -3,10 +3,17 @@ nodes ran, the transfers a call makes, and result comparisons."""
 import numpy as np
 
 import gpugrad as gg
+from gpugrad.backends import simcupy
 from gpugrad.graph.basic import Constant
 from gpugrad.ops.transfer import Transfer
 
 SIM = "cuda-sim"
+
+
+def host(value):
+    """``value`` as a NumPy array: a simulated device array read back (``.get()``, as with
+    CuPy: it refuses ``np.asarray``), a host value as it is."""
+    return value.get() if isinstance(value, simcupy.ndarray) else np.asarray(value)
 
 
 def on_both(inputs, outputs, **kwargs):

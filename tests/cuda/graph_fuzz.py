@@ -27,6 +27,8 @@ from gpugrad.compile import device_arrays
 from gpugrad.errors import GpugradError
 from gpugrad.ops import scalar
 
+from device_checks import host
+
 SIM = "cuda-sim"
 DTYPES = ["bool", "int8", "int32", "int64", "uint8", "float32", "float64", "complex64", "complex128"]
 # rows whose results a device computes exactly as NumPy does (for real operands)
@@ -473,7 +475,7 @@ def compare(got, expected, tol, what):
     """Equal dtype and shape; integers and bools exact; floats to ``tol`` or the dtype's tolerance
     relative to the largest magnitude, NaNs and infinities in the same places (for complex
     values only where they are: C's and NumPy's special cases differ on the other part)."""
-    got, expected = np.array(got), np.asarray(expected)
+    got, expected = host(got).copy(), np.asarray(expected)
     if got.dtype != expected.dtype or got.shape != expected.shape:
         raise Mismatch(f"{what}: got {got.dtype}{got.shape}, expected {expected.dtype}{expected.shape}")
     if got.dtype.kind in "biu":
@@ -514,10 +516,10 @@ def _call_args(values, rng, device):
 
 
 def _run(f, args, what):
-    kept = [np.array(a) for a in args]
+    kept = [host(a).copy() for a in args]
     results = f(*args)
     for a, k in zip(args, kept):
-        if not np.array_equal(np.asarray(a), k, equal_nan=True):
+        if not np.array_equal(host(a), k, equal_nan=True):
             raise Mismatch(f"{what}: the call wrote into its argument")
     return results
 
@@ -548,7 +550,7 @@ def run_graph(seed):
     got = _run(sim, _call_args(g.args, rng, SIM), SIM)
     for k, (t, gv, e) in enumerate(zip(outs, got, expected)):
         if t.fuzzy:
-            gv = np.array(gv)
+            gv = host(gv)
             if (gv.dtype, gv.shape) != (e.dtype, e.shape):
                 raise Mismatch(f"cuda-sim vs cpu, output {k}: got {gv.dtype}{gv.shape}, expected {e.dtype}{e.shape}")
         else:

@@ -13,7 +13,7 @@ from gpugrad.compile import device_arrays
 from gpugrad.ops.blas import Dot
 from gpugrad.ops.join import ARange
 
-from device_checks import identical, on_both, places, transfers
+from device_checks import host, identical, on_both, places, transfers
 
 INT_DTYPES = ["int8", "int32", "int64", "uint8", "bool"]
 ALL_INTEGERS = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"]
@@ -145,14 +145,14 @@ def test_int_matmul_kernel_strides_over_rows_and_batch(library, dtype, rng):
         out = be.allocate((3, 37, 18), dtype)
         library.launch("int_matmul", (2, 1, 1), (16, 16), (be.to_device(a), be.to_device(bb), out, 3, 37, 20, 18,
                                                            37 * 20, b_stride))
-        np.testing.assert_array_equal(out, np.matmul(a, bb))
+        np.testing.assert_array_equal(host(out), np.matmul(a, bb))
 
 
 def test_int_matmul_broadcasts_batch_axes(library, rng):
     be = library.backend
     a, b = _integers(rng, (2, 1, 5, 7), "int16"), _integers(rng, (3, 7, 4), "int16")
     got = kernels.int_matmul(library, be.to_device(a), be.to_device(b))
-    np.testing.assert_array_equal(got, np.matmul(a, b))
+    np.testing.assert_array_equal(host(got), np.matmul(a, b))
 
 
 @pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -164,4 +164,4 @@ def test_arange_kernel_strides(library, dtype):
     first, second = np.array([start, start + step], dtype)
     out = be.allocate(expected.size, dtype)
     library.launch("arange", 2, 32, (out, first, second, expected.size))
-    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(host(out), expected)

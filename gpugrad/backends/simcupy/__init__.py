@@ -1,0 +1,23 @@
+"""A CuPy-shaped module over the CUDA simulator: ``device="cuda-sim"`` runs the very code
+``device="cuda"`` runs (``backends/cuda.py``'s ``CudaBackend`` and the device thunks of
+``compile/``) with this module in place of ``cupy``.
+
+Its objects refuse what CuPy's refuse: kernels and modules are CuPy's own ``RawKernel`` and
+``RawModule`` classes (raw.py), compiled by NVRTC with CuPy's options before the simulator
+builds them; arrays (array.py) live on one of several simulated devices (cuda.py), refuse
+implicit conversion to NumPy and arrays of other devices; launches are asynchronous. Only
+what gpugrad calls is here (routines.py, lapack.py); ``cupyx`` is its ``errstate`` and
+``scipy.linalg`` parts. ``pointer_owner`` answers for the simulated driver what
+``cuPointerGetAttribute`` answers on a GPU.
+"""
+import types
+
+from . import cuda, routines
+from .array import ndarray, pointer_owner
+from .lapack import LINALG, cupyx
+from .raw import RawKernel, RawModule
+
+linalg = types.SimpleNamespace(**LINALG)
+globals().update(routines.PUBLIC)
+
+__all__ = ["cuda", "cupyx", "linalg", "ndarray", "pointer_owner", "RawKernel", "RawModule", *routines.PUBLIC]
