@@ -9,6 +9,7 @@ and adopts device arrays passed to a function after asking the driver who owns t
 memory (``pointer_owner``: ``cuPointerGetAttribute`` on a GPU, the simulator's record on
 ``cuda-sim``). CuPy is imported when a backend is made, never by ``import gpugrad``.
 """
+import contextlib
 import ctypes
 import functools
 import hashlib
@@ -102,6 +103,16 @@ class CudaBackend(base.Backend):
         self.xp, self.cupyx, self.ordinal, self.name = xp, cupyx, ordinal, name
         self._pointer_owner = pointer_owner
         self.device = xp.cuda.Device(ordinal)
+        self._failures = (xp.cuda.runtime.CUDARuntimeError, xp.cuda.driver.CUDADriverError)
+
+    @contextlib.contextmanager
+    def _reporting(self):
+        """CUDA's errors (a fault of an earlier kernel, raised by the next launch or wait) as a
+        ``KernelLaunchError``, which the linker explains by the node that met it."""
+        try:
+            yield
+        except self._failures as exc:
+            raise base.KernelLaunchError(f"{self.name}: {exc}") from exc
 
     def context(self):
         """``with backend.context():`` runs CuPy calls on this backend's device (a fresh
@@ -122,16 +133,12 @@ class CudaBackend(base.Backend):
 
     def to_host(self, array):
         """A NumPy copy (it waits for the device: a failed launch before it is raised here)."""
-        try:
+        with self._reporting():
             return self.xp.asnumpy(array)
-        except self.xp.cuda.runtime.CUDARuntimeError as exc:
-            raise base.KernelLaunchError(f"{self.name}: {exc}") from exc
 
     def synchronize(self):
-        try:
+        with self._reporting():
             self.context().synchronize()
-        except self.xp.cuda.runtime.CUDARuntimeError as exc:
-            raise base.KernelLaunchError(f"{self.name}: {exc}") from exc
 
     @functools.cached_property
     def primary_context(self):
@@ -203,5 +210,5 @@ class CudaBackend(base.Backend):
 
     def launch(self, kernel, grid, block, args, shared_mem=0):
         grid, block = base.check_launch(kernel.name, grid, block, shared_mem)
-        with self.context():
+        with self.context(), self._reporting():
             kernel(grid, block, tuple(args), shared_mem=shared_mem)

@@ -27,9 +27,8 @@ from gpugrad.compile import device_arrays
 from gpugrad.errors import GpugradError
 from gpugrad.ops import scalar
 
-from device_checks import host
+from device_checks import DEVICE, host
 
-SIM = "cuda-sim"
 DTYPES = ["bool", "int8", "int32", "int64", "uint8", "float32", "float64", "complex64", "complex128"]
 # rows whose results a device computes exactly as NumPy does (for real operands)
 EXACT_ROWS = {"add", "sub", "mul", "neg", "abs", "real", "imag", "conj", "maximum", "minimum", "sqr", "sqrt",
@@ -499,14 +498,14 @@ def compare(got, expected, tol, what):
 def _call_args(values, rng, device):
     """The arguments of one call: 0-d ones sometimes Python scalars, others sometimes
     non-contiguous views, and on the device sometimes device arrays (strided ones too)."""
-    be = device_arrays.backend_for(SIM)
+    be = device_arrays.backend_for(DEVICE)
     out = []
     for value in values:
         r = rng.random()
         if value.ndim == 0 and r < 0.5:
             out.append(value.item())
             continue
-        on_device = device == SIM and rng.random() < 0.3
+        on_device = device == DEVICE and rng.random() < 0.3
         if value.ndim and value.shape[-1] and r < 0.4:
             wide = np.repeat(value, 2, axis=-1)
             out.append((be.to_device(wide) if on_device else wide)[..., ::2])
@@ -533,7 +532,7 @@ def _outputs(g):
 
 def _both(inputs, outputs, rng):
     cpu = gg.function(inputs, outputs, device="cpu", on_unused_input="ignore")
-    sim = gg.function(inputs, outputs, device=SIM, on_unused_input="ignore",
+    sim = gg.function(inputs, outputs, device=DEVICE, on_unused_input="ignore",
                       return_device_arrays=bool(rng.random() < 0.3))
     return cpu, sim
 
@@ -547,7 +546,7 @@ def run_graph(seed):
     for k, (t, e) in enumerate(zip(outs, expected)):
         if not t.fuzzy:
             compare(e, t.val, t.tol, f"cpu vs NumPy, output {k}")
-    got = _run(sim, _call_args(g.args, rng, SIM), SIM)
+    got = _run(sim, _call_args(g.args, rng, DEVICE), DEVICE)
     for k, (t, gv, e) in enumerate(zip(outs, got, expected)):
         if t.fuzzy:
             gv = host(gv)
@@ -573,7 +572,7 @@ def _check_errors(g, cpu, sim, rng, outs, expected):
     args = list(g.args)
     args[k] = sample(rng, args[k].dtype, tuple(shape))
     outcomes = []
-    for f, device in ((cpu, "cpu"), (sim, SIM)):
+    for f, device in ((cpu, "cpu"), (sim, DEVICE)):
         try:
             outcomes.append(f(*_call_args(args, rng, device)))
         except GpugradError as exc:

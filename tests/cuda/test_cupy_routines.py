@@ -1,7 +1,7 @@
-"""The CuPy routines of the linear algebra ops (compile/cupy_linalg.py) on the simulated
-CuPy, against each op's own perform: their logic (triangles mirrored, vector right-hand
-sides, stacks, logm's inverse scaling and squaring and its fallback) runs the very lines a
-GPU runs; on one, the ``cuda`` tests of test_device_linalg.py run them over CuPy."""
+"""The CuPy routines of the linear algebra ops (compile/cupy_linalg.py) on the test device
+(the simulated CuPy, or CuPy on a GPU), against each op's own perform: their logic (triangles
+mirrored, vector right-hand sides, stacks, logm's inverse scaling and squaring and its
+fallback) runs the very lines a GPU runs."""
 import numpy as np
 import pytest
 import scipy.linalg
@@ -13,14 +13,14 @@ from gpugrad.errors import LinAlgError
 from gpugrad.graph.traversal import toposort
 from gpugrad.linalg.logm import Logm
 
+from device_checks import DEVICE
 from test_device_linalg import CASES, _close, _hpd
-
-SIM = backend_for("cuda-sim")
 
 
 def _run(op, values):
-    """``cupy_linalg.run`` on the simulated device, the results read back."""
-    return [r.get() for r in cupy_linalg.run(SIM, op, [SIM.to_device(v) for v in values])]
+    """``cupy_linalg.run`` on the test device, the results read back."""
+    be = backend_for(DEVICE)
+    return [be.to_host(r) for r in cupy_linalg.run(be, op, [be.to_device(v) for v in values])]
 
 
 def _nodes(name, dtype, ndim):

@@ -15,6 +15,7 @@ import os
 import threading
 import types
 
+from ..base import OutOfBoundsError
 from ..cuda_sim import SimBackend
 from ._cupy import real_cupy
 
@@ -32,6 +33,15 @@ class CUDARuntimeError(RuntimeError):
         self.name = name
 
 
+class CUDADriverError(RuntimeError):
+    """An error of the simulated CUDA driver (``cupy.cuda.driver.CUDADriverError``): what a
+    launch raises after an earlier kernel failed."""
+
+    def __init__(self, name, message):
+        super().__init__(f"{name}: {message}")
+        self.name = name
+
+
 class SimulatedDevice:
     """One simulated GPU: its launcher and the error its last failed launch left pending."""
 
@@ -41,12 +51,16 @@ class SimulatedDevice:
         self.context = 0x5100 + ordinal  # the handle of its primary context
         self.pending = None
 
-    def raise_pending(self):
-        """The error of an earlier launch, raised once at the next launch or synchronisation."""
+    def raise_pending(self, by_driver=False):
+        """The error of an earlier launch, raised once at the next synchronisation (by the
+        runtime, as CuPy's copies and ``synchronize``) or launch (by the driver, as CuPy's)."""
         error, self.pending = self.pending, None
         if error is not None:
-            raise CUDARuntimeError("cudaErrorLaunchFailure", f"a kernel launched earlier failed: {error}") \
-                from error
+            name = "illegal address" if isinstance(error, OutOfBoundsError) else "launch failed"
+            name = f"CUDA_ERROR_{name.upper().replace(' ', '_')}" if by_driver else \
+                f"cudaError{name.title().replace(' ', '')}"
+            raise (CUDADriverError if by_driver else CUDARuntimeError)(
+                name, f"a kernel launched earlier failed: {error}") from error
 
 
 def _knob(name, default):
@@ -138,7 +152,7 @@ def _context_of_current():
 runtime = types.SimpleNamespace(
     CUDARuntimeError=CUDARuntimeError, getDeviceCount=lambda: len(DEVICES), getDevice=lambda: current().ordinal,
     setDevice=_set_device, deviceGetAttribute=_device_attribute, deviceSynchronize=_synchronize_current)
-driver = types.SimpleNamespace(ctxGetCurrent=_context_of_current)
+driver = types.SimpleNamespace(CUDADriverError=CUDADriverError, ctxGetCurrent=_context_of_current)
 
 
 class CompileException(Exception):

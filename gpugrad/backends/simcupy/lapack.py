@@ -14,7 +14,7 @@ import types
 import numpy as np
 import scipy.linalg
 
-from .array import FUNCTIONS, apply, ndarray
+from .arrays import FUNCTIONS, apply, ndarray
 
 _STATE = threading.local()
 

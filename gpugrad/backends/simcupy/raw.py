@@ -27,7 +27,7 @@ from .. import base, nvrtc
 from ..cuda import HEADERS_LINE
 from ..cuda_sim import compiler
 from . import _cupy, cuda
-from .array import ndarray
+from .arrays import ndarray
 
 _RawModule, _RawKernel = _cupy.raw_classes()
 _BUILT = {}  # (code, options, device ordinal) -> the simulator's module
@@ -128,7 +128,7 @@ class RawKernel(_RawKernel):
                 raise TypeError(f"Argument '{what}' has incorrect type (expected tuple, got {type(dims).__name__})")
         grid, block = base.check_launch(self.name, (grid + (1, 1))[:3], (block + (1, 1))[:3], shared_mem)
         device = cuda.current()
-        device.raise_pending()
+        device.raise_pending(by_driver=True)
         kernel = built(self.code, self.options, device).get_function(self.name)
         values = [_argument(a, device.ordinal) for a in args]
         try:

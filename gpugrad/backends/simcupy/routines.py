@@ -1,12 +1,12 @@
 """The module-level functions of the simulated CuPy that gpugrad calls: creation, transfers,
 manipulation, ``matmul`` and the ufuncs; each registered for ``__array_function__`` and
-``__array_ufunc__`` dispatch (array.py). Device rules as in array.py: new arrays live on the
+``__array_ufunc__`` dispatch (arrays.py). Device rules as in arrays.py: new arrays live on the
 current device, and every input array must live there too (``asarray``/``array``/``copy``
 are the copies between devices and from the host)."""
 import numpy as np
 
 from . import cuda
-from .array import FUNCTIONS, UFUNCS, MemoryPointer, apply, check_device, ndarray, on_device, pointer_owner
+from .arrays import FUNCTIONS, UFUNCS, MemoryPointer, apply, check_device, ndarray, on_device, pointer_owner
 
 UFUNC_NAMES = ("add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "remainder", "power",
                "negative", "positive", "absolute", "conjugate", "exp", "log", "sqrt", "isfinite", "isnan",

@@ -223,24 +223,6 @@ class ndarray:  # noqa: N801 - CuPy's name
     def tolist(self):
         return self.get().tolist()
 
-    def __bool__(self):
-        return bool(self.get())
-
-    def __int__(self):
-        return int(self.get())
-
-    def __float__(self):
-        return float(self.get())
-
-    def __complex__(self):
-        return complex(self.get())
-
-    def __repr__(self):
-        return repr(self.get())
-
-    def __str__(self):
-        return str(self.get())
-
     def __format__(self, spec):
         return format(self.get(), spec)
 
@@ -343,37 +325,6 @@ class ndarray:  # noqa: N801 - CuPy's name
             raise TypeError("iteration over a 0-d array")
         return (self[i] for i in range(self.shape[0]))
 
-    # Reductions: 0-d device arrays, as CuPy returns them
-    def _reduce(self, function, axis=None, out=None, keepdims=False, **kwargs):
-        return apply(function, self, axis=axis, keepdims=keepdims, out=out, **kwargs)
-
-    def sum(self, axis=None, dtype=None, out=None, keepdims=False):
-        return self._reduce(np.sum, axis, out, keepdims, dtype=dtype)
-
-    def prod(self, axis=None, dtype=None, out=None, keepdims=False):
-        return self._reduce(np.prod, axis, out, keepdims, dtype=dtype)
-
-    def mean(self, axis=None, dtype=None, out=None, keepdims=False):
-        return self._reduce(np.mean, axis, out, keepdims, dtype=dtype)
-
-    def max(self, axis=None, out=None, keepdims=False):
-        return self._reduce(np.max, axis, out, keepdims)
-
-    def min(self, axis=None, out=None, keepdims=False):
-        return self._reduce(np.min, axis, out, keepdims)
-
-    def all(self, axis=None, out=None, keepdims=False):
-        return self._reduce(np.all, axis, out, keepdims)
-
-    def any(self, axis=None, out=None, keepdims=False):
-        return self._reduce(np.any, axis, out, keepdims)
-
-    def argmax(self, axis=None, out=None, keepdims=False):
-        return self._reduce(np.argmax, axis, out, keepdims)
-
-    def argmin(self, axis=None, out=None, keepdims=False):
-        return self._reduce(np.argmin, axis, out, keepdims)
-
     def conj(self):
         return apply(np.conjugate, self) if self.dtype.kind == "c" else self
 
@@ -410,5 +361,15 @@ for _name, _ufunc in [("add", np.add), ("sub", np.subtract), ("mul", np.multiply
 for _name, _ufunc in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal),
                       ("gt", np.greater), ("ge", np.greater_equal)]:
     setattr(ndarray, f"__{_name}__", _operators(_ufunc)[0])
+for _name, _function in [("sum", np.sum), ("prod", np.prod), ("mean", np.mean)]:  # 0-d arrays, as CuPy's
+    setattr(ndarray, _name, lambda self, axis=None, dtype=None, out=None, keepdims=False, _function=_function:
+            apply(_function, self, axis=axis, dtype=dtype, keepdims=keepdims, out=out))
+for _name, _function in [("max", np.max), ("min", np.min), ("all", np.all), ("any", np.any), ("argmax", np.argmax),
+                         ("argmin", np.argmin)]:
+    setattr(ndarray, _name, lambda self, axis=None, out=None, keepdims=False, _function=_function:
+            apply(_function, self, axis=axis, keepdims=keepdims, out=out))
+for _name, _convert in [("bool", bool), ("int", int), ("float", float), ("complex", complex), ("repr", repr),
+                        ("str", str)]:  # through a copy to the host, as CuPy's
+    setattr(ndarray, f"__{_name}__", lambda self, _convert=_convert: _convert(self.get()))
 for _name, _ufunc in [("neg", np.negative), ("pos", np.positive), ("abs", np.absolute), ("invert", np.invert)]:
     setattr(ndarray, f"__{_name}__", lambda self, _ufunc=_ufunc: apply(_ufunc, self))
