@@ -12,7 +12,9 @@ from gpugrad.autodiff.vectorize import vectorize
 from gpugrad.ops.gradient_ops import disconnected_grad, grad_clip, grad_scale, undefined_grad, zero_grad
 from gpugrad.ops.join import RepeatSum, split
 from gpugrad.ops.nnet import PickClass, PlaceClass
+from gpugrad.ifelse import ifelse
 from gpugrad.ops.shape import MatchShape
+from gpugrad.printing import Print
 
 BATCH = 3
 
@@ -67,6 +69,12 @@ ROWS = [
     Row("shape_i", lambda x, y: x.shape[1] * y, [normal(2, 3), normal(3)], static=False),
     Row("zeros_like", lambda x, y: T.zeros_like(x) + y, [normal(2, 3), normal(3)], static=False),
     Row("match_shape", lambda v, w: MatchShape("m")(v, w), [normal(2, 3), normal(2, 3)], static=False),
+    Row("specify_shape", lambda v: T.specify_shape(v, (2, None)) * 2, [normal(2, 3)], static=False),
+    Row("print", lambda v: Print("v", global_fn=lambda op, value: None)(v) + 1, [normal(2, 3)]),
+    Row("ifelse", lambda c, x, y: ifelse(c, x * 2, y.sum(axis=0)), [const(1), normal(3), normal(2, 3)],
+        batchable=(1, 2)),
+    Row("ifelse_batched_condition", lambda c, x, y: ifelse(c, x * 2, y.sum(axis=0)),
+        [ints(2), normal(3), normal(2, 3)]),
     # gradient ops
     Row("disconnected_grad", lambda x: disconnected_grad(x) * 2, [normal(3)]),
     Row("zero_grad", lambda x: zero_grad(x), [normal(3)]),

@@ -66,11 +66,14 @@ from ..ops.join import ARange, Join, Repeat, RepeatSum, Split
 from ..ops.nnet import LogSoftmax, PickClass, PlaceClass, Softmax
 from ..ops.reduce import Arg, Reduce
 from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI
+from ..ops.specify import SpecifyShape
 from ..ops.subtensor import IncSubtensor, Subtensor
 from ..ops.transfer import Transfer
 from ..scan.device import has_device_work, host_inputs
 from ..scan.op import Scan
 from ..backends.load import C_TYPES
+from ..ifelse import IfElse
+from ..printing import Print
 from .cupy_linalg import ROUTINES as CUPY_LINALG
 
 HOST = "cpu"
@@ -148,6 +151,7 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     PlaceClass: (_kernel_dtype, "zeros and kernels/scatter_nd.cu, as PickClass"),
     Join: (_always, "copies into the slices of one fresh device array (backends/kernels.concatenate)"),
     Scan: (has_device_work, "its body compiled for the device, run over device arrays (scan/device.py)"),
+    IfElse: (_always, "device copies of the chosen branch's values, its condition read back once (ifelse.py)"),
     **{op: (_lapack_dtype, "CuPy's cuSOLVER/cuBLAS routine on cuda (compile/cupy_linalg.py); the op's "
                            "NumPy/SciPy perform on cuda-sim") for op in LINALG_OPS},
 }
@@ -155,9 +159,11 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
 SIZE_INPUTS = {Alloc: _sizes_from(1), Reshape: _sizes_from(1), Split: _sizes_from(1),
                Subtensor: _scalar_indices(1), IncSubtensor: _scalar_indices(2), AllocDiag: _sizes_from(1),
                Fill: lambda node: {0}, MatchShape: lambda node: {1}, Repeat: _sizes_from(1),
-               RepeatSum: _sizes_from(1), PlaceClass: lambda node: {2}, ARange: _sizes_from(0), Scan: host_inputs}
+               RepeatSum: _sizes_from(1), PlaceClass: lambda node: {2}, ARange: _sizes_from(0), Scan: host_inputs,
+               SpecifyShape: _sizes_from(1), IfElse: lambda node: {0}}
 # op class -> which of its nodes are a view of the device array where they are read there: no copy
-VIEW_OPS = {DimShuffle: _always, Reshape: _always, Subtensor: _basic, Split: _always, MatchShape: _always}
+VIEW_OPS = {DimShuffle: _always, Reshape: _always, Subtensor: _basic, Split: _always, MatchShape: _always,
+            SpecifyShape: _always, Print: _always}
 METADATA_OPS = (Shape, ShapeI)
 
 
