@@ -41,7 +41,8 @@ from ..ops.nnet import LogSoftmax, Softmax
 from ..ops.reduce import Arg, Reduce
 from ..ops.shape import Alloc, Fill, Reshape
 from ..ops.transfer import Transfer
-from ..rewrites.fusion import Composite
+from ..ops.elemwise import Elemwise
+from ..rewrites.fusion import Composite, composite_of
 from ..scan.device import scan_thunk
 from ..scan.op import Scan
 from . import cupy_linalg
@@ -135,6 +136,15 @@ def _composite_thunk(device, node, storage_in, storage_out):
         for cell, out, (_, out_static) in zip(storage_out, results, outs):
             cell[0] = _narrow(out, out_static, shape)
     return thunk
+
+
+def _elemwise_thunk(device, node, storage_in, storage_out):
+    """An elementwise node the fusion phase did not fuse (a mode excluding it): the kernel of
+    a one-node ``Composite``, reading the node's inputs that are not literals of it."""
+    composite, outer = composite_of([node], node.outputs)
+    inner = composite.make_node(*outer)
+    inner.tag.update(node.tag)
+    return _composite_thunk(device, inner, [storage_in[node.inputs.index(v)] for v in outer], storage_out)
 
 
 def _lifted(device, shape, out_statics, values):
@@ -355,7 +365,7 @@ def _narrow(out, out_static, shape):
     return out if tuple(out.shape) == want else out[tuple(slice(0, n) for n in want)]
 
 
-_THUNKS = {Transfer: _transfer_thunk, Composite: _composite_thunk, Reduce: _reduce_thunk, Arg: _reduce_thunk,
+_THUNKS = {Transfer: _transfer_thunk, Composite: _composite_thunk, Elemwise: _elemwise_thunk, Reduce: _reduce_thunk, Arg: _reduce_thunk,
            Softmax: _softmax_thunk, LogSoftmax: _softmax_thunk, Dot: dot_thunk, Alloc: _alloc_thunk,
            Reshape: _reshape_thunk, Join: _join_thunk, Split: _split_thunk, Fill: _fill_thunk,
            Diagonal: _diagonal_thunk, AllocDiag: _alloc_diag_thunk, Repeat: _repeat_thunk,
