@@ -1,5 +1,5 @@
-"""Random streams on ``device="cuda-sim"`` against ``device="cpu"``: the same numbers bit for
-bit for the same seed, shapes and call count (float32 and float64, odd sizes, parameters,
+"""Random streams on the test device (cuda-sim, or a GPU: tests/cuda/device_checks.py) against
+``device="cpu"``: the same numbers bit for bit for the same seed, shapes and call count (float32 and float64, odd sizes, parameters,
 every distribution, draws in a scan), the draw on the device with its state kept there (no
 copy per call), and the state read back where the host needs it."""
 import numpy as np
@@ -10,7 +10,7 @@ import gpugrad.tensor as T
 from gpugrad.ops.random import PhiloxDraw
 from gpugrad.tensor.shared_randomstreams import RandomStreams
 
-from device_checks import SIM, places, transfers
+from device_checks import DEVICE, places, transfers
 
 
 def _same_bits(got, expected):
@@ -20,9 +20,9 @@ def _same_bits(got, expected):
 
 
 def _on_both(build, inputs=(), calls=2, args=()):
-    """Each call's results on cuda-sim and on cpu, from streams of one seed."""
+    """Each call's results on the device and on cpu, from streams of one seed."""
     results = []
-    for device in (SIM, "cpu"):
+    for device in (DEVICE, "cpu"):
         srng = RandomStreams(seed=31)
         f = gg.function(list(inputs), build(srng), device=device)
         results.append([f(*args) for _ in range(calls)])
@@ -53,8 +53,8 @@ def test_parameters_and_every_distribution_bit_for_bit():
 def test_the_state_stays_on_the_device(copies):
     srng = RandomStreams(seed=2)
     rv = srng.normal((4, 4), dtype="float32")
-    f = gg.function([], rv, device=SIM)
-    assert places(f, PhiloxDraw) == {SIM}
+    f = gg.function([], rv, device=DEVICE)
+    assert places(f, PhiloxDraw) == {DEVICE}
     assert transfers(f) == ["device", "host"]  # the state goes over once (it is resident), the draw comes back
     f()
     copies.clear()
@@ -66,7 +66,7 @@ def test_the_state_stays_on_the_device(copies):
 def test_a_cpu_function_continues_the_stream_a_device_function_advanced():
     srng = RandomStreams(seed=5)
     rv = srng.uniform((3,))
-    on_sim, on_cpu = gg.function([], rv, device=SIM), gg.function([], rv, device="cpu")
+    on_sim, on_cpu = gg.function([], rv, device=DEVICE), gg.function([], rv, device="cpu")
     a, b, c = on_sim(), on_cpu(), on_sim()
     srng.seed(5)
     _same_bits([on_cpu(), on_cpu(), on_cpu()], [a, b, c])
@@ -75,7 +75,7 @@ def test_a_cpu_function_continues_the_stream_a_device_function_advanced():
 def test_draws_in_a_scan_bit_for_bit():
     x = T.matrix("x", dtype="float32")
     sim, cpu = [], []
-    for device, results in ((SIM, sim), ("cpu", cpu)):
+    for device, results in ((DEVICE, sim), ("cpu", cpu)):
         srng = RandomStreams(seed=12)
         outputs, updates = gg.scan(lambda row: T.tanh(row) * srng.binomial((3,), p=0.5, dtype="float32")
                                    + srng.normal((3,), dtype="float32"), sequences=x)
