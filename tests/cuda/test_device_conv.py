@@ -16,7 +16,7 @@ from gpugrad.rewrites.fusion import Composite
 from gpugrad.tensor.nnet import bn
 from gpugrad.tensor.signal.pool import pool_2d, pool_3d
 
-from device_checks import SIM, on_both, places, same, transfers
+from device_checks import DEVICE as SIM, on_both, places, same, transfers
 
 CONVS = [  # input shape, filter shape, keyword arguments
     ((2, 4, 7, 6), (6, 2, 3, 2), dict(border_mode=((1, 0), (2, 1)), subsample=(2, 1), filter_dilation=(1, 2),
