@@ -30,7 +30,8 @@ def _render(node, out, memo, names):
     args = [memo[v] if v in memo else _leaf(v, names) for v in node.inputs]
     printer = getattr(node.op, "pp", None)
     if printer is not None:
-        return printer(node, args)
+        printed = printer(node, args)  # one string, or one per output
+        return printed[out.index] if isinstance(printed, list) else printed
     if len(node.outputs) > 1:
         return f"{node.op}({', '.join(args)})[{out.index}]"
     return f"{node.op}({', '.join(args)})"

@@ -46,6 +46,11 @@ class Transfer(Op):
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
+    def pp(self, node, args):
+        """Where a value lives is placement detail: ``pp`` shows the value (``debugprint``
+        and ``pydotprint`` show the transfers)."""
+        return args[0]
+
     def back(self):
         return Transfer("host" if self.to == "device" else "device")
 

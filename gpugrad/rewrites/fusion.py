@@ -37,6 +37,14 @@ class Composite(Op):
     def __str__(self):
         return "composite{" + ",".join(str(n.op) for n in self.nodes) + "}"
 
+    def pp(self, node, args):
+        """Its inner expression over the node's inputs, one string per output: fusion, like
+        placement, is detail ``pp`` does not show (``debugprint`` does)."""
+        text = dict(zip(self.inputs, args))
+        for inner in self.nodes:
+            text[inner.outputs[0]] = inner.op.pp(inner, [text.get(v, repr(v)) for v in inner.inputs])
+        return [text[o] for o in self.outputs]
+
     def make_node(self, *inputs):
         outputs = []
         for out, deps in zip(self.outputs, self._deps):
