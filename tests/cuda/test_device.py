@@ -15,7 +15,7 @@ from gpugrad.errors import ShapeError
 from gpugrad.ops.blas import Dot
 from gpugrad.ops.reduce import Arg, Reduce
 from gpugrad.ops.transfer import Transfer
-from gpugrad.rewrites.fusion import Composite
+from gpugrad.ops.elemwise import Composite
 
 from cases import DTYPES, every_row, sample
 from device_checks import DEVICE
