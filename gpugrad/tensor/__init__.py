@@ -15,7 +15,7 @@ from ..ops.specify import specify_shape
 from ..ops.subtensor import *  # noqa: F401,F403
 from ..types.constructors import CONSTRUCTORS, tensor
 from ..types.variable import HOOKS, TensorConstant, TensorVariable, as_tensor_variable, constant
-from . import nnet
+from . import nnet, signal
 from . import nlinalg, slinalg, xlogx
 
 globals().update(CONSTRUCTORS)
