@@ -4,6 +4,8 @@ from ..errors import NullTypeGradError
 from ..graph.basic import Apply
 from ..graph.op import Op
 from ..types.variable import TensorVariable, as_tensor_variable
+from .scalar import clip
+from .shape import zeros_like
 
 
 class GradientOp(Op):
@@ -33,7 +35,6 @@ class DisconnectedGrad(GradientOp):
 
 class ZeroGrad(GradientOp):
     def pullback(self, inputs, outputs, output_grads):
-        from .shape import zeros_like
         return [zeros_like(output_grads[0])]
 
 
@@ -46,7 +47,6 @@ class GradClip(GradientOp):
         self.lower, self.upper = lower, upper
 
     def pullback(self, inputs, outputs, output_grads):
-        from .scalar import clip
         return [clip(output_grads[0], self.lower, self.upper)]
 
 

@@ -11,6 +11,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..compile.modes import get_mode
+from ..compile.shared import SharedVariable
 from ..errors import InputError
 from ..graph.basic import Constant, Variable
 from ..graph.debug_values import suspended
@@ -86,7 +88,6 @@ def optimizer_of(mode):
     """The optimizer a ``scan(mode=...)`` names for the body (None: the function's)."""
     if mode is None:
         return None
-    from ..compile.modes import get_mode
     return get_mode(mode).optimizer
 
 
@@ -297,7 +298,6 @@ def _split_result(result):
 
 
 def _check_strict(node, explicit):
-    from ..compile.shared import SharedVariable
     allowed = set(ancestors(explicit))
     for var in graph_inputs(node.inputs[1:]):
         if isinstance(var, SharedVariable) and var not in allowed:
