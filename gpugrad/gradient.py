@@ -3,9 +3,9 @@ an op's ``grad`` returns for an input without a gradient: ``DisconnectedType()()
 output does not depend on it), ``grad_undefined`` and ``grad_not_implemented``."""
 from .autodiff.grad import Lop, Rop, grad, pullback, pushforward, subgraph_grad
 from .autodiff.jacobian import hessian, hessian_vector_product, jacobian, jacobian_diag
-from .autodiff.verify import verify_grad
 from .errors import DisconnectedInputError, GradientError, NullTypeGradError
 from .ops.gradient_ops import NullGradient, disconnected_grad, grad_clip, grad_scale, undefined_grad, zero_grad
+from .testing import verify_grad
 
 __all__ = ["grad", "Lop", "Rop", "pushforward", "pullback", "subgraph_grad", "jacobian", "hessian",
            "hessian_vector_product", "jacobian_diag",

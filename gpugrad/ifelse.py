@@ -5,7 +5,7 @@ branch the scalar condition picks is computed.
 ``IfElse`` is an ordinary node whose inputs are the condition, then the values of the
 ``then`` branch, then those of the ``else`` branch. It declares its ``branches`` (which
 inputs each one needs) and ``choose`` (which branch a condition value takes); the linker
-(compile/lazy.py) then runs the nodes that only one branch needs inside the IfElse's
+(runtime/lazy.py) then runs the nodes that only one branch needs inside the IfElse's
 thunk, after reading the condition, and never the others'. On a device the branch values
 stay device arrays and the condition is read back once per run of the node.
 
@@ -18,7 +18,10 @@ import numpy as np
 
 from .errors import InputError
 from .graph.basic import Apply
-from .graph.op import Op
+from .graph.op import CudaFacet, Op
+from .runtime.device_arrays import device_copy, resident
+from .runtime.facets import always, inputs_at
+from .runtime.lazy import host_reader
 from .ops import scalar as S
 from .ops.shape import broadcast_batch, shape_i, zeros_like
 from .types import dtypes
@@ -32,6 +35,8 @@ class IfElse(Op):
     so later nodes may write into them."""
     __props__ = ("n_outs",)
     fresh_outputs = True
+    cuda = CudaFacet("device copies of the chosen branch's values, its condition read back once",
+                     accepts=always, host_inputs=inputs_at(0))
 
     def __init__(self, n_outs, name=None):
         if int(n_outs) < 1:
@@ -106,7 +111,7 @@ class IfElse(Op):
 
 class _Select:
     """The thunk of an IfElse node, on the host or a device: copies of the chosen branch's
-    values. The linker sets ``chosen`` after reading the condition (compile/lazy.py);
+    values. The linker sets ``chosen`` after reading the condition (runtime/lazy.py);
     run on its own, it reads the condition itself."""
 
     def __init__(self, op, node, storage_in, storage_out):
@@ -118,7 +123,6 @@ class _Select:
     def __call__(self):
         k, self.chosen = self.chosen, None
         if k is None:
-            from .compile.lazy import host_reader
             k = self.choose(host_reader(self.device)(self.storage_in[0][0]))
         for cell, pos in zip(self.storage_out, self.positions[k]):
             cell[0] = self._copy(self.storage_in[pos][0])
@@ -126,7 +130,6 @@ class _Select:
     def _copy(self, value):
         if self.device == "cpu":
             return np.array(value)
-        from .compile.device_arrays import device_copy, resident
         return device_copy(self.device, value) if resident(self.device, value) else np.array(value)
 
 

@@ -3,8 +3,11 @@
 prints a value when its node runs)."""
 from .errors import GpugradError
 from .graph.basic import Apply, Constant
-from .graph.op import Op
+from .graph.op import CudaFacet, Op
 from .graph.traversal import toposort
+from .runtime.facets import always
+from .runtime.lazy import host_reader
+from .types.variable import as_tensor_variable
 
 
 def pp(var):
@@ -30,7 +33,8 @@ def _render(node, out, memo, names):
     args = [memo[v] if v in memo else _leaf(v, names) for v in node.inputs]
     printer = getattr(node.op, "pp", None)
     if printer is not None:
-        return printer(node, args)
+        printed = printer(node, args)  # one string, or one per output
+        return printed[out.index] if isinstance(printed, list) else printed
     if len(node.outputs) > 1:
         return f"{node.op}({', '.join(args)})[{out.index}]"
     return f"{node.op}({', '.join(args)})"
@@ -149,12 +153,12 @@ class Print(Op):
     ``Print`` nodes of one value print once."""
     __props__ = ("message", "attrs")
     side_effect = True  # never computed while compiling (constant folding)
+    cuda = CudaFacet("its value, read back to print it", accepts=None, view=always)
 
     def __init__(self, message="", attrs=("__str__",), global_fn=None):
         self.message, self.attrs, self.global_fn = message, tuple(attrs), global_fn or _print_attrs
 
     def make_node(self, x):
-        from .types.variable import as_tensor_variable
         x = as_tensor_variable(x)
         return Apply(self, [x], [x.type()])
 
@@ -163,7 +167,6 @@ class Print(Op):
         return [inputs[0]]
 
     def make_thunk(self, node, storage_in, storage_out):
-        from .compile.lazy import host_reader
         read, show = host_reader(node.tag.get("device", "cpu")), self.global_fn
         (src,), (dst,) = storage_in, storage_out
 

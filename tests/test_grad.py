@@ -210,3 +210,10 @@ def test_rop_keeps_wrt_as_an_input():
     f = gg.function([W, V, x], gg.Rop((W * x).sum(axis=1), W, V))
     w = np.ones((2, 3))
     np.testing.assert_allclose(f(w, np.ones((2, 3)), [1.0, 2.0, 3.0]), [6.0, 6.0])
+
+
+def test_the_gradient_of_an_integer_scalar_with_respect_to_itself_is_one():
+    """Theano's behaviour: the seed reads the cost, so the input counts as used; float result."""
+    i = T.iscalar("i")
+    out = gg.function([i], T.grad(i, i))(3)
+    assert out == 1.0 and out.dtype == np.float64

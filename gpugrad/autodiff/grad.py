@@ -8,9 +8,9 @@ from ..graph.traversal import ancestors, toposort
 from ..ops import scalar as S
 from ..ops.gradient_ops import NullGradient
 from ..ops.reduce import sum as sum_
-from ..ops.shape import MatchShape, alloc_like, fill, zeros_like
+from ..ops.shape import Fill, MatchShape, alloc_like, zeros_like
 from ..types import dtypes
-from ..types.variable import as_tensor_variable
+from ..types.variable import as_tensor_variable, constant
 from ..utils import report
 
 
@@ -142,10 +142,10 @@ def _seeds(cost, known_grads, holomorphic):
         if dtypes.is_complex(cost.dtype) and not holomorphic:
             raise InputError(f"grad: the cost {cost} is complex ({cost.dtype}); differentiate "
                              "T.real(cost) or abs(cost), or pass holomorphic=True for f'(z)")
-        if dtypes.is_discrete(cost.dtype):
-            seeds[cost] = alloc_like(S.cast(1.0, dtypes.grad_dtype(cost.dtype)), cost)
-        else:
-            seeds[cost] = fill(cost, 1.0)
+        # fill(cost, 1.0) reads the cost, so grad(i, i) keeps i an input, as in Theano; for an
+        # integer cost the value's dtype (float) is the seed's
+        one = constant(1.0, dtype=dtypes.grad_dtype(cost.dtype)) if dtypes.is_discrete(cost.dtype) else 1.0
+        seeds[cost] = Fill()(cost, as_tensor_variable(one))
     for var, g in (known_grads or {}).items():
         g = as_tensor_variable(g)
         if g.ndim != var.ndim:

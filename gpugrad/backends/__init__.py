@@ -2,8 +2,10 @@
 the CPU through the simulated CuPy of ``simcupy/``; ``SimBackend`` (cuda_sim/) is the
 simulator's own launcher underneath, which the kernel tests also drive directly.
 
-Nothing here imports CuPy; ``backend("cuda")`` does, when it is asked for.
+Nothing here imports CuPy; ``backend("cuda")`` does, when it is asked for (and
+``backend("cuda-sim")`` the simulated CuPy, which borrows CuPy's classes where installed).
 """
+from .cuda import CudaBackend, pointer_owner
 
 
 def backend(name):
@@ -12,11 +14,9 @@ def backend(name):
     kind, _, ordinal = name.partition(":")
     if kind not in ("cuda", "cuda-sim") or ordinal and not ordinal.isdigit():
         raise ValueError(f"unknown kernel backend {name!r} (expected 'cuda', 'cuda:N', 'cuda-sim' or 'cuda-sim:N')")
-    from .cuda import CudaBackend
     if kind == "cuda-sim":
         from . import simcupy
         return CudaBackend(int(ordinal or 0), simcupy, simcupy.cupyx, simcupy.pointer_owner, name)
     import cupy
     import cupyx.scipy.linalg
-    from .cuda import pointer_owner
     return CudaBackend(int(ordinal or 0), cupy, cupyx, pointer_owner, name)

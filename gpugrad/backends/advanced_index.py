@@ -172,7 +172,7 @@ def _constant(library, values):
 
 def _launch(library, name, g, source, target, error, defines=()):
     """One launch over ``g``'s ``total`` positions, the bad indices flagged in ``error``: a row
-    of the caller's error board (``compile/error_board.py``), or when None a fresh one read
+    of the caller's error board (``runtime/error_board.py``), or when None a fresh one read
     back at once (one sync). With nothing to launch, the indices are checked on the host."""
     be, nb = library.backend, g.index.shape[1]
     k, rank = g.index.shape[0], len(g.rest)

@@ -9,7 +9,7 @@ checked it.
 """
 import math
 
-from .kernels import BLOCK, MAX_GRID, reshape
+from .kernels import BLOCK, MAX_GRID, on_its_device, reshape
 
 POOL_MODES = {"max": 0, "sum": 1, "average_inc_pad": 2, "average_exc_pad": 3}  # GG_POOL of the kernels
 
@@ -28,6 +28,7 @@ def _window_arguments(spatial, outs, kernels, strides, dilations, pads_low):
             *_three(dilations, 1), *_three(pads_low, 0))
 
 
+@on_its_device
 def im2col(library, x, kernels, outs, pads_low, strides, dilations):
     """The columns ``lead + outs + kernels + (C,)`` of the device image ``x`` (``lead + (C,) +
     spatial``): ``Im2Col``'s values."""
@@ -43,6 +44,7 @@ def im2col(library, x, kernels, outs, pads_low, strides, dilations):
     return cols
 
 
+@on_its_device
 def col2im(library, cols, sizes, pads_low, strides, dilations):
     """The image ``lead + (C,) + sizes`` the columns add up to (``Col2Im``'s values), a
     channels-first view of a channels-last device array."""
@@ -64,6 +66,7 @@ def _planes(library, x, nd):
     return reshape(library, x, (math.prod(x.shape[:-nd]), *_three(spatial, 1)))
 
 
+@on_its_device
 def pool_window(library, x, v, mode, ws, stride, pad, out_shape):
     """Each window's pooled ``v`` (a max window: the mean of ``v`` where ``x`` holds its
     maximum; ``v`` is ``x`` for the forward pass), of shape ``out_shape`` and ``v``'s dtype."""
@@ -78,6 +81,7 @@ def pool_window(library, x, v, mode, ws, stride, pad, out_shape):
     return y
 
 
+@on_its_device
 def pool_backward(library, x, g, mode, ws, stride, pad):
     """The gradient of ``pool_window(x, x)`` given ``g``, of ``x``'s shape and ``g``'s dtype."""
     nd = len(ws)

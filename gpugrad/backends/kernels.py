@@ -205,7 +205,7 @@ def out_of_bounds(what, axis, index, n):
 
 
 def _error_row(library, error):
-    """``error`` (a row of a program's error board, ``compile/error_board.py``, which its
+    """``error`` (a row of a program's error board, ``runtime/error_board.py``, which its
     program reads) or, when None, a fresh zeroed row the launcher reads itself."""
     if error is not None:
         return error

@@ -11,6 +11,7 @@ import os
 import re
 import warnings
 
+from ..backends.cuda import gpu_count
 from ..config import config
 from ..errors import DeviceError, DeviceFallbackWarning
 
@@ -26,7 +27,7 @@ def resolve(device):
     if device == "cpu":
         return device
     if device.startswith("cuda-sim"):
-        from ..backends.simcupy import cuda as simulated
+        from ..backends.simcupy import cuda as simulated  # imports CuPy where installed: only when asked
         return _numbered(device, simulated.runtime.getDeviceCount(), "simulated devices (GPUGRAD_SIM_DEVICES)")
     count, reason = _gpus()
     if device == "auto":
@@ -52,5 +53,4 @@ def _gpus():
     even imported, so ``auto`` costs nothing on a CPU-only machine."""
     if not any(os.path.exists(p) for p in ("/dev/nvidiactl", "/dev/dxg")):
         return 0, "no NVIDIA driver (no /dev/nvidiactl)"
-    from ..backends.cuda import gpu_count
     return gpu_count()

@@ -8,10 +8,13 @@ from ..graph.basic import Constant, Variable
 from ..graph.debug_values import suspended
 from ..graph.fgraph import FunctionGraph
 from ..graph.traversal import ancestors, clone_graph, graph_inputs
+from ..ops.scalar import cast
 from ..ops.transfer import Transfer
-from ..types.variable import as_tensor_variable
+from ..runtime import device_arrays
+from ..types.variable import HOOKS, as_tensor_variable
 from ..utils import report
 from . import devices, io, modes
+from .copy import copy_function
 from .linker import Program
 from .shared import SharedVariable
 
@@ -52,7 +55,6 @@ class Function:
         self._program, self._single, self._n_in = program, single, n_in
         self._run = self._sync_and_run if self._host_shared else program.run
         if device != "cpu":
-            from . import device_arrays
             self._arrays = device_arrays
         filters = [v.type.filter if device == "cpu" else device_arrays.input_filter(device, v.type) for v in inputs]
         self._filters = tuple((cell, filt, f"input {i} ({v.name or v.type})")
@@ -154,7 +156,6 @@ class Function:
 
     def copy(self, share_memory=False, swap=None, delete_updates=False, name=None):
         """Theano's ``Function.copy`` (compile/copy.py): the compiled graph reused."""
-        from .copy import copy_function
         return copy_function(self, share_memory, swap, delete_updates, name)
 
     def _label(self):
@@ -251,6 +252,9 @@ def _pairs(mapping):
     return [tuple(pair) for pair in mapping]
 
 
+HOOKS.function = function  # what a variable's eval compiles with
+
+
 def _check_inputs(inputs):
     if isinstance(inputs, Variable):
         inputs = [inputs]
@@ -278,7 +282,6 @@ def _check_updates(pairs):
         expr = as_tensor_variable(expr)
         var.check_update(expr)
         if expr.dtype != var.dtype:
-            from ..ops.scalar import cast
             if not np.can_cast(expr.dtype, var.dtype, casting="same_kind"):
                 raise InputError(f"updates: the new value of {var} has dtype {expr.dtype}, "
                                  f"which cannot be stored in {var.dtype}")

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..graph.basic import Variable
+from ..graph.traversal import graph_inputs
 from .shared import SharedVariable, shared
 
 _NO_VALUE = object()
@@ -146,7 +147,6 @@ def default_updates(exprs, explicit, skip, blockers=()):
     these updates' own expressions, in turn) read, short of ``blockers``, and whose
     ``default_update`` is set, unless ``explicit`` updates them or ``skip`` (True, or a
     list of variables: ``function``'s ``no_default_updates``) says not to."""
-    from ..graph.traversal import graph_inputs
     if skip is True:
         return []
     if not (skip is False or skip is None or isinstance(skip, (list, tuple))) or \

@@ -7,8 +7,9 @@ import numpy as np
 
 from ..errors import GpugradError, ShapeError
 from ..graph.basic import Constant
-from . import error_board, lazy
-from .device_arrays import backend_for
+from ..runtime import error_board, lazy
+from ..runtime.device_arrays import backend_for
+from ..runtime.thunks import device_thunk
 
 
 class Program:
@@ -35,7 +36,7 @@ class Program:
         with error_board.linking(cells) as (board, owned):
             for i, node in enumerate(order):
                 board.at(i, node)
-                make = node.op.make_thunk if node.tag.get("device", "cpu") == "cpu" else _device_thunk
+                make = node.op.make_thunk if node.tag.get("device", "cpu") == "cpu" else device_thunk
                 thunk = make(node, [cell(v) for v in node.inputs], [cell(v) for v in node.outputs])
                 dead = [cells[v] for v in set(node.inputs)
                         if last_use.get(v) == i and v not in keep and not isinstance(v, Constant)]
@@ -74,7 +75,7 @@ class Program:
                 thunk()
                 i += 1
         except Exception as exc:
-            flagged = board.first_error() if board is not None else None
+            flagged = board.first_error(explain) if board is not None else None
             if flagged is not None:
                 raise flagged
             if isinstance(exc, _EXPLAINED):
@@ -82,7 +83,7 @@ class Program:
             raise
         finally:
             _loud(token)
-        flagged = board.first_error() if board is not None else None
+        flagged = board.first_error(explain) if board is not None else None
         if flagged is not None:
             raise flagged
 
@@ -106,12 +107,6 @@ def explain(node, i, exc, cells):
         return cls(f"{exc}\n  {where}")
     except TypeError:
         return GpugradError(f"{exc}\n  {where}")
-
-
-def _device_thunk(node, storage_in, storage_out):
-    """Nodes the placement pass put on a device run through the kernel backends."""
-    from .launch import device_thunk
-    return device_thunk(node, storage_in, storage_out)
 
 
 def _freeing(thunk, dead):

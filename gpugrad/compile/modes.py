@@ -24,6 +24,11 @@ import numpy as np
 
 from ..config import config
 from ..errors import DebugModeError, NanGuardError
+from ..graph.basic import Constant
+from ..graph.fgraph import FunctionGraph
+from ..ops.transfer import Transfer
+from ..rewrites.pipeline import PIPELINE, optimize
+from ..runtime.device_arrays import on_host
 
 _OPTIMIZERS = {None: "None", "default": None, "fast_run": "fast_run", "o4": "fast_run", "o3": "fast_run",
                "o2": "fast_run", "unsafe": "fast_run", "merge": "fast_compile", "fast_compile": "fast_compile",
@@ -65,7 +70,6 @@ class Mode:
 
     def optimize(self, fgraph, device):
         """Rewrite ``fgraph`` for ``device`` with this mode's phases."""
-        from ..rewrites.pipeline import PIPELINE, optimize
         optimizer = self.resolved_optimizer()
         if not (self.excluded or self.included):
             return optimize(fgraph, optimizer, device)
@@ -230,8 +234,6 @@ def _check_same(k, got, want):
 def reference_program(variables, exprs):
     """DebugMode's oracle: a callable computing ``exprs`` from values of ``variables``, the
     unoptimized graph evaluated node by node by each op's NumPy ``perform``."""
-    from ..graph.basic import Constant
-    from ..graph.fgraph import FunctionGraph
     fgraph = FunctionGraph(variables, exprs)
     nodes = fgraph.toposort()
 
@@ -249,14 +251,12 @@ def reference_program(variables, exprs):
 def _host(device, value):
     if device == "cpu" or value is None:
         return value
-    from .device_arrays import on_host
     return on_host(device, value)
 
 
 def _describe(var):
     """A variable by the name it had in the user's graph: transfers between devices are
     looked through."""
-    from ..ops.transfer import Transfer
     while var.name is None and var.owner is not None and isinstance(var.owner.op, Transfer):
         var = var.owner.inputs[0]
     return repr(var)

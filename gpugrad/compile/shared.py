@@ -2,10 +2,10 @@
 import numpy as np
 
 from ..errors import InputError
+from ..runtime.device_arrays import backend_for, device_copy
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable
-from .device_arrays import backend_for
 
 
 class SharedVariable(TensorVariable):
@@ -35,7 +35,6 @@ class SharedVariable(TensorVariable):
             value = self._copies[self.newer_on]
             if borrow:
                 return value
-            from .device_arrays import device_copy
             return device_copy(self.newer_on, value)
         self.sync()
         value = self.container[0]

@@ -7,6 +7,8 @@ from ..graph.op import Op
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
+from .scalar import clip
+from .shape import zeros_like
 
 
 class GradientOp(Op):
@@ -36,7 +38,6 @@ class DisconnectedGrad(GradientOp):
 
 class ZeroGrad(GradientOp):
     def pullback(self, inputs, outputs, output_grads):
-        from .shape import zeros_like
         return [zeros_like(output_grads[0])]
 
 
@@ -49,7 +50,6 @@ class GradClip(GradientOp):
         self.lower, self.upper = lower, upper
 
     def pullback(self, inputs, outputs, output_grads):
-        from .scalar import clip
         return [clip(output_grads[0], self.lower, self.upper)]
 
 

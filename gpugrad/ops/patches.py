@@ -20,9 +20,12 @@ which is an input (the sizes of a shared variable's filters are not static).
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ..backends import conv_kernels
 from ..errors import InputError, ShapeError
 from ..graph.basic import Apply, Constant
-from ..graph.op import Op
+from ..graph.op import CudaFacet, Op
+from ..runtime.device_arrays import library_for
+from ..runtime.facets import KERNEL_DTYPES, sizes_from
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
@@ -118,10 +121,28 @@ class _Window(Op):
                           + tuple(s * d for s, d in zip(spatial, self.dilations)) + strides[-1:], writeable=False)
 
 
+def kernel_dtypes(node):
+    """The window kernels take every dtype but float16 (their first two inputs and outputs)."""
+    return all(v.dtype in KERNEL_DTYPES for v in node.inputs[:2] + node.outputs)
+
+
+def _im2col_thunk(device, node, storage_in, storage_out):
+    library, op = library_for(device), node.op
+    (x_cell, channels_cell, *kernel_cells), (dst,) = storage_in, storage_out
+
+    def thunk():
+        x, kernels = x_cell[0], [int(c[0]) for c in kernel_cells]
+        outs, pads = op.geometry(x.shape, int(channels_cell[0]), kernels)
+        dst[0] = conv_kernels.im2col(library, x, kernels, outs, [lo for lo, _ in pads], op.strides, op.dilations)
+    return thunk
+
+
 class Im2Col(_Window):
     """``image, channels, *kernel_sizes -> columns`` (module docstring). ``channels`` is the
     channel count the filters expect: checked here, so a mismatch names the convolution."""
     fresh_outputs = True
+    cuda = CudaFacet("kernels/im2col.cu through backends/conv_kernels.im2col (the sizes read on the host)",
+                     thunk=_im2col_thunk, accepts=kernel_dtypes, host_inputs=sizes_from(1), kernels=("im2col.cu",))
 
     def make_node(self, x, channels, *kernels):
         x = as_tensor_variable(x)
@@ -181,10 +202,23 @@ class Im2Col(_Window):
         return [self(*inputs)]
 
 
+def _col2im_thunk(device, node, storage_in, storage_out):
+    library, op = library_for(device), node.op
+    (cols_cell, *size_cells), (dst,) = storage_in, storage_out
+
+    def thunk():
+        cols, sizes = cols_cell[0], [int(c[0]) for c in size_cells]
+        _, _, pads = op.geometry(cols.shape, sizes)
+        dst[0] = conv_kernels.col2im(library, cols, sizes, [lo for lo, _ in pads], op.strides, op.dilations)
+    return thunk
+
+
 class Col2Im(_Window):
     """``columns, *image_sizes -> image``: each row added back into the windows it was copied
     from (module docstring); the transpose of ``Im2Col``."""
     fresh_outputs = True
+    cuda = CudaFacet("kernels/col2im.cu through backends/conv_kernels.col2im (the sizes read on the host)",
+                     thunk=_col2im_thunk, accepts=kernel_dtypes, host_inputs=sizes_from(1), kernels=("col2im.cu",))
 
     def make_node(self, cols, *sizes):
         cols = as_tensor_variable(cols)

@@ -24,13 +24,15 @@ input that decides it) are zero.
 """
 import numpy as np
 
+from ..backends import conv_kernels
 from ..errors import InputError, ShapeError
 from ..graph.basic import Apply
-from ..graph.op import Op
+from ..graph.op import CudaFacet, Op
+from ..runtime.device_arrays import library_for
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
-from .patches import per_axis_ints
+from .patches import kernel_dtypes, per_axis_ints
 from .shape import broadcast_batch, shape_i, zeros_like
 
 MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
@@ -44,6 +46,27 @@ def _pool_size(size, ws, stride, pad, ignore_border):
         return max(0, (size - 1 - ws + stride) // stride) + 1 if stride < ws else (size - 1) // stride + 1
     from .scalar import maximum
     return maximum((size - 1 - ws + stride) // stride, 0) + 1 if stride < ws else (size - 1) // stride + 1
+
+
+def _pool_thunk(device, node, storage_in, storage_out):
+    """``Pool`` (x pooled by itself), ``MaxPoolRop`` (the tangent pooled where x is largest)
+    and ``PoolGrad`` (the gradient spread back over the windows)."""
+    library, op = library_for(device), node.op
+    geometry = (op.mode, op.ws, op.stride, op.pad)
+    cells, (dst,) = storage_in, storage_out
+
+    def thunk():
+        x = cells[0][0]
+        if isinstance(op, Pool):
+            dst[0] = conv_kernels.pool_window(library, x, x, *geometry, op.checked_out_shape(x.shape))
+            return
+        other = cells[1][0]
+        op.check_shapes(x.shape, other.shape)
+        if isinstance(op, MaxPoolRop):
+            dst[0] = conv_kernels.pool_window(library, x, other, *geometry, op.out_shape(x.shape))
+        else:
+            dst[0] = conv_kernels.pool_backward(library, x, other, *geometry)
+    return thunk
 
 
 class _Pooling(Op):
@@ -183,6 +206,8 @@ class _Pooling(Op):
 class Pool(_Pooling):
     """The pooling of ``x`` (module docstring)."""
     fresh_outputs = True
+    cuda = CudaFacet("kernels/pool_window.cu through backends/conv_kernels.pool_window", thunk=_pool_thunk,
+                     accepts=kernel_dtypes, kernels=("pool_window.cu",))
 
     def make_node(self, x):
         x = self._checked(x)
@@ -238,6 +263,8 @@ class PoolGrad(_Routed):
     """``x, g -> gx``: the pooling's transpose applied to the gradient ``g`` of its output
     (for max, routed by where ``x`` holds each window's maximum)."""
     what, second = "gradient", "output gradient"
+    cuda = CudaFacet("kernels/pool_backward.cu through backends/conv_kernels.pool_backward", thunk=_pool_thunk,
+                     accepts=kernel_dtypes, kernels=("pool_backward.cu",))
 
     def _output_type(self, x, g):
         return dtypes.grad_dtype(g.dtype), x.type.shape
@@ -269,6 +296,8 @@ class MaxPoolRop(_Routed):
     """``x, t -> y``: the max pooling's Jacobian at ``x`` applied to the tangent ``t`` (each
     window's tangent at its maximum, averaged over ties); transpose of ``PoolGrad`` (max)."""
     what, second = "R-op", "tangent"
+    cuda = CudaFacet("kernels/pool_window.cu through backends/conv_kernels.pool_window", thunk=_pool_thunk,
+                     accepts=kernel_dtypes, kernels=("pool_window.cu",))
 
     def _output_type(self, x, t):
         return t.dtype, self._static_out(x.type.shape)

@@ -7,11 +7,16 @@ graphs of these and ordinary ops (``low + (high - low) * u``, ``avg + std * z``,
 ``u < p``), so uniform and normal draws are reparameterised (their gradients with respect
 to low/high and avg/std are those of the affine map) and every draw is otherwise a
 constant: no gradient reaches its state or its sizes."""
+import math
+
 import numpy as np
 
+from ..backends.kernels import BLOCK, MAX_GRID
 from ..errors import DistributionError, InputError, ShapeError
 from ..graph.basic import Apply, Constant
-from ..graph.op import Op
+from ..graph.op import CudaFacet, Op
+from ..runtime.device_arrays import library_for
+from ..runtime.facets import sizes_from
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
@@ -23,6 +28,38 @@ DRAW_DTYPES = ("float32", "float64")
 STATE_TYPE = TensorType("uint32", (philox.STATE_WORDS,))
 
 
+PER_BLOCK = {"float32": 4, "float64": 2}  # the elements one Philox block of four words makes
+
+
+def _draw_thunk(device, node, storage_in, storage_out):
+    """``kernels/philox.cu`` on the state where it lies (a shared variable's resident copy, a
+    scan's state buffer): drawing copies nothing; the sizes are read on the host."""
+    library, op = library_for(device), node.op
+    defines = (("GG_NORMAL", str(int(op.distribution == "normal"))),)
+    (state_cell, *size_cells), (out_cell,) = storage_in, storage_out
+
+    def thunk():
+        shape = run_time_shape(op, [c[0] for c in size_cells])
+        n, out = math.prod(shape), library.backend.allocate(shape, op.dtype)
+        if n:
+            grid = min(-(-n // (PER_BLOCK[op.dtype] * BLOCK)), MAX_GRID)
+            library.launch("philox", grid, BLOCK, (state_cell[0], out, n), defines=defines)
+        out_cell[0] = out
+    return thunk
+
+
+def _advance_thunk(device, node, storage_in, storage_out):
+    """``kernels/philox_advance.cu``: the next state made where the state lies."""
+    library = library_for(device)
+    (state_cell,), (next_cell,) = storage_in, storage_out
+
+    def thunk():
+        following = library.backend.allocate(philox.STATE_WORDS, np.uint32)
+        library.launch("philox_advance", 1, 32, (state_cell[0], following))
+        next_cell[0] = following
+    return thunk
+
+
 class PhiloxDraw(Op):
     """The draw of a Philox ``state`` (four uint32 words, ``ops/philox.py``) of integer scalar
     sizes: ``distribution`` "uniform" (in (0, 1)) or "normal" (standard), of ``dtype`` float32 or
@@ -30,6 +67,8 @@ class PhiloxDraw(Op):
     of it (its shared variable's default update)."""
     __props__ = ("distribution", "dtype")
     fresh_outputs = True
+    cuda = CudaFacet("kernels/philox.cu, the state kept on the device", thunk=_draw_thunk,
+                     host_inputs=sizes_from(1), kernels=("philox.cu",))
 
     def __init__(self, distribution, dtype):
         if distribution not in ("uniform", "normal"):
@@ -69,6 +108,7 @@ class PhiloxAdvance(Op):
     function of the state alone, so a stream's default update stays valid however the draws
     that read the state are rebuilt (cloned, vectorized, given other sizes)."""
     fresh_outputs = True
+    cuda = CudaFacet("kernels/philox_advance.cu", thunk=_advance_thunk, kernels=("philox_advance.cu",))
 
     def make_node(self, state):
         return Apply(self, [checked_state(self, state)], [TensorVariable(STATE_TYPE)])

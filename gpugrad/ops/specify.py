@@ -7,7 +7,8 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..graph.basic import Apply, Constant, Variable
-from ..graph.op import Op
+from ..graph.op import CudaFacet, Op
+from ..runtime.facets import always, sizes_from
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
@@ -17,6 +18,8 @@ from .shape import _entries, require_unbatched
 class SpecifyShape(Op):
     """Inputs ``x`` and one int scalar per axis in ``known`` (True where a size is given)."""
     __props__ = ("known",)
+    cuda = CudaFacet("its value, after a shape check on the host", accepts=None, host_inputs=sizes_from(1),
+                     view=always)
 
     def __init__(self, known):
         self.known = tuple(bool(k) for k in known)

@@ -9,7 +9,7 @@ from ..ops import scalar as S
 from ..ops.join import stack
 from ..ops.elemwise import Elemwise, pad_left
 from ..ops.gradient_ops import GradientOp, UndefinedGrad
-from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI, shape_tuple
+from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI, ones_like, shape_tuple
 from ..types.variable import TensorConstant
 from .shapes import shape_keys
 from .utils import constant_value, is_constant_equal, is_op, scalar_name
@@ -267,7 +267,6 @@ def pow_integer_exponent(fgraph, node):
     """x ** 1 -> x is a neutral element; x ** 0 -> ones. (Others wait for specialize.)"""
     if scalar_name(node.outputs[0]) != "pow" or not is_constant_equal(node.inputs[1], 0):
         return None
-    from ..ops.shape import ones_like
     return _retyped(fgraph, ones_like(node.inputs[0], dtype=node.outputs[0].dtype), node.outputs[0])
 
 

@@ -12,6 +12,8 @@ from collections import OrderedDict
 import numpy as np
 
 from ..compile.io import default_updates
+from ..compile.modes import get_mode
+from ..compile.shared import SharedVariable
 from ..errors import InputError
 from ..graph.basic import Constant, Variable
 from ..graph.debug_values import suspended
@@ -88,7 +90,6 @@ def optimizer_of(mode):
     """The optimizer a ``scan(mode=...)`` names for the body (None: the function's)."""
     if mode is None:
         return None
-    from ..compile.modes import get_mode
     return get_mode(mode).optimizer
 
 
@@ -311,7 +312,6 @@ def _add_default_updates(updates, outs, args):
 
 
 def _check_strict(node, explicit):
-    from ..compile.shared import SharedVariable
     allowed = set(ancestors(explicit))
     for var in graph_inputs(node.inputs[1:]):
         if isinstance(var, SharedVariable) and var not in allowed:

@@ -1,4 +1,6 @@
 """``gpugrad.tensor`` (imported as ``T``): constructors and every tensor operation."""
+import sys
+
 from ..autodiff.grad import Lop, Rop, grad
 from ..autodiff.jacobian import hessian, hessian_vector_product, jacobian, jacobian_diag
 from ..ops.blas import *  # noqa: F401,F403
@@ -12,11 +14,12 @@ from ..ops.shape import (alloc, dimshuffle, expand_dims, fill, flatten, ones, on
 from ..ops.specify import specify_shape
 from ..ops.subtensor import *  # noqa: F401,F403
 from ..types.constructors import CONSTRUCTORS, tensor
-from ..types.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
+from ..types.variable import HOOKS, TensorConstant, TensorVariable, as_tensor_variable, constant
 from . import nnet, signal
 from . import nlinalg, shared_randomstreams, slinalg, xlogx
 
 globals().update(CONSTRUCTORS)
+HOOKS.tensor = sys.modules[__name__]  # what variables' operators and methods call
 where = switch
 
 

@@ -10,7 +10,7 @@ import pytest
 from gpugrad import errors as gg_errors
 from gpugrad.backends import backend, base, cuda, simcupy
 from gpugrad.backends.load import KERNELS_DIR, KernelLibrary
-from gpugrad.compile.device_arrays import backend_for
+from gpugrad.runtime.device_arrays import backend_for
 
 available, reason = cuda.gpu_available()
 gpu = pytest.mark.skipif(not available, reason=f"no usable GPU: {reason}")

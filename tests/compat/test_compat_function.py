@@ -96,7 +96,7 @@ def test_shared_borrow_on_the_cpu():
 
 
 def test_internal_type_on_the_simulator():
-    from gpugrad.compile.device_arrays import resident
+    from gpugrad.runtime.device_arrays import resident
     w = theano.shared(np.arange(3.), name='w')
     function([], [], updates={w: w * 2}, device='cuda-sim')()
     inside = w.get_value(borrow=True, return_internal_type=True)

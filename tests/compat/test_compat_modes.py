@@ -113,7 +113,7 @@ def test_monitor_mode_sees_every_node(capsys):
 
 
 def test_excluding_and_including_phases():
-    from gpugrad.rewrites.fusion import Composite
+    from gpugrad.ops.elemwise import Composite
     x = T.dvector('x')
     fused = function([x], T.exp(x) * 2 + 1, device='cuda-sim')
     assert any(isinstance(n.op, Composite) for n in fused.maker.fgraph.toposort())

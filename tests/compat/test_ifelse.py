@@ -6,7 +6,7 @@ import pytest
 
 import gpugrad as theano
 import gpugrad.tensor as T
-from gpugrad.compile import device_arrays
+from gpugrad.runtime import device_arrays
 from gpugrad.errors import InputError, ShapeError
 from gpugrad.gradient import verify_grad
 from gpugrad.ifelse import IfElse, ifelse

@@ -8,7 +8,7 @@ import gpugrad.tensor as T
 from gpugrad.codegen import elementwise as codegen
 from gpugrad.graph.fgraph import FunctionGraph
 from gpugrad.ops import scalar
-from gpugrad.rewrites.fusion import Composite
+from gpugrad.ops.elemwise import Composite
 from gpugrad.rewrites.pipeline import optimize
 
 from device_checks import DEVICE

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from gpugrad.compile import device_arrays
+from gpugrad.runtime import device_arrays
 
 from device_checks import DEVICE
 

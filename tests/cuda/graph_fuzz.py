@@ -23,7 +23,7 @@ import numpy as np
 
 import gpugrad as gg
 import gpugrad.tensor as T
-from gpugrad.compile import device_arrays
+from gpugrad.runtime import device_arrays
 from gpugrad.errors import GpugradError
 from gpugrad.ops import scalar
 

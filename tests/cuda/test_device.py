@@ -15,7 +15,7 @@ from gpugrad.errors import ShapeError
 from gpugrad.ops.blas import Dot
 from gpugrad.ops.reduce import Arg, Reduce
 from gpugrad.ops.transfer import Transfer
-from gpugrad.rewrites.fusion import Composite
+from gpugrad.ops.elemwise import Composite
 
 from cases import DTYPES, every_row, sample
 from device_checks import DEVICE
@@ -221,3 +221,13 @@ def test_cuda_without_a_gpu_falls_back_once_and_says_why():
     assert len(fallbacks) == 1 and "runs on the CPU: " in str(fallbacks[0].message)
     assert f(1.0) == 2.0 and g(1.0) == 3.0 and set(f.placement.values()) == {"cpu"}
     assert set(gg.function([s], s * 2, device="auto").placement.values()) == {"cpu"}
+
+
+def test_pp_shows_the_same_graph_on_every_device():
+    """Transfers and fusion are placement detail: ``pp`` prints the computation (``debugprint``
+    shows the transfers and the fused kernels)."""
+    x, v = T.dscalar("x"), T.dvector("v")
+    for device in ("cpu", DEVICE):
+        f = gg.function([x, v], [T.grad(x ** 2, x), T.exp(v) + 1], device=device)
+        assert [gg.pp(o) for o in f.maker.fgraph.outputs] == ["(2.0 * x)", "(exp(v) + 1)"]
+    assert "transfer_to_host" in gg.printing.debugprint(f, file=io.StringIO())

@@ -8,7 +8,7 @@ import pytest
 
 import gpugrad as gg
 import gpugrad.tensor as T
-from gpugrad.compile import device_indexing
+from gpugrad.backends import kernels
 from gpugrad.ops.join import RepeatSum
 from gpugrad.ops.reduce import Arg, Reduce
 from gpugrad.ops.subtensor import IncSubtensor
@@ -97,8 +97,8 @@ def test_inc_subtensor_at_one_array_into_integers(dtype, rng, monkeypatch):
     sim, cpu = on_both([x, v, i], outputs)
     assert places(sim, IncSubtensor) == {DEVICE}
     calls = []
-    scatter_add = device_indexing.kernels.scatter_add
-    monkeypatch.setattr(device_indexing.kernels, "scatter_add", lambda *a: calls.append(a) or scatter_add(*a))
+    scatter_add = kernels.scatter_add
+    monkeypatch.setattr(kernels, "scatter_add", lambda *a: calls.append(a) or scatter_add(*a))
     x_value, v_value = _integers(dtype, rng, (5, 5)), _integers(dtype, rng, (7, 5))
     if dtype == "int8":
         v_value[:] = 100  # index 1 thrice: 300 wraps

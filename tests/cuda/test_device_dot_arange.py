@@ -9,7 +9,7 @@ import gpugrad as gg
 import gpugrad.tensor as T
 from gpugrad.backends import kernels
 from gpugrad.backends.load import KernelLibrary
-from gpugrad.compile import device_arrays
+from gpugrad.runtime import device_arrays
 from gpugrad.ops.blas import Dot
 from gpugrad.ops.join import ARange
 

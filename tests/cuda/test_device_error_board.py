@@ -1,4 +1,4 @@
-"""The error board (gpugrad/compile/error_board.py) on the simulator: the kernels that check
+"""The error board (gpugrad/runtime/error_board.py) on the simulator: the kernels that check
 indices flag rows of one device array read back once per call, not once per launch."""
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 import gpugrad as gg
 import gpugrad.tensor as T
 from gpugrad.backends import advanced_index, kernels
-from gpugrad.compile import device_arrays
+from gpugrad.runtime import device_arrays
 from gpugrad.errors import InputError, ShapeError
 from gpugrad.ops.nnet import PickClass, PlaceClass
 from gpugrad.ops.subtensor import IncSubtensor, Subtensor

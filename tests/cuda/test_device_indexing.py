@@ -6,7 +6,7 @@ import pytest
 
 import gpugrad as gg
 import gpugrad.tensor as T
-from gpugrad.compile import device_arrays
+from gpugrad.runtime import device_arrays
 from gpugrad.errors import ShapeError
 from gpugrad.ops.join import Join, Split
 from gpugrad.ops.shape import Reshape

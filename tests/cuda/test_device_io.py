@@ -6,7 +6,7 @@ import pytest
 import gpugrad as gg
 import gpugrad.tensor as T
 from gpugrad.backends import cuda
-from gpugrad.compile import device_arrays
+from gpugrad.runtime import device_arrays
 from gpugrad.errors import InputError
 
 from device_checks import DEVICE, host

@@ -11,8 +11,9 @@ import gpugrad as gg
 import gpugrad.tensor as T
 from gpugrad.backends import simcupy
 from gpugrad.backends.simcupy import arrays as sim_arrays
-from gpugrad.compile import devices, launch
-from gpugrad.compile.device_arrays import backend_for
+from gpugrad.compile import devices
+from gpugrad.runtime import elementwise
+from gpugrad.runtime.device_arrays import backend_for
 from gpugrad.errors import DeviceError, InputError
 
 from device_checks import host, sim_only
@@ -112,8 +113,8 @@ def test_a_device_number_the_machine_lacks_is_an_error(monkeypatch):
 
 def _faulting(monkeypatch):
     """A fused kernel told its input has a huge stride: it reads far outside the array."""
-    real = launch._geometry
-    monkeypatch.setattr(launch, "_geometry", lambda shape, static, values: real(shape, static, values) * 1000)
+    real = elementwise._geometry
+    monkeypatch.setattr(elementwise, "_geometry", lambda shape, static, values: real(shape, static, values) * 1000)
     x = T.dvector("x")
     return [x], (T.exp(x) * 2).sum()
 

@@ -7,12 +7,12 @@ import pytest
 import gpugrad as gg
 import gpugrad.tensor as T
 from gpugrad.codegen import elementwise as codegen
-from gpugrad.compile import device_arrays
+from gpugrad.runtime import device_arrays
 from gpugrad.compile.linker import Program
 from gpugrad.graph.fgraph import FunctionGraph
 from gpugrad.ops.shape import Alloc
 from gpugrad.ops.transfer import Transfer
-from gpugrad.rewrites.fusion import Composite
+from gpugrad.ops.elemwise import Composite
 from gpugrad.rewrites.pipeline import optimize
 
 from test_device_io import _mlp_step

@@ -22,6 +22,7 @@ import contextvars
 import numpy as np
 
 from ..backends.kernels import ERROR_ROW
+from .device_arrays import backend_for
 
 _LINKING = contextvars.ContextVar("gpugrad_error_board", default=None)
 
@@ -65,7 +66,6 @@ class ErrorBoard:
         self._frames[-1][:2] = i, node
 
     def _allocate(self):
-        from .device_arrays import backend_for
         for device, last in self._counts.items():
             self._arrays[device] = backend_for(device).allocate((last + 1, ERROR_ROW), np.int64)
         for r in self.rows:
@@ -78,11 +78,10 @@ class ErrorBoard:
                 array.fill(0)
         self._dirty = True
 
-    def first_error(self):
+    def first_error(self, explain):
         """The exception of the first flagged row in node order, explained node by node out to
-        this program's (the one read-back of a call); None when every row is clean."""
-        from .device_arrays import backend_for
-        from .linker import explain
+        this program's by ``explain(node, i, exc, cells)`` (the linker's), in the one read-back
+        of a call; None when every row is clean."""
         found = {device: backend_for(device).to_host(array) for device, array in self._arrays.items()}
         if not any(values[:, 0].any() for values in found.values()):
             self._dirty = False

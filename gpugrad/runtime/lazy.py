@@ -14,6 +14,7 @@ runs. ``fold`` then turns each lazy node and the branches before it into one thu
 the condition (a device value is read back once), run that branch's thunks, select.
 """
 from ..graph.basic import Constant
+from .device_arrays import on_host
 
 
 def _lazy_positions(node):
@@ -114,5 +115,4 @@ def host_reader(device):
     """A function giving a host array for a value of ``device`` (the identity on the CPU)."""
     if device == "cpu":
         return lambda value: value
-    from .device_arrays import on_host
     return lambda value: on_host(device, value)

@@ -5,7 +5,7 @@ A device array is an array of the backend's array module: a ``cupy.ndarray`` on 
 ``simcupy.ndarray`` (the simulated CuPy's) on ``cuda-sim``; the code is the same for both.
 ``resident``, ``input_filter``, ``overlaps`` and ``device_copy`` let ``Function`` take such
 arrays as arguments and return them as results without a trip through the host; the device
-thunks (launch.py and its companions) allocate through ``backend_for`` and launch through
+thunks (each op's CUDA facet, graph/op.py) allocate through ``backend_for`` and launch through
 ``library_for``. Each runs its CuPy calls on the function's device.
 """
 import errno
