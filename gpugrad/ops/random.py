@@ -1,8 +1,8 @@
 """Random numbers in graphs. ``PhiloxDraw`` makes uniforms or standard normals from a
 Philox state, ``PhiloxAdvance`` the state of the next call (their NumPy algorithm is
-``ops/philox.py``, their kernel ``kernels/philox.cu``: the same bits on every device); ``Ranking`` and ``InverseCDF`` turn uniforms into indices
-on the host (permutations and samples without replacement, samples with given
-probabilities). The distributions users call (``tensor/shared_randomstreams.py``) are
+``ops/philox.py``, their kernels ``kernels/philox.cu`` and ``philox_advance.cu``: the same bits
+on every device); ``Ranking`` and ``InverseCDF`` turn uniforms into indices on the host
+(permutations and samples without replacement, samples with given probabilities). The distributions users call (``tensor/shared_randomstreams.py``) are
 graphs of these and ordinary ops (``low + (high - low) * u``, ``avg + std * z``,
 ``u < p``), so uniform and normal draws are reparameterised (their gradients with respect
 to low/high and avg/std are those of the affine map) and every draw is otherwise a

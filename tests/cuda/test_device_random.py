@@ -1,7 +1,8 @@
 """Random streams on the test device (cuda-sim, or a GPU: tests/cuda/device_checks.py) against
-``device="cpu"``: the same numbers bit for bit for the same seed, shapes and call count (float32 and float64, odd sizes, parameters,
-every distribution, draws in a scan), the draw on the device with its state kept there (no
-copy per call), and the state read back where the host needs it."""
+``device="cpu"``: the same numbers bit for bit for the same seed, shapes and call count
+(float32 and float64, odd sizes, parameters, every distribution, draws in a scan), the draw on
+the device with its state kept there (no copy per call), and the state read back where the
+host needs it."""
 import numpy as np
 import pytest
 
