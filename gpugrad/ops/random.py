@@ -2,11 +2,11 @@
 Philox state, ``PhiloxAdvance`` the state of the next call (their NumPy algorithm is
 ``ops/philox.py``, their kernels ``kernels/philox.cu`` and ``philox_advance.cu``: the same bits
 on every device); ``Ranking`` and ``InverseCDF`` turn uniforms into indices on the host
-(permutations and samples without replacement, samples with given probabilities). The distributions users call (``tensor/shared_randomstreams.py``) are
-graphs of these and ordinary ops (``low + (high - low) * u``, ``avg + std * z``,
-``u < p``), so uniform and normal draws are reparameterised (their gradients with respect
-to low/high and avg/std are those of the affine map) and every draw is otherwise a
-constant: no gradient reaches its state or its sizes."""
+(permutations and samples without replacement, samples with given probabilities). The
+distributions users call (``tensor/shared_randomstreams.py``) are graphs of these and ordinary
+ops (``low + (high - low) * u``, ``avg + std * z``, ``u < p``), so uniform and normal draws are
+reparameterised (their gradients with respect to low/high and avg/std are those of the affine
+map) and every draw is otherwise a constant: no gradient reaches its state or its sizes."""
 import math
 
 import numpy as np
