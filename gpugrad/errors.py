@@ -16,6 +16,11 @@ class InputError(GpugradError, TypeError):
     """A compiled function was called with the wrong number, rank, dtype or shape of arguments."""
 
 
+class OpContractError(GpugradError, TypeError):
+    """A user-defined op broke the Op contract: its make_node, perform, grad or R_op gave the
+    wrong number, dtype or shape of results; the message names the op."""
+
+
 class ShapeError(GpugradError, ValueError):
     """Shapes that cannot work together, found while building or while running a graph."""
 
@@ -24,8 +29,17 @@ class MissingInputError(GpugradError):
     """The outputs of a function need a variable that is not among its inputs."""
 
 
+class DuplicateUpdateError(GpugradError, ValueError):
+    """``function`` was given two updates for one shared variable."""
+
+
 class UnusedInputError(GpugradError):
     """An input of a function is not needed by any output (on_unused_input='raise')."""
+
+
+class DistributionError(GpugradError, ValueError):
+    """Parameters a distribution cannot take: negative probabilities, more samples without
+    replacement than there are values."""
 
 
 class DisconnectedInputError(GpugradError, ValueError):
@@ -61,6 +75,10 @@ class CacheWarning(UserWarning):
     write, a read-only one, no HOME), or one of its artifacts was damaged and is built again."""
 
 
+class DeviceError(GpugradError, ValueError):
+    """A device the machine does not have: ``cuda:7`` where there are fewer GPUs."""
+
+
 class DeviceFallbackWarning(UserWarning):
     """A CUDA device was requested but none is usable, so the function runs on the CPU."""
 
@@ -69,3 +87,16 @@ class LinAlgError(GpugradError, np.linalg.LinAlgError):
     """A matrix the op cannot handle: singular (solve, inverse), not positive definite
     (cholesky), without a real logarithm (logm). Also a ``numpy.linalg.LinAlgError``, so
     code written for NumPy catches it."""
+
+
+class NanGuardError(GpugradError, AssertionError):
+    """NanGuardMode found a NaN, an infinity or a huge value; the message names the node."""
+
+
+class DebugModeError(GpugradError, AssertionError):
+    """A DebugMode self-check failed: a node's result has the wrong type, or a result differs
+    from the unoptimized graph's."""
+
+
+class ComputeTestValueError(GpugradError, ValueError):
+    """``config.compute_test_value``: a variable has no test value, or an op fails on them."""

@@ -28,6 +28,16 @@ _NUMPY = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "all": n
 _NEED_ELEMENTS = ("max", "min", "argmax", "argmin")
 
 
+def on_its_device(launcher):
+    """``launcher(library, ...)`` with its array calls (copies, views, assignments) and launches
+    on the library's device."""
+    @functools.wraps(launcher)
+    def run(library, *args, **kwargs):
+        with library.backend.context():
+            return launcher(library, *args, **kwargs)
+    return run
+
+
 def _block(cols):
     """Threads per block: a multiple of 32, no more than the row needs, at most BLOCK."""
     return min(BLOCK, max(32, -(-cols // 32) * 32))
@@ -90,6 +100,7 @@ def _reduce_matrix(library, kind, m, dtype):
     return _reduce_matrix(library, kind, out.reshape(rows, pieces), dtype)
 
 
+@on_its_device
 def reduce_axes(library, kind, x, axes=None, keepdims=False):
     """NumPy's ``kind`` (sum, prod, max, min, all, any, argmax, argmin, logsumexp) of device
     array ``x`` over ``axes`` (None: all; argmax/argmin take one axis or None, like NumPy).
@@ -147,21 +158,25 @@ def _rowwise(library, name, arrays, axes, log):
     return _contiguous(library, moved.transpose(np.argsort(order)))
 
 
+@on_its_device
 def softmax(library, x, axis=-1):
     """exp(x) / sum(exp(x)) over ``axis`` (an int or a tuple), shifted by the max as Softmax.perform."""
     return _rowwise(library, "softmax_rows", [x], axis, log=False)
 
 
+@on_its_device
 def log_softmax(library, x, axis=-1):
     """x - logsumexp(x) over ``axis``, stable."""
     return _rowwise(library, "softmax_rows", [x], axis, log=True)
 
 
+@on_its_device
 def softmax_backward(library, g, y, axis=-1):
     """The gradient of softmax given its output ``y`` and output gradient ``g``: y * (g - sum(g * y))."""
     return _rowwise(library, "softmax_backward_rows", [g, y], axis, log=False)
 
 
+@on_its_device
 def log_softmax_backward(library, g, y, axis=-1):
     """The gradient of log_softmax given its output ``y`` and ``g``: g - exp(y) * sum(g)."""
     return _rowwise(library, "softmax_backward_rows", [g, y], axis, log=True)
@@ -190,7 +205,7 @@ def out_of_bounds(what, axis, index, n):
 
 
 def _error_row(library, error):
-    """``error`` (a row of a program's error board, ``compile/error_board.py``, which its
+    """``error`` (a row of a program's error board, ``runtime/error_board.py``, which its
     program reads) or, when None, a fresh zeroed row the launcher reads itself."""
     if error is not None:
         return error
@@ -217,6 +232,7 @@ def _check_on_host(library, indices, n, axis, what):
             raise out_of_bounds(what, axis, int(bad[0]), n)
 
 
+@on_its_device
 def gather(library, x, indices, axis=0, error=None):
     """``np.take(x, indices, axis)`` for int64 ``indices`` of any shape; an index outside
     [-n, n) raises ShapeError, read back from the kernel's error row (one sync), or is left
@@ -234,6 +250,7 @@ def gather(library, x, indices, axis=0, error=None):
     return out
 
 
+@on_its_device
 def scatter_add(library, dst, indices, src, axis=0, error=None):
     """``np.add.at(dst, (slice(None),) * axis + (indices,), src)`` in place on the C-contiguous
     device array ``dst`` of any dtype but float16 (repeated indices accumulate; integers wrap,
@@ -257,6 +274,7 @@ def scatter_add(library, dst, indices, src, axis=0, error=None):
     return dst
 
 
+@on_its_device
 def reshape(library, x, shape):
     """``x.reshape(shape)``: a view of a C-contiguous ``x``, else a view of a contiguous device
     copy (NumPy's own copy would land outside the simulator's device memory)."""
@@ -268,6 +286,7 @@ def reshape(library, x, shape):
         raise ShapeError(f"reshape: cannot reshape an array of shape {tuple(x.shape)} to {shape}") from None
 
 
+@on_its_device
 def concatenate(library, arrays, axis, dtype):
     """``np.concatenate(arrays, axis, dtype=dtype)``: each array copied into its slice of one
     fresh device array; arrays that differ off the join axis raise ShapeError."""
@@ -285,6 +304,7 @@ def concatenate(library, arrays, axis, dtype):
     return out
 
 
+@on_its_device
 def alloc_diag(library, v, shape, offset, axis1, axis2):
     """``AllocDiag.perform`` on the device: zeros of ``shape`` with ``v``'s last axis written on
     the (offset, axis1, axis2) diagonal, its other axes on the remaining ones in order. The
@@ -317,6 +337,7 @@ def _runs(library, counts, n, total, what):
     return library.backend.to_device(np.repeat(np.arange(n, dtype=np.int64), counts))
 
 
+@on_its_device
 def repeat(library, x, counts, axis):
     """``np.repeat(x, counts, axis)`` for host ``counts``: a gather of each entry along ``axis``."""
     counts = np.asarray(counts, np.int64)
@@ -326,6 +347,7 @@ def repeat(library, x, counts, axis):
     return gather(library, x, _runs(library, counts, x.shape[axis], total, "repeat"), axis, _unread_row(library))
 
 
+@on_its_device
 def repeat_sum(library, g, counts, n, axis):
     """``RepeatSum``: each run of ``counts`` entries of ``g`` along ``axis`` summed into one of
     ``n`` entries, by a scatter-add into zeros."""
@@ -342,6 +364,7 @@ def _unread_row(library):
     return library.backend.allocate(ERROR_ROW, np.int64)
 
 
+@on_its_device
 def astype(library, x, dtype):
     """``x`` as a device array of ``dtype``: itself when it is one, else a fresh device array the
     values are cast into by an assignment (a kernel of the backend's, never a trip through the host)."""
@@ -365,6 +388,7 @@ def _batched(library, x, batch):
     return _contiguous(library, x), x.shape[-2] * x.shape[-1]
 
 
+@on_its_device
 def int_matmul(library, a, b):
     """``np.matmul(a, b)`` of integer or bool device arrays of one dtype, of shapes (..., m, k) and
     (..., k, n) whose batch axes broadcast: kernels/int_matmul.cu, with NumPy's wraparound (and
@@ -389,6 +413,7 @@ def int_matmul(library, a, b):
     return out
 
 
+@on_its_device
 def arange(library, start, stop, step, dtype):
     """``np.arange(start, stop, step, dtype=dtype)`` of host numbers on the device, as NumPy makes it:
     the length ceil((stop - start) / step) and the first two values, start and start + step cast

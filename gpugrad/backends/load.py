@@ -163,7 +163,9 @@ class KernelLibrary:
 
     @property
     def options(self):
-        return (f"-I{self.directory}",)
+        """The folder's headers, and kernels/ for the prelude's ``gpugrad.cuh`` (a user's op may
+        keep its kernels in a folder of its own)."""
+        return tuple(dict.fromkeys((f"-I{self.directory}", f"-I{KERNELS_DIR}")))
 
     def kernel(self, name, types, defines=()):
         """The compiled kernel for ``types`` (name -> dtype) and ``defines`` (pairs), cached."""
@@ -175,7 +177,7 @@ class KernelLibrary:
             if hasattr(kernel, "params") and kernel.params != _sim_codes(source, types):
                 raise KernelCompileError(f"{source.path}: the signature line does not match the kernel's "
                                          f"parameters ({kernel.params} vs {_sim_codes(source, types)})")
-            kernel.param_names = [p.name for p in source.params]
+            self.backend.name_parameters(kernel, [p.name for p in source.params])
             self._kernels[key] = kernel
         return self._kernels[key]
 

@@ -37,6 +37,8 @@ import numpy as np
 
 from ..graph.basic import Constant
 from ..types import dtypes
+from ..types.tensor_type import TensorType
+from ..types.variable import TensorVariable
 
 KERNEL_NAME = "composite"
 C_TYPES = {np.dtype(d): c for d, c in [
@@ -220,8 +222,6 @@ def _result_dtype(node):
 def copy_source(dtype, by_value=False):
     """A strided (transposed, broadcast) array copied into a C-contiguous one; with
     ``by_value`` a host scalar filling one (``Alloc`` of a host value)."""
-    from ..types.tensor_type import TensorType
-    from ..types.variable import TensorVariable
     value = TensorVariable(TensorType(str(np.dtype(dtype)), ()))
     return render([value], [value], [], {0} if by_value else ())
 

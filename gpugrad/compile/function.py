@@ -1,18 +1,21 @@
 """``gpugrad.function``: check the arguments, build the graph to run, optimize, link."""
-
+import functools
 from types import SimpleNamespace
 
 import numpy as np
 
-from ..config import config
-from ..errors import InputError, MissingInputError, UnusedInputError
+from ..errors import DuplicateUpdateError, InputError, MissingInputError, UnusedInputError
 from ..graph.basic import Constant, Variable
+from ..graph.debug_values import suspended
 from ..graph.fgraph import FunctionGraph
 from ..graph.traversal import ancestors, clone_graph, graph_inputs
+from ..ops.scalar import cast
 from ..ops.transfer import Transfer
-from ..types.variable import as_tensor_variable
+from ..runtime import device_arrays
+from ..types.variable import HOOKS, as_tensor_variable
 from ..utils import cyclic_gc_paused, report
-from . import devices
+from . import devices, io, modes
+from .copy import copy_function
 from .linked import Linked
 from .pickling import reduce_function, remembered
 from .shared import SharedVariable
@@ -23,6 +26,7 @@ class Maker:
 
     def __init__(self, fgraph):
         self.fgraph = fgraph
+        self.mode, self.reference = modes.FAST_RUN, None  # what compiled it, and its oracle (DebugMode)
 
     @property
     def env(self):
@@ -40,8 +44,8 @@ class Function:
     (used where they are), and ``device_outputs`` leaves the results there."""
 
     def __init__(self, inputs, shared_vars, fgraph, n_outputs, single, update_vars, device, name,
-                 device_outputs=False):
-        self.inputs = inputs
+                 device_outputs=False, defaults=None):
+        self.inputs, self.shared_vars = inputs, shared_vars
         self.maker = Maker(fgraph)
         self.graph = fgraph
         self.name = name
@@ -51,28 +55,24 @@ class Function:
         self._host_shared, self._device_shared = _shared_sides(fgraph, fgraph.inputs[n_in:], shared_vars, device)
         self._single, self._n_in = single, n_in
         if device != "cpu":
-            from . import device_arrays
             self._arrays = device_arrays
         filters = [v.type.filter if device == "cpu" else device_arrays.input_filter(device, v.type) for v in inputs]
         copies = _must_copy(fgraph.outputs, fgraph.inputs)
         lone = single and not update_vars and not copies[0] and not device_outputs
         self._plan = SimpleNamespace(
-            fgraph=fgraph, shared_vars=tuple(shared_vars), host_shared=self._host_shared, lone=lone,
+            fgraph=fgraph, shared_vars=tuple(shared_vars), host_shared=self._host_shared, lone=lone, instruments=[],
             filters=tuple((filt, f"input {i} ({v.name or v.type})") for i, (v, filt) in enumerate(zip(inputs, filters))),
             copy_outputs=tuple(copies[:n_outputs]),
             copy_updates=tuple(zip(update_vars, copies[n_outputs:])))
         self._idle = [Linked(self._plan)]
         self._locks = tuple(var.update_lock for var in sorted(set(update_vars), key=lambda v: v.id))
-        self._names = {v.name: i for i, v in enumerate(inputs) if v.name}
+        self._defaults = defaults or io.Defaults(inputs, [None] * n_in)
         self._n_device_outputs = n_outputs if device_outputs else 0
         self._device_updates = device != "cpu"
 
     def __call__(self, *args, **kwargs):
-        if kwargs:
-            args = self._merge_kwargs(args, kwargs)
-        if len(args) != self._n_in:
-            raise InputError(f"{self._label()} takes {self._n_in} arguments "
-                             f"({', '.join(str(v) for v in self.inputs)}), got {len(args)}")
+        if kwargs or len(args) != self._n_in:
+            args = self._defaults.complete(self._label(), args, kwargs)
         idle, locks = self._idle, self._locks
         try:  # a linked copy no other thread is using (compile/linked.py)
             linked = idle.pop()
@@ -110,6 +110,12 @@ class Function:
             self._apply_updates(linked, outs, seen)
         return outs[0] if self._single else outs
 
+    def instrument(self, change):
+        """Apply ``change(program)`` (a mode's run-time checks, compile/modes.py) to every linked
+        copy of the program, the ones linked later for other threads too."""
+        self._plan.instruments.append(change)
+        self._idle[:] = [Linked(self._plan)]
+
     def _private(self, linked, value, always, taken, seen):
         """``value``, or a copy of it if the caller would otherwise share its memory with
         an argument, a shared variable, a constant or another result. An array owning its
@@ -120,9 +126,9 @@ class Function:
         if value.base is None:
             shares = id(value) in seen
         else:
-            shares = (any(np.may_share_memory(value, cell[0]) for cell in linked.sources)
-                      or any(np.may_share_memory(value, c) for c in linked.constants)
-                      or any(np.may_share_memory(value, other) for other in taken))
+            shares = (any(_shares(value, cell[0]) for cell in linked.sources)
+                      or any(_shares(value, c) for c in linked.constants)
+                      or any(_shares(value, other) for other in taken))
         return value.copy() if shares else value
 
     def _private_on_device(self, linked, value, always, taken, seen):
@@ -142,8 +148,8 @@ class Function:
             value, what = cell[0], f"update of {var.name or var}"
             resident = self._device_updates and self._arrays.resident(self.device, value)
             if resident:
-                value = self._private_on_device(linked, self._arrays.checked_on_device(var.type, value, what),
-                                                always, outs + new, seen)
+                value = self._private_on_device(linked, self._arrays.checked_on_device(self.device, var.type, value,
+                                                                                       what), always, outs + new, seen)
             else:
                 value = self._private(linked, var.type.filter(value, what), always, outs + new, seen)
             new.append(value)
@@ -155,38 +161,37 @@ class Function:
             else:
                 var.store(value)
 
+    def __getitem__(self, key):
+        """Theano's ``f[x]`` / ``f['name']``: the default value of an input (compile/io.py)."""
+        return self._defaults[key]
+
+    def __setitem__(self, key, value):
+        self._defaults[key] = value
+
+    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None):
+        """Theano's ``Function.copy`` (compile/copy.py): the compiled graph reused."""
+        return copy_function(self, share_memory, swap, delete_updates, name)
+
     def __reduce__(self):
         """Pickled (and deep-copied) as what it was compiled from: compile/pickling.py."""
         return reduce_function(self)
-
-    def _merge_kwargs(self, args, kwargs):
-        if len(args) > self._n_in:
-            return list(args) + list(kwargs.values())
-        values = list(args) + [_MISSING] * (self._n_in - len(args))
-        for key, value in kwargs.items():
-            if key not in self._names:
-                raise InputError(f"{self._label()} has no input named {key!r} "
-                                 f"(its inputs: {', '.join(map(str, self.inputs))})")
-            if values[self._names[key]] is not _MISSING:
-                raise InputError(f"{self._label()} got two values for input {key!r}")
-            values[self._names[key]] = value
-        missing = [str(v) for v, value in zip(self.inputs, values) if value is _MISSING]
-        if missing:
-            raise InputError(f"{self._label()} is missing a value for input {', '.join(missing)}")
-        return values
 
     def _label(self):
         return f"function {self.name!r}" if self.name else "function"
 
 
-_MISSING = object()
+def _shares(host, other):
+    """Whether host array ``host`` may share memory with ``other`` (a device array never does:
+    and NumPy would hand it to CuPy's ``may_share_memory``, which takes device arrays only)."""
+    return isinstance(other, np.ndarray) and np.may_share_memory(host, other)
 
 
 def _acquire(locks):
-    """Take ``locks`` in their order, or none of them (a Ctrl-C while waiting). A call of a function with updates holds
-    the lock of every variable it updates (one global order, so functions updating the same
-    ones never deadlock) from before it reads them until its new values are stored: updates
-    from many threads, through one function or several, apply one after the other."""
+    """Take ``locks`` in their order, or none of them (a Ctrl-C while waiting). A call of a
+    function with updates holds the lock of every variable it updates (one global order, so
+    functions updating the same ones never deadlock) from before it reads them until its new
+    values are stored: updates from many threads, through one function or several, apply one
+    after the other."""
     taken = []
     try:
         for lock in locks:
@@ -229,23 +234,33 @@ def _must_copy(results, inputs):
 @cyclic_gc_paused
 def function(inputs, outputs=None, updates=None, givens=None, device=None,
              on_unused_input="raise", name=None, mode=None, allow_input_downcast=None,
-             return_device_arrays=False):
+             return_device_arrays=False, no_default_updates=False):
     """Compile a callable computing ``outputs`` from ``inputs`` (see API.md).
 
+    Inputs may be ``In`` and outputs ``Out`` (compile/io.py); shared variables read by the
+    graph apply their ``default_update`` unless ``no_default_updates`` (True, or a list of
+    variables) says not to; ``mode`` is a Theano mode name or object (compile/modes.py).
     ``return_device_arrays=True`` leaves the results on the function's device: CuPy
-    arrays on ``cuda``, NumPy arrays in the simulator's guarded memory on ``cuda-sim``
-    (readable as they are), NumPy arrays on ``cpu``."""
+    arrays on ``cuda``, the simulated CuPy's arrays on ``cuda-sim`` (``.get()`` reads them),
+    NumPy arrays on ``cpu``."""
     device = devices.resolve(device)
+    mode = modes.get_mode(mode)
+    inputs, specs = io.unpack_inputs(inputs)
     inputs = _check_inputs(inputs)
+    defaults = io.Defaults(inputs, specs)
+    outputs = io.unpack_outputs(outputs)
     single = outputs is not None and not isinstance(outputs, (list, tuple))
     outputs = [] if outputs is None else [outputs] if single else list(outputs)
     outputs = [as_tensor_variable(o) for o in outputs]
-    update_pairs = _check_updates(updates)
+    update_pairs = _check_updates(_pairs(updates) + defaults.updates())
     exprs = outputs + [e for _, e in update_pairs]
-    if givens:
-        pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
-        replace = {old: _given(old, new) for old, new in pairs}
+    replace = {old: _given(old, new) for old, new in _pairs(givens)}
+    if replace:
         exprs = clone_graph(exprs, replace=replace)
+    implicit = io.default_updates(exprs, [v for v, _ in update_pairs], no_default_updates, blockers=inputs)
+    implicit = _check_updates([(v, clone_graph([e], replace=replace)[0]) for v, e in implicit])  # givens too
+    update_pairs += implicit
+    exprs += [e for _, e in implicit]
     used = set(ancestors(exprs, blockers=inputs))
     _check_missing(exprs, inputs)
     _check_unused(inputs, used, on_unused_input)
@@ -254,12 +269,30 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
                    if isinstance(v, SharedVariable) and v not in listed]
     fgraph = FunctionGraph(inputs + shared_vars, exprs)
     fgraph.host_arguments = frozenset(fgraph.inputs[:len(inputs)])  # one-element ones go to kernels by value
-    from ..rewrites.pipeline import optimize
     device_outputs = bool(return_device_arrays) and device != "cpu"
     fgraph.output_places = ("device" if device_outputs else "host",) * len(outputs) + ("either",) * len(update_pairs)
-    optimize(fgraph, config.optimizer if mode is None else mode, device)
-    return Function(inputs, shared_vars, fgraph, len(outputs), single, [v for v, _ in update_pairs],
-                    device, name, device_outputs)
+    with suspended():  # rewrites build nodes on the graph's copies, which have no test values
+        mode.optimize(fgraph, device)
+    fn = Function(inputs, shared_vars, fgraph, len(outputs), single, [v for v, _ in update_pairs],
+                  device, name, device_outputs, defaults)
+    fn.maker.mode, fn.maker.reference = mode, functools.partial(modes.reference_program, inputs + shared_vars, exprs)
+    mode.instrument(fn, fn.maker.reference)
+    return fn
+
+
+def _pairs(mapping):
+    """The (key, value) pairs of a dict or of a list of pairs (each a tuple or a list of two)."""
+    if not mapping:
+        return []
+    if isinstance(mapping, dict):
+        return list(mapping.items())
+    for pair in mapping:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise InputError(f"function: updates and givens are (variable, expression) pairs, got {pair!r}")
+    return [tuple(pair) for pair in mapping]
+
+
+HOOKS.function = function  # what a variable's eval compiles with
 
 
 def _check_inputs(inputs):
@@ -271,27 +304,24 @@ def _check_inputs(inputs):
             raise InputError(f"function: input {i} must be a symbolic variable, got {type(v).__name__} {v!r}")
         if isinstance(v, Constant):
             raise InputError(f"function: input {i} is the constant {v}; constants cannot be inputs")
-        if v.owner is not None:
-            raise InputError(f"function: input {i} ({v}) is computed from other variables; "
-                             "inputs must be leaves (use givens= to substitute an expression)")
+        if isinstance(v, SharedVariable):
+            raise InputError(f"function: input {i} is the shared variable {v}, which functions read by "
+                             "themselves; to give its value as an argument, substitute a variable with givens=")
     if len(set(inputs)) != len(inputs):
         raise InputError("function: the same variable is given twice as an input")
     return inputs
 
 
-def _check_updates(updates):
-    if not updates:
-        return []
-    pairs = list(updates.items()) if isinstance(updates, dict) else list(updates)
+def _check_updates(pairs):
     checked = []
     for var, expr in pairs:
         if not isinstance(var, SharedVariable):
             raise InputError(f"updates: {var} is not a shared variable; only shared variables can be updated")
+        if any(var is done for done, _ in checked):
+            raise DuplicateUpdateError(f"updates: the shared variable {var} is given two updates")
         expr = as_tensor_variable(expr)
-        if expr.ndim != var.ndim:
-            raise InputError(f"updates: the new value of {var} has {expr.ndim} dimensions, expected {var.ndim}")
+        var.check_update(expr)
         if expr.dtype != var.dtype:
-            from ..ops.scalar import cast
             if not np.can_cast(expr.dtype, var.dtype, casting="same_kind"):
                 raise InputError(f"updates: the new value of {var} has dtype {expr.dtype}, "
                                  f"which cannot be stored in {var.dtype}")

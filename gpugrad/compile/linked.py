@@ -22,6 +22,8 @@ class Linked:
 
     def __init__(self, plan):
         program = self.program = Program(plan.fgraph)
+        for change in plan.instruments:  # a mode's checks (Function.instrument)
+            change(program)
         cells = program.input_cells
         n_in = len(plan.filters)
         self.filters = tuple((cell, filt, what) for cell, (filt, what) in zip(cells, plan.filters))

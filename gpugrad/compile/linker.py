@@ -1,13 +1,17 @@
 """The linker: a toposorted graph becomes a flat list of thunks reading and writing
 preallocated one-element storage cells; a value's cell is emptied right after its
-last reader runs, so intermediates are freed as early as possible."""
+last reader runs, so intermediates are freed as early as possible. A program with device
+nodes runs inside its device (``with backend.context():``), so every CuPy call of a call
+lands on the function's GPU, whichever device is current in the caller's thread."""
 import functools
 
 import numpy as np
 
 from ..errors import GpugradError, HostMemoryError, ShapeError
 from ..graph.basic import Constant
-from . import error_board
+from ..runtime import error_board, lazy
+from ..runtime.device_arrays import backend_for
+from ..runtime.thunks import device_thunk
 
 
 class Program:
@@ -24,27 +28,42 @@ class Program:
             return cells[var]
 
         self.input_cells = [cell(v) for v in fgraph.inputs]
-        self.nodes = fgraph.toposort()
+        order, paths = lazy.schedule(fgraph)  # toposort, each lazy branch's nodes before their node
         last_use = {}
-        for i, node in enumerate(self.nodes):
+        for i, node in enumerate(order):
             for v in node.inputs:
                 last_use[v] = i
         keep = set(fgraph.inputs) | set(fgraph.outputs)
-        self.thunks = []
+        thunks, raw = [], []
         with error_board.linking(cells) as (board, owned):
-            for i, node in enumerate(self.nodes):
+            for i, node in enumerate(order):
                 board.at(i, node)
-                make = node.op.make_thunk if node.tag.get("device", "cpu") == "cpu" else _device_thunk
+                make = node.op.make_thunk if node.tag.get("device", "cpu") == "cpu" else device_thunk
                 thunk = make(node, [cell(v) for v in node.inputs], [cell(v) for v in node.outputs])
                 dead = [cells[v] for v in set(node.inputs)
                         if last_use.get(v) == i and v not in keep and not isinstance(v, Constant)]
                 dead += [cells[o] for o in node.outputs if o not in last_use and o not in keep]
-                self.thunks.append(_freeing(thunk, dead) if dead else thunk)
+                thunks.append(_freeing(thunk, dead) if dead else thunk)
+                raw.append(thunk)
+        self.nodes, self.thunks, self.blocks = lazy.fold(order, paths, thunks, raw, cells)
         self.board = board if owned and board.rows else None
         self.output_cells = [cell(v) for v in fgraph.outputs]
         self.cells = cells
+        devices = {node.tag.get("device", "cpu") for node in order} - {"cpu"}
+        self._context = backend_for(devices.pop()).context if devices else None
+
+    def thunk_lists(self):
+        """``(thunks, nodes)`` lists that a call runs, for modes that wrap each thunk."""
+        return [(self.thunks, self.nodes)] + self.blocks
 
     def run(self):
+        """Run every thunk, on the program's device if it has one (see ``_run``)."""
+        if self._context is None:
+            return self._run()
+        with self._context():
+            return self._run()
+
+    def _run(self):
         """Run every thunk with NumPy's floating-point warnings off (inf and nan are values
         here, as in compiled Theano code), set once per call rather than per node. A program
         whose device kernels check indices reads its error board once, at the end; any failure
@@ -58,7 +77,7 @@ class Program:
                 thunk()
                 i += 1
         except Exception as exc:
-            flagged = board.first_error() if board is not None else None
+            flagged = board.first_error(explain) if board is not None else None
             if flagged is not None:
                 raise flagged
             if isinstance(exc, _EXPLAINED):
@@ -67,7 +86,7 @@ class Program:
         finally:
             _loud(token)
         if board is not None:
-            flagged = board.first_error()
+            flagged = board.first_error(explain)
             if flagged is not None:
                 raise flagged
 
@@ -94,12 +113,6 @@ def explain(node, i, exc, cells):
         return cls(f"{exc}\n  {where}")
     except TypeError:
         return GpugradError(f"{exc}\n  {where}")
-
-
-def _device_thunk(node, storage_in, storage_out):
-    """Nodes the placement pass put on a device run through the kernel backends."""
-    from .launch import device_thunk
-    return device_thunk(node, storage_in, storage_out)
 
 
 def _freeing(thunk, dead):

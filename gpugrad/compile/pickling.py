@@ -10,8 +10,8 @@ shared variables travel by value inside the same pickle, so pickle's memo keeps 
 per variable: ``pickle.dumps([f, w])`` loads as a function that updates the loaded ``w``.
 
 Elementwise rows (``ScalarOp``) hold their NumPy function and derivative maps: they
-pickle by name and are looked up in the table when loaded. A ``Scan`` drops its cache of
-compiled bodies. A ``TensorType`` pickles as its dtype and shape (it derives the rest).
+pickle by name and are looked up in the table when loaded. A ``TensorType`` pickles as its
+dtype and shape (it derives the rest). (A ``Scan`` drops its compiled bodies itself.)
 """
 import copyreg
 import functools
@@ -20,7 +20,6 @@ import inspect
 from ..config import config
 from ..errors import PicklingError
 from ..ops import scalar
-from ..scan.op import Scan
 from ..types.tensor_type import TensorType
 
 
@@ -64,20 +63,9 @@ def _scalar_op(name, params):
     return scalar.ROWS[name] if name in scalar.ROWS else scalar._cast_op(*params).scalar_op
 
 
-def _reduce_scan(op):
-    return _scan, (type(op), {k: v for k, v in op.__dict__.items() if k != "_fgraphs"})
-
-
-def _scan(cls, state):
-    op = cls.__new__(cls)
-    op.__dict__.update(state, _fgraphs={})
-    return op
-
-
 def _reduce_tensor_type(t):
     return TensorType, (t.dtype, t.shape)
 
 
 copyreg.pickle(scalar.ScalarOp, _reduce_scalar_op)
 copyreg.pickle(TensorType, _reduce_tensor_type)
-copyreg.pickle(Scan, _reduce_scan)

@@ -4,9 +4,26 @@ import itertools
 
 import numpy as np
 
+from ..errors import GraphError
 from . import pickling
 
 _ids = itertools.count()
+
+
+class Tag(dict):
+    """A variable's annotations, by key or as attributes (Theano's ``x.tag.test_value``)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"tag has no {name!r}") from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+    def __delattr__(self, name):
+        self.pop(name, None)
 
 
 class Variable:
@@ -18,7 +35,7 @@ class Variable:
         self.owner = owner
         self.index = index
         self.name = name
-        self.tag = {}
+        self.tag = Tag()
         self.id = next(_ids)
 
     def clone(self):
@@ -73,6 +90,12 @@ class Apply:
         self.op = op
         self.inputs = list(inputs)
         self.outputs = list(outputs)
+        for what, variables in (("input", self.inputs), ("output", self.outputs)):
+            for i, var in enumerate(variables):
+                if not isinstance(var, Variable):
+                    raise GraphError(f"Apply of {op}: {what} {i} is {type(var).__name__} {var!r}, not a variable "
+                                     "(convert inputs with as_tensor_variable; make outputs by calling a type, "
+                                     "x.type())")
         for i, out in enumerate(self.outputs):
             out.owner, out.index = self, i
         self.tag = {}

@@ -7,22 +7,72 @@
 ``pullback``        vector-Jacobian product, written with gpugrad ops (reverse mode)
 ``pushforward``     Jacobian-vector product, native forward mode
 ``batch``           batching rule: the op applied over a new leading axis
-``cuda``            the CUDA implementation slot (kernel, template or CuPy call)
+``cuda``            its CUDA facet (``CudaFacet``): what runs on a device and how;
+                    None: the op runs on the host only
 ``fresh_outputs``   True when perform always returns new arrays, never views of
                     its inputs: later nodes may then overwrite them in place
 ==================  ===========================================================
 
 ``__props__`` names the attributes that define an op; two ops with equal props are
-interchangeable, which is what merge and printing rely on.
+interchangeable, which is what merge and printing rely on. Ops users write (Theano's
+``perform(node, inputs, output_storage)``, ``grad``, ``R_op``, ``itypes``/``otypes``) are
+mapped onto these facets once per class, and checked, by ``graph/user_op.py``.
 """
-from . import pickling
+from ..config import config
+from . import pickling, user_op
 from .basic import Apply
+from .debug_values import compute_test_values
+
+
+def _everything(node):
+    return True
+
+
+def _nothing(node):
+    return frozenset()
+
+
+class CudaFacet:
+    """How an op runs on a CUDA device, declared beside its ``perform`` as ``cuda = CudaFacet(...)``.
+    The placement pass and the linker ask it; nothing else lists ops.
+
+    ``implementation``  what runs, in words: a kernel of kernels/, a codegen template, a CuPy
+                        routine (shown by ``str``)
+    ``thunk``           ``thunk(device, node, storage_in, storage_out)`` -> the zero-argument
+                        callable that computes the node from device arrays (helpers for it:
+                        ``gpugrad.runtime``); None: the op's own ``make_thunk`` works on device
+                        arrays (an op that only makes views)
+    ``accepts``         ``node -> bool``: whether the device runs this node (the dtypes its
+                        kernels take); None: never on its own, only as a ``view``
+    ``host_inputs``     ``node -> positions`` of inputs read on the host (sizes, scalar
+                        indices): they stay there, never copied
+    ``view``            ``node -> bool``: the output is a view of input 0, placed where it is read
+    ``by_value``        ``node -> positions`` of inputs its kernel takes as parameters by value
+                        when they are one-element host values (no copy per call)
+    ``shapes_only``     the op reads only its inputs' shapes: it runs on the host and its
+                        inputs stay where they are
+    ``kernels``         the files of kernels/ it launches
+    """
+
+    def __init__(self, implementation, thunk=None, accepts=_everything, host_inputs=_nothing, view=None,
+                 by_value=_nothing, shapes_only=False, kernels=()):
+        self.implementation, self.thunk, self.accepts = implementation, thunk, accepts
+        self.host_inputs, self.by_value = host_inputs, by_value
+        self.view = view or (lambda node: False)
+        self.shapes_only, self.kernels = shapes_only, tuple(kernels)
+
+    def __str__(self):
+        return self.implementation
 
 
 class Op:
     __props__ = ()
-    cuda = None
+    cuda = None  # a CudaFacet where the op runs on a device
     fresh_outputs = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        user_op.adapt(cls)
 
     def _props(self):
         return tuple(getattr(self, p) for p in self.__props__)
@@ -38,7 +88,8 @@ class Op:
         name = type(self).__name__
         return f"{name}{{{', '.join(map(str, props))}}}" if props else name
 
-    __repr__ = __str__
+    def __repr__(self):
+        return str(self)
 
     def __reduce_ex__(self, protocol):
         return pickling.reduce_op(self, protocol)
@@ -49,6 +100,8 @@ class Op:
 
     def __call__(self, *inputs, **kwargs):
         node = self.make_node(*inputs, **kwargs)
+        if config.compute_test_value != "off":
+            compute_test_values(node)
         return node.outputs[0] if len(node.outputs) == 1 else node.outputs
 
     def make_node(self, *inputs) -> Apply:

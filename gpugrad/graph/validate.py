@@ -41,10 +41,9 @@ def _check_node(node):
 
 
 def _check_variable(var, where):
-    from ..types.tensor_type import TensorType  # types sit below graph; imported only to check
     if not isinstance(var, Variable):
         raise GraphError(f"{where} is {type(var).__name__} {var!r}, not a Variable")
-    if not isinstance(var.type, TensorType):
+    if not all(hasattr(var.type, a) for a in ("dtype", "ndim", "shape")):  # types/ sits below graph/
         raise GraphError(f"{where} ({var!r}) has type {var.type!r}, not a TensorType")
     if isinstance(var, Constant):
         data, typ = var.data, var.type

@@ -30,6 +30,7 @@ from ..types import dtypes
 from ..types.variable import as_tensor_variable
 from .base import (StackOp, as_matrix, check_square, hermitian_from, hermitian_from_adjoint, inexact_dtype, mH, mm,
                    out, run, square_shape)
+from .device import cupy_routine, mirrored, square
 from .solve import SolveTriangular
 
 
@@ -38,9 +39,17 @@ def _phi(x):
     return 0.5 * (tril(x) + tril(x, -1))
 
 
+def _cupy_cholesky(cp, cupyx, op, a):
+    """CuPy's lower factor of the matrix read from the op's triangle; the upper one is its ``^H``."""
+    check_square(op, a)
+    low = cp.linalg.cholesky(mirrored(cp, a, op.lower, hermitian=True))
+    return [low if op.lower else low.swapaxes(-1, -2).conj()]
+
+
 class Cholesky(StackOp):
     """The lower factor L (or the upper one U = L^H) of S = L L^H; a matrix that is not
     positive definite raises LinAlgError."""
+    cuda = cupy_routine(_cupy_cholesky, "cupy.linalg.cholesky (cuSOLVER potrf)", "Matrix is not positive definite")
     __props__ = ("lower",)
 
     def __init__(self, lower=True):
@@ -91,6 +100,8 @@ def _gaps(w):
 class Eigh(StackOp):
     """``numpy.linalg.eigh``: ascending real eigenvalues w and orthonormal eigenvectors V
     (columns) of the Hermitian matrix read from one triangle."""
+    cuda = cupy_routine(square(lambda cp, op, a: cp.linalg.eigh(a, UPLO="L" if op.lower else "U")),
+                        "cupy.linalg.eigh (cuSOLVER syevd/heevd)")
     __props__ = ("lower",)
 
     def __init__(self, lower=True):

@@ -17,6 +17,7 @@ from ..ops.reduce import sum as sum_
 from ..types import dtypes
 from ..types.variable import as_tensor_variable
 from .base import StackOp, as_matrix, batch_scalar, check_square, inexact_dtype, mH, mT, out
+from .device import cupy_routine, square
 from .inverse import matrix_inverse
 
 
@@ -27,6 +28,7 @@ def _trace_of_product(x, y):
 
 class Det(StackOp):
     """``numpy.linalg.det`` of a stack of square matrices."""
+    cuda = cupy_routine(square(lambda cp, op, a: cp.linalg.det(a)), "cupy.linalg.det (cuSOLVER getrf)")
 
     def make_node(self, a):
         a = as_tensor_variable(a)
@@ -52,6 +54,7 @@ class Det(StackOp):
 
 class SLogDet(StackOp):
     """``numpy.linalg.slogdet``: (sign, log|det|); the log is real, the sign has A's dtype."""
+    cuda = cupy_routine(square(lambda cp, op, a: cp.linalg.slogdet(a)), "cupy.linalg.slogdet (cuSOLVER getrf)")
 
     def make_node(self, a):
         a = as_tensor_variable(a)

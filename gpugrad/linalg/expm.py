@@ -22,12 +22,27 @@ from ..ops.shape import shape_i, zeros_like
 from ..types.variable import as_tensor_variable
 from .base import (StackOp, as_matrix, blocks, check_square, inexact_dtype, mH, out, square_shape,
                    upper_block, none_to_zeros)
+from .device import cupy_routine
 
 _BLOCK_BELOW = 16  # below this size an expm of the 2n block beats SciPy's Python-level expm_frechet
 
 
+def _cupy_expm(cp, cupyx, op, a):
+    """``cupyx.scipy.linalg.expm`` one matrix at a time (it takes no stacks); where the
+    installed CuPy lacks it, SciPy's on a host copy: the one documented host fallback."""
+    check_square(op, a)
+    if a.size == 0:
+        return [a.copy()]
+    expm = getattr(cupyx.scipy.linalg, "expm", None)
+    if expm is None:
+        return [cp.asarray(scipy.linalg.expm(cp.asnumpy(a)))]
+    flat = a.reshape((-1,) + a.shape[-2:])
+    return [cp.stack([expm(m) for m in flat]).reshape(a.shape)]
+
+
 class Expm(StackOp):
     """``scipy.linalg.expm`` on a stack of square matrices."""
+    cuda = cupy_routine(_cupy_expm, "cupyx.scipy.linalg.expm, one matrix at a time")
 
     def make_node(self, a):
         a = as_tensor_variable(a)
@@ -49,6 +64,16 @@ class Expm(StackOp):
         return [None if tangents[0] is None else ExpmFrechet()(inputs[0], tangents[0])]
 
 
+def _cupy_expm_frechet(cp, cupyx, op, a, e):
+    """L(a, e) as the top-right block of expm([[a, e], [0, a]]) (Higham, Thm 3.6)."""
+    check_square(op, a)
+    if a.shape != e.shape:
+        raise ShapeError(f"{op}: a of shape {a.shape} and e of shape {e.shape} differ")
+    n = a.shape[-1]
+    block = cp.concatenate([cp.concatenate([a, e], -1), cp.concatenate([cp.zeros_like(a), a], -1)], -2)
+    return [_cupy_expm(cp, cupyx, op, block)[0][..., :n, n:]]
+
+
 class ExpmFrechet(StackOp):
     """L(A, E), the Fréchet derivative of expm at ``A`` in the direction ``E``.
 
@@ -58,6 +83,7 @@ class ExpmFrechet(StackOp):
     expm it saves). Otherwise small matrices go through the block identity (one expm of
     size 2n, cheaper there than anything written in Python) and larger ones through Al-Mohy
     and Higham's algorithm (``scipy.linalg.expm_frechet``, about 3 expm)."""
+    cuda = cupy_routine(_cupy_expm_frechet, "the top-right block of cupyx.scipy.linalg.expm of [[A, E], [0, A]]")
 
     def make_node(self, a, e):
         a, e = as_tensor_variable(a), as_tensor_variable(e)

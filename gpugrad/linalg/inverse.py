@@ -12,10 +12,12 @@ import numpy as np
 from ..graph.basic import Apply
 from ..types.variable import as_tensor_variable
 from .base import StackOp, as_matrix, check_square, inexact_dtype, mH, mm, out, run, square_shape
+from .device import cupy_routine, square
 
 
 class MatrixInverse(StackOp):
     """``numpy.linalg.inv`` of a stack of square matrices; a singular one raises LinAlgError."""
+    cuda = cupy_routine(square(lambda cp, op, a: cp.linalg.inv(a)), "cupy.linalg.inv (cuSOLVER)", "Singular matrix")
 
     def make_node(self, a):
         a = as_tensor_variable(a)
@@ -41,6 +43,7 @@ class MatrixInverse(StackOp):
 
 class Pinv(StackOp):
     """``numpy.linalg.pinv`` (default cutoff) of a stack of matrices of any shape."""
+    cuda = cupy_routine(lambda cp, cupyx, op, a: [cp.linalg.pinv(a)], "cupy.linalg.pinv (cuSOLVER gesvd)")
 
     def make_node(self, a):
         a = as_tensor_variable(a)

@@ -24,6 +24,7 @@ from ..types import dtypes
 from ..types.variable import as_tensor_variable
 from .base import (StackOp, as_matrix, check_square, described, hermitian_from, hermitian_from_adjoint, inexact_dtype,
                    mH, mT, mm, out, run, triangle)
+from .device import cupy_routine, mirrored
 
 _KINDS = {"gen": "gen", "general": "gen", "sym": "sym", "symmetric": "sym", "her": "her", "hermitian": "her",
           "pos": "pos", "positive definite": "pos"}
@@ -75,8 +76,22 @@ def _outer(u, v, b_ndim):
     return dimshuffle(u, batch + [u.ndim - 1, "x"]) * dimshuffle(v, batch + ["x", v.ndim - 1])
 
 
+def _columns(op, b, solve):
+    """``solve`` of ``b`` as a stack of matrices (a vector right-hand side as one column)."""
+    if op.b_ndim == 2:
+        return [solve(b)]
+    return [solve(b[..., None])[..., 0]]
+
+
+def _cupy_solve(cp, cupyx, op, a, b):
+    check_run(op, a, b)
+    m = a if op.assume_a == "gen" else mirrored(cp, a, op.lower, op.assume_a != "sym")
+    return _columns(op, b, lambda cols: cp.linalg.solve(m, cols))
+
+
 class Solve(StackOp):
     """x with M x = b, M read from ``a`` as ``scipy.linalg.solve`` reads it for ``assume_a``."""
+    cuda = cupy_routine(_cupy_solve, "cupy.linalg.solve (cuSOLVER)", "Singular matrix")
     __props__ = ("assume_a", "lower", "b_ndim")
 
     def __init__(self, assume_a="gen", lower=False, b_ndim=2):
@@ -123,9 +138,18 @@ class Solve(StackOp):
         return [self(a, S.add(*rhs) if len(rhs) > 1 else rhs[0]) if rhs else None]
 
 
+def _cupy_solve_triangular(cp, cupyx, op, a, b):
+    check_run(op, a, b)
+    solve = cupyx.scipy.linalg.solve_triangular
+    return _columns(op, b, lambda cols: solve(a, cols, trans=op.trans, lower=op.lower,
+                                              unit_diagonal=op.unit_diagonal))
+
+
 class SolveTriangular(StackOp):
     """x with op(M) x = b, M the lower or upper triangle of ``a`` (with ones on the
     diagonal if ``unit_diagonal``), op(M) = M, M^T or M^H for ``trans`` 0, 1 or 2."""
+    cuda = cupy_routine(_cupy_solve_triangular, "cupyx.scipy.linalg.solve_triangular (cuBLAS trsm)",
+                        "Singular matrix")
     __props__ = ("lower", "trans", "unit_diagonal", "b_ndim")
 
     def __init__(self, lower=False, trans=0, unit_diagonal=False, b_ndim=2):

@@ -13,14 +13,23 @@ pullback is again a ``Dot``: g_a = g . conj(b)^T and g_b = conj(a)^T . g.
 
 ``Diagonal`` reads a diagonal and ``AllocDiag`` writes one into zeros; each is the
 other's transpose and so its pullback.
+
+On a device ``Dot`` is one (batched) matmul of (batch, M, K) by (batch, K, N) views, its
+operands first cast on the device to the result's dtype (NumPy's matmul casts to the common
+type too): a library call for floats and complex values (cuBLAS through ``cupy.matmul``; on
+``cuda-sim`` the simulated CuPy's), ``kernels/int_matmul.cu`` for integers and bools (no
+library routine; NumPy's wraparound).
 """
 import math
 
 import numpy as np
 
+from ..backends import kernels
 from ..errors import ShapeError
 from ..graph.basic import Apply, Constant
-from ..graph.op import Op
+from ..graph.op import CudaFacet, Op
+from ..runtime.device_arrays import backend_for, library_for
+from ..runtime.facets import sizes_from
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
@@ -44,10 +53,36 @@ def _described(x):
     return f"{x} ({x.type})"
 
 
+def _dot_thunk(device, node, storage_in, storage_out):
+    """``Dot`` of any operand dtypes; see the module docstring."""
+    be, library, op = backend_for(device), library_for(device), node.op
+    dtype = np.dtype(node.outputs[0].dtype)
+    if dtype.kind in "biu":
+        def matmul(a, b):
+            return kernels.int_matmul(library, a, b)
+    else:
+        matmul = be.xp.matmul
+    nb, nk = op.nbatch, op.ncontract
+    (a_cell, b_cell), (dst,) = storage_in, storage_out
+
+    def thunk():
+        a, b = a_cell[0], b_cell[0]
+        if a.shape[a.ndim - nk:] != b.shape[nb:nb + nk]:
+            raise ShapeError(f"dot: the contracted axes of shapes {a.shape} and {b.shape} differ")
+        op._check_batch(node, a.shape, b.shape)
+        rows, cols, k = a.shape[nb:a.ndim - nk], b.shape[nb + nk:], math.prod(b.shape[nb:nb + nk])
+        out = matmul(kernels.reshape(library, kernels.astype(library, a, dtype), a.shape[:nb] + (math.prod(rows), k)),
+                     kernels.reshape(library, kernels.astype(library, b, dtype), b.shape[:nb] + (k, math.prod(cols))))
+        dst[0] = out.reshape(out.shape[:nb] + rows + cols)
+    return thunk
+
+
 class Dot(Op):
     """The contraction above; see the module docstring."""
     fresh_outputs = True
     __props__ = ("nbatch", "ncontract")
+    cuda = CudaFacet("cupy.matmul (cuBLAS) for floats and complex values, kernels/int_matmul.cu for integers",
+                     thunk=_dot_thunk, kernels=("int_matmul.cu",))
 
     def __init__(self, nbatch, ncontract):
         self.nbatch, self.ncontract = int(nbatch), int(ncontract)
@@ -228,10 +263,21 @@ def _diagonal_length(n1, n2, offset):
     return S.maximum(S.minimum(n1, n2), 0)
 
 
+def _diagonal_thunk(device, node, storage_in, storage_out):
+    """``Diagonal``: a view of the device array (``diagonal`` of NumPy and CuPy alike)."""
+    op = node.op
+    (src,), (dst,) = storage_in, storage_out
+
+    def thunk():
+        dst[0] = src[0].diagonal(op.offset, op.axis1, op.axis2)
+    return thunk
+
+
 class Diagonal(Op):
     """``np.diagonal(x, offset, axis1, axis2)`` (a copy): the two axes removed and the
     diagonal appended as the last axis."""
     __props__ = ("offset", "axis1", "axis2")
+    cuda = CudaFacet("a view of the device array (its diagonal method)", thunk=_diagonal_thunk)
 
     def __init__(self, offset, axis1, axis2):
         self.offset, self.axis1, self.axis2 = int(offset), int(axis1), int(axis2)
@@ -264,11 +310,24 @@ class Diagonal(Op):
         return [Diagonal(self.offset, self.axis1 + 1, self.axis2 + 1)(inputs[0])]
 
 
+def _alloc_diag_thunk(device, node, storage_in, storage_out):
+    """``AllocDiag`` with host sizes: zeros and a strided write (``kernels.alloc_diag``)."""
+    library, op = library_for(device), node.op
+    (v_cell, *size_cells), (dst,) = storage_in, storage_out
+
+    def thunk():
+        shape = tuple(int(c[0]) for c in size_cells)
+        dst[0] = kernels.alloc_diag(library, v_cell[0], shape, op.offset, op.axis1, op.axis2)
+    return thunk
+
+
 class AllocDiag(Op):
     """Zeros of the shape given by scalar inputs with ``v``'s last axis written on the
     diagonal (offset, axis1, axis2) and its other axes on the remaining axes in order."""
     fresh_outputs = True
     __props__ = ("offset", "axis1", "axis2")
+    cuda = CudaFacet("zeros and a strided write of the diagonal (backends/kernels.alloc_diag)",
+                     thunk=_alloc_diag_thunk, host_inputs=sizes_from(1))
 
     def __init__(self, offset, axis1, axis2):
         self.offset, self.axis1, self.axis2 = int(offset), int(axis1), int(axis2)

@@ -1,23 +1,53 @@
 """Elemwise: one op class that lifts every scalar op of the table in ``scalar.py`` to
-arrays with NumPy broadcasting.
+arrays with NumPy broadcasting; Composite: a region of them as one op, one CUDA kernel.
 
 Broadcasting follows the static shape, as in PyTensor: an axis broadcasts only where
 its static size is 1. A size-1 axis that is not declared broadcastable meets a larger
 one at run time with a clear ShapeError instead of a silently wrong gradient.
 The gradient of every input is summed over its broadcast axes here, in one place.
+
+On a device every elementwise node runs as a generated kernel (codegen/elementwise.py):
+the fusion phase (rewrites/fusion.py) turns each connected region into one ``Composite``,
+whose kernel reads its scalar constants as literals and its one-element host values by
+value; an ``Elemwise`` the fusion phase left alone (a mode excluding it) runs as a
+one-node Composite.
 """
 import numpy as np
 
+from ..codegen import elementwise as codegen
 from ..errors import ShapeError
 from ..graph.basic import Apply, Constant
-from ..graph.op import Op
+from ..graph.op import CudaFacet, Op
+from ..graph.traversal import ancestors, toposort
+from ..runtime.elementwise import composite_thunk
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
+from .shape import dimshuffle
+
+
+def _literals(node):
+    """The inputs its kernel writes in as literals (scalar constants): nothing to copy."""
+    return {k for k, v in enumerate(node.inputs) if codegen.is_literal(v)}
+
+
+def _kernel_inputs(node):
+    return {k for k, v in enumerate(node.inputs) if not codegen.is_literal(v)}
+
+
+def _lone_thunk(device, node, storage_in, storage_out):
+    """An elementwise node the fusion phase did not fuse: the kernel of a one-node
+    ``Composite``, reading the node's inputs that are not literals of it."""
+    composite, outer = composite_of([node], node.outputs)
+    inner = composite.make_node(*outer)
+    inner.tag.update(node.tag)
+    return composite_thunk(device, inner, [storage_in[node.inputs.index(v)] for v in outer], storage_out)
 
 
 class Elemwise(Op):
     __props__ = ("scalar_op",)
+    cuda = CudaFacet("a generated kernel (codegen/elementwise.py), fused with its neighbours into a Composite",
+                     thunk=_lone_thunk, accepts=codegen.supports, host_inputs=_literals, by_value=_kernel_inputs)
 
     def __init__(self, scalar_op):
         self.scalar_op = scalar_op
@@ -167,7 +197,6 @@ def pad_left(var, ndim):
         # still hand a weak scalar to NumPy as a Python number.
         data = var.data.reshape((1,) * (ndim - var.ndim) + var.data.shape)
         return type(var)(var.type.with_shape(data.shape), data, name=var.name or repr(var), weak=var.weak)
-    from .shape import dimshuffle
     return dimshuffle(var, ["x"] * (ndim - var.ndim) + list(range(var.ndim)))
 
 
@@ -213,7 +242,78 @@ def _broadcast_check(node):
 
 
 def sum_to_input(grad, var):
-    """``grad`` summed over the axes where ``var`` was broadcast."""
+    """``grad`` summed over the axes where ``var`` was broadcast (reductions are built on
+    elementwise ops: the one import of this module that waits for its first call)."""
     from .reduce import sum as sum_
     axes = tuple(a for a, (s, g) in enumerate(zip(var.type.shape, grad.type.shape)) if s == 1 and g != 1)
     return sum_(grad, axis=axes, keepdims=True) if axes else grad
+
+
+class Composite(Op):
+    """An elementwise op defined by an inner graph of Elemwise nodes; ``perform`` runs the
+    inner graph with NumPy (the oracle), ``source`` is its CUDA kernel, which takes the
+    inputs at the positions ``by_value`` (one-element host values) as scalar parameters."""
+    __props__ = ("source",)
+    fresh_outputs = True
+    cuda = CudaFacet("its generated kernel (codegen/elementwise.py, runtime/elementwise.py)", thunk=composite_thunk)
+
+    def __init__(self, inputs, outputs, by_value=()):
+        self.inputs, self.outputs = list(inputs), list(outputs)
+        self.by_value = frozenset(by_value)
+        self.nodes = toposort(self.outputs, blockers=self.inputs)
+        self.source = codegen.render(self.inputs, self.outputs, self.nodes, self.by_value)
+        self._deps = [[k for k, v in enumerate(self.inputs) if v in set(ancestors([o], blockers=self.inputs))]
+                      for o in self.outputs]
+
+    def __str__(self):
+        return "composite{" + ",".join(str(n.op) for n in self.nodes) + "}"
+
+    def pp(self, node, args):
+        """Its inner expression over the node's inputs, one string per output: fusion, like
+        placement, is detail ``pp`` does not show (``debugprint`` does)."""
+        text = dict(zip(self.inputs, args))
+        for inner in self.nodes:
+            text[inner.outputs[0]] = inner.op.pp(inner, [text.get(v, repr(v)) for v in inner.inputs])
+        return [text[o] for o in self.outputs]
+
+    def make_node(self, *inputs):
+        outputs = []
+        for out, deps in zip(self.outputs, self._deps):
+            shape = broadcast_shapes([inputs[k].type.shape for k in deps], str(self)) if deps else out.type.shape
+            var = TensorVariable(TensorType(out.dtype, shape))
+            var.weak = getattr(out, "weak", False)
+            outputs.append(var)
+        return Apply(self, list(inputs), outputs)
+
+    def perform(self, node, inputs):
+        values = dict(zip(self.inputs, inputs))
+        for inner in self.nodes:
+            args = [values[v] if v in values else v.data.item() if v.weak else v.data for v in inner.inputs]
+            values.update(zip(inner.outputs, inner.op.perform(inner, args)))
+        return [values[o] for o in self.outputs]
+
+    def infer_shape(self, node, input_shapes):
+        shapes = []
+        for out, deps in zip(node.outputs, self._deps):
+            dims = []
+            for axis, size in enumerate(out.type.shape):
+                dims.append(size if size is not None else
+                            next(input_shapes[k][axis] for k in deps if node.inputs[k].type.shape[axis] != 1))
+            shapes.append(tuple(dims))
+        return shapes
+
+
+def composite_of(nodes, used_outside):
+    """The ``Composite`` computing ``used_outside`` (outputs of ``nodes``, a connected region of
+    elementwise nodes in topological order) and the outer variables it reads, in order
+    (scalar constants become literals of its kernel, not inputs)."""
+    produced = {o for n in nodes for o in n.outputs}
+    outer = list(dict.fromkeys(v for n in nodes for v in n.inputs
+                               if v not in produced and not codegen.is_literal(v)))
+    by_value = {k for k, v in enumerate(outer) for n in nodes
+                for pos in n.tag.get("by_value", ()) if n.inputs[pos] is v}
+    memo = {v: v.clone() for v in outer}
+    for n in nodes:
+        inner = Apply(n.op, [memo.get(v, v) for v in n.inputs], [o.clone() for o in n.outputs])
+        memo.update(zip(n.outputs, inner.outputs))
+    return Composite([memo[v] for v in outer], [memo[o] for o in used_outside], by_value), outer

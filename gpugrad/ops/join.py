@@ -7,10 +7,13 @@ mask built from two ``arange``s), so they need no op and no derivative of their 
 """
 import numpy as np
 
+from ..backends import kernels
 from ..config import config
 from ..errors import ShapeError
 from ..graph.basic import Apply, Constant, Variable
-from ..graph.op import Op
+from ..graph.op import CudaFacet, Op
+from ..runtime.device_arrays import library_for, on_host
+from ..runtime.facets import always, output_in_kernels, sizes_from
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable, constant
@@ -50,10 +53,22 @@ def _sizes(dims, what):
     return [S.cast(d, "int64") for d in dims]
 
 
+def _join_thunk(device, node, storage_in, storage_out):
+    """``Join``: every input copied into its slice of one fresh device array."""
+    library, axis, dtype = library_for(device), node.op.axis, node.outputs[0].dtype
+    (dst,) = storage_out
+
+    def thunk():
+        dst[0] = kernels.concatenate(library, [c[0] for c in storage_in], axis, dtype)
+    return thunk
+
+
 class Join(Op):
     """``np.concatenate`` along ``axis``; the dtype promotes as in NumPy (Python scalars weak)."""
     fresh_outputs = True
     __props__ = ("axis",)
+    cuda = CudaFacet("copies into the slices of one fresh device array (backends/kernels.concatenate)",
+                     thunk=_join_thunk)
 
     def __init__(self, axis):
         self.axis = int(axis)
@@ -100,9 +115,27 @@ class Join(Op):
         return [Join(self.axis + 1)(*[t if f else broadcast_batch(t, size) for t, f in zip(inputs, batched)])]
 
 
+def _split_thunk(device, node, storage_in, storage_out):
+    """``Split`` with host sizes: views of consecutive slices of the device array."""
+    axis = node.op.axis
+    (x_cell, *size_cells) = storage_in
+
+    def thunk():
+        x, sizes = x_cell[0], [int(c[0]) for c in size_cells]
+        if sum(sizes) != x.shape[axis] or min(sizes) < 0:
+            raise ShapeError(f"split: sizes {sizes} do not cut axis {axis} of an array of shape {x.shape}")
+        start = 0
+        for cell, size in zip(storage_out, sizes):
+            cell[0] = x[(slice(None),) * axis + (slice(start, start + size),)]
+            start += size
+    return thunk
+
+
 class Split(Op):
     """``x`` cut along ``axis`` into ``n`` pieces of the given sizes (int64 scalar inputs)."""
     __props__ = ("n", "axis")
+    cuda = CudaFacet("views of consecutive slices of the device array", thunk=_split_thunk, accepts=None,
+                     host_inputs=sizes_from(1), view=always)
 
     def __init__(self, n, axis):
         self.n, self.axis = int(n), int(axis)
@@ -180,10 +213,28 @@ def split(x, splits_size, n_splits, axis=0):
     return pieces if n_splits > 1 else [pieces]
 
 
+def _arange_dtype(node):
+    return node.outputs[0].dtype in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                                     "float32", "float64")
+
+
+def _arange_thunk(device, node, storage_in, storage_out):
+    """``ARange`` with start, stop and step on the host (a device result among them copied back)."""
+    library, dtype = library_for(device), node.outputs[0].dtype
+    (dst,) = storage_out
+
+    def thunk():
+        start, stop, step = (np.asarray(on_host(device, c[0])).item() for c in storage_in)
+        dst[0] = kernels.arange(library, start, stop, step, dtype)
+    return thunk
+
+
 class ARange(Op):
     """``np.arange(start, stop, step)`` from scalar inputs. For a float dtype the output
     is differentiable in ``start`` and ``step``: out[i] = start + i * step."""
     __props__ = ("dtype",)
+    cuda = CudaFacet("kernels/arange.cu through backends/kernels.arange, its length from the host scalars",
+                     thunk=_arange_thunk, accepts=_arange_dtype, host_inputs=sizes_from(0), kernels=("arange.cu",))
 
     def __init__(self, dtype):
         self.dtype = dtypes.as_dtype(dtype)
@@ -252,9 +303,21 @@ def arange(start, stop=None, step=1, dtype=None):
     return ARange(dtype)(*args)
 
 
+def _repeat_thunk(device, node, storage_in, storage_out):
+    """``Repeat`` with the counts on the host: a gather (``kernels.repeat``)."""
+    library, axis = library_for(device), node.op.axis
+    (x_cell, counts_cell), (dst,) = storage_in, storage_out
+
+    def thunk():
+        dst[0] = kernels.repeat(library, x_cell[0], on_host(device, counts_cell[0]), axis)
+    return thunk
+
+
 class Repeat(Op):
     """``np.repeat(x, repeats, axis)`` with an int scalar or an int vector of ``repeats``."""
     __props__ = ("axis",)
+    cuda = CudaFacet("kernels/gather.cu through backends/kernels.repeat (the counts read on the host)",
+                     thunk=_repeat_thunk, accepts=output_in_kernels, host_inputs=sizes_from(1), kernels=("gather.cu",))
 
     def __init__(self, axis):
         self.axis = int(axis)
@@ -294,10 +357,23 @@ class Repeat(Op):
         return [Repeat(self.axis + 1)(*inputs)]
 
 
+def _repeat_sum_thunk(device, node, storage_in, storage_out):
+    """``RepeatSum`` with the counts and size on the host: a scatter-add (``kernels.repeat_sum``)."""
+    library, axis = library_for(device), node.op.axis
+    (g_cell, counts_cell, n_cell), (dst,) = storage_in, storage_out
+
+    def thunk():
+        dst[0] = kernels.repeat_sum(library, g_cell[0], on_host(device, counts_cell[0]), int(n_cell[0]), axis)
+    return thunk
+
+
 class RepeatSum(Op):
     """The transpose of ``Repeat``: each run of ``repeats`` copies along ``axis`` summed
     back into one entry, giving ``n`` entries."""
     __props__ = ("axis",)
+    cuda = CudaFacet("kernels/scatter_add_axis.cu into zeros through backends/kernels.repeat_sum",
+                     thunk=_repeat_sum_thunk, accepts=output_in_kernels, host_inputs=sizes_from(1),
+                     kernels=("scatter_add_axis.cu",))
 
     def __init__(self, axis):
         self.axis = int(axis)

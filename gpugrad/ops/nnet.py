@@ -9,9 +9,13 @@ with the target (output 0 for target 0, output 1 for target 1), and the loss is
 """
 import numpy as np
 
+from ..backends import advanced_index, kernels
 from ..errors import InputError, ShapeError
 from ..graph.basic import Apply, Variable
-from ..graph.op import Op
+from ..graph.op import CudaFacet, Op
+from ..runtime import error_board
+from ..runtime.device_arrays import library_for
+from ..runtime.facets import inputs_at, output_in_kernels
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable, constant
@@ -31,10 +35,52 @@ def relu(x, alpha=0):
     return S.switch(S.gt(x, 0), x, 0 if plain else alpha * x)
 
 
+def elu(x, alpha=1):
+    """x above 0, ``alpha * (exp(x) - 1)`` below (Clevert et al.); the exponential is taken
+    of min(x, 0) only, so a large x never makes an inf (or a NaN gradient)."""
+    x = as_tensor_variable(x)
+    positive = S.gt(x, 0)
+    return S.switch(positive, x, alpha * S.expm1(S.switch(positive, 0, x)))
+
+
+def selu(x):
+    """Scaled elu with the self-normalizing constants of Klambauer et al. (Theano's values)."""
+    return 1.0507009873554804934193349852946 * elu(x, 1.6732632423543772848170429916717)
+
+
+def softsign(x):
+    """x / (1 + |x|)."""
+    x = as_tensor_variable(x)
+    return x / (1 + S.abs(x))
+
+
+def hard_sigmoid(x):
+    """Theano's piecewise-linear sigmoid, clip(0.2 * x + 0.5, 0, 1)."""
+    x = as_tensor_variable(x)
+    return S.clip(x * 0.2 + 0.5, 0, 1)
+
+
+def _float_rows(node):
+    return node.inputs[0].dtype in ("float32", "float64") and node.outputs[0].dtype == node.inputs[0].dtype
+
+
+def _softmax_thunk(device, node, storage_in, storage_out):
+    """Softmax and LogSoftmax forward: ``kernels/softmax.cu``, one block per row."""
+    library, axis = library_for(device), node.op.axis
+    run = kernels.log_softmax if isinstance(node.op, LogSoftmax) else kernels.softmax
+    (src,), (dst,) = storage_in, storage_out
+
+    def thunk():
+        dst[0] = run(library, src[0], axis)
+    return thunk
+
+
 class _SoftmaxBase(Op):
     """Shared make_node and infer_shape of the normalized exponentials over ``axis``
     (a tuple of axes, normalized)."""
     __props__ = ("axis",)
+    cuda = CudaFacet("kernels/softmax.cu, one block per row (float32 and float64)", thunk=_softmax_thunk,
+                     accepts=_float_rows, kernels=("softmax.cu",))
 
     def __init__(self, axis):
         self.axis = tuple(axis)
@@ -116,8 +162,37 @@ softmax = _normalized(Softmax, "softmax")
 log_softmax = _normalized(LogSoftmax, "log_softmax")
 
 
+def _pick_class_thunk(device, node, storage_in, storage_out):
+    """``PickClass``, ``x[arange(n), idx]``: one ``gather_nd`` with the rows stepped by position;
+    a class index outside [0, classes) is an InputError, as on the host."""
+    library, row = library_for(device), error_board.row(device)
+    (x_cell, idx_cell), (dst,) = storage_in, storage_out
+
+    def thunk():
+        g = advanced_index.class_gathering(library, x_cell[0], idx_cell[0])
+        dst[0] = advanced_index.gather_nd(library, g, row.watch(g.out_of_range))
+    return thunk
+
+
+def _place_class_thunk(device, node, storage_in, storage_out):
+    """``PlaceClass``: zeros of the model's shape (only its shape is read) with ``v`` stored at
+    ``[arange(n), idx]`` by one ``scatter_nd``."""
+    library, dtype, row = library_for(device), node.outputs[0].dtype, error_board.row(device)
+    (v_cell, idx_cell, like_cell), (dst,) = storage_in, storage_out
+
+    def thunk():
+        out = library.backend.allocate(like_cell[0].shape, dtype)
+        out.fill(0)
+        g = advanced_index.class_gathering(library, out, idx_cell[0])
+        advanced_index.scatter_nd(library, g, v_cell[0], True, row.watch(g.out_of_range))
+        dst[0] = out
+    return thunk
+
+
 class PickClass(Op):
     """``x[i, idx[i]]`` for each row i: the probability each row gives its true class."""
+    cuda = CudaFacet("kernels/gather_nd.cu, the rows stepped by position", thunk=_pick_class_thunk,
+                     accepts=output_in_kernels, kernels=("gather_nd.cu",))
 
     def make_node(self, x, idx):
         x, idx = _check_indexed(x, idx, "categorical_crossentropy")
@@ -147,6 +222,9 @@ class PickClass(Op):
 
 class PlaceClass(Op):
     """The transpose of PickClass: zeros shaped like ``like`` with ``v[i]`` at ``[i, idx[i]]``."""
+    cuda = CudaFacet("zeros and kernels/scatter_nd.cu, as PickClass (the model read only for its shape)",
+                     thunk=_place_class_thunk, accepts=output_in_kernels, host_inputs=inputs_at(2),
+                     kernels=("scatter_nd.cu",))
 
     def make_node(self, v, idx, like):
         v, like = as_tensor_variable(v), as_tensor_variable(like)
@@ -260,5 +338,5 @@ def sigmoid_binary_crossentropy(logits, target):
     return softplus(logits) - target * logits
 
 
-__all__ = ["sigmoid", "softplus", "relu", "softmax", "log_softmax", "Softmax", "LogSoftmax",
-           "categorical_crossentropy", "binary_crossentropy", "sigmoid_binary_crossentropy"]
+__all__ = ["sigmoid", "softplus", "relu", "elu", "selu", "softsign", "hard_sigmoid", "softmax", "log_softmax",
+           "Softmax", "LogSoftmax", "categorical_crossentropy", "binary_crossentropy", "sigmoid_binary_crossentropy"]

@@ -4,13 +4,17 @@ import builtins
 
 import numpy as np
 
+from ..backends import kernels
 from ..errors import ShapeError
 from ..graph.basic import Apply
-from ..graph.op import Op
+from ..graph.op import CudaFacet, Op
+from ..runtime.device_arrays import library_for
+from ..runtime.facets import input_in_kernels
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
 from . import scalar as S
+from .gradient_ops import disconnected_grad
 from .shape import alloc, dimshuffle, reshape, shape_i, shape_tuple
 
 _NUMPY = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "all": np.all, "any": np.any}
@@ -41,9 +45,22 @@ def _expand(g, x, axes, keepdims):
     return dimshuffle(g, ["x" if a in axes else next(source) for a in range(x.ndim)])
 
 
+def _reduce_thunk(device, node, storage_in, storage_out):
+    """Every ``Reduce`` kind and ``Arg`` through ``kernels.reduce_axes``: the reduced axes moved
+    last (a view, copied only when not contiguous), then one block per row of ``kernels/``."""
+    library, op = library_for(device), node.op
+    (src,), (dst,) = storage_in, storage_out
+
+    def thunk():
+        dst[0] = kernels.reduce_axes(library, op.kind, src[0], op.axis, op.keepdims)
+    return thunk
+
+
 class Reduce(Op):
     fresh_outputs = True
     __props__ = ("kind", "axis", "keepdims")
+    cuda = CudaFacet("kernels/reduce.cu through backends/kernels.reduce_axes, every kind", thunk=_reduce_thunk,
+                     accepts=input_in_kernels, kernels=("reduce.cu",))
 
     def __init__(self, kind, axis, keepdims=False):
         self.kind, self.axis, self.keepdims = kind, tuple(axis), bool(keepdims)
@@ -128,6 +145,8 @@ class Arg(Op):
     """argmax / argmin along one axis (or the flattened array), as int64."""
     fresh_outputs = True
     __props__ = ("kind", "axis", "keepdims")
+    cuda = CudaFacet("kernels/argreduce.cu through backends/kernels.reduce_axes (complex values in NumPy's "
+                     "lexicographic order)", thunk=_reduce_thunk, accepts=input_in_kernels, kernels=("argreduce.cu",))
 
     def __init__(self, kind, axis, keepdims=False):
         self.kind, self.axis, self.keepdims = kind, axis, bool(keepdims)
@@ -219,7 +238,6 @@ def std(x, axis=None, keepdims=False, ddof=0):
 def logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the stopped max,
     so it neither overflows nor loses the small terms."""
-    from .gradient_ops import disconnected_grad
     x = as_tensor_variable(x)
     axes = normalize_axis(axis, x.ndim, "logsumexp")
     m = disconnected_grad(max(x, axes, keepdims=True))

@@ -28,7 +28,9 @@ import numpy as np
 import scipy.special
 
 from ..types import dtypes
+from ..types.variable import as_tensor_variable
 from .elemwise import Elemwise
+from .shape import zeros_like
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,7 +85,6 @@ def _numeric(inputs, out):
 
 
 def _zeros_grad(x):
-    from .shape import zeros_like
     return zeros_like(x, dtype=dtypes.grad_dtype(x.dtype))
 
 
@@ -322,7 +323,6 @@ def _cast_cuda(dtype):
 def cast(x, dtype):
     """``x`` converted to ``dtype`` (complex to real keeps the real part, as NumPy warns)."""
     dtype = dtypes.as_dtype(dtype)
-    from ..types.variable import as_tensor_variable
     x = as_tensor_variable(x)
     return x if x.dtype == dtype else _cast_op(dtype)(x)
 

@@ -1,13 +1,22 @@
 """Shapes as values and ops that only move data around: Shape, ShapeI, DimShuffle,
-Reshape and Alloc (broadcasting a value to a shape: fill, zeros, ones)."""
+Reshape and Alloc (broadcasting a value to a shape: fill, zeros, ones).
+
+Every other op family is built on these, while a few of their gradients and shape rules use
+casts, reductions and indexing: those imports (of scalar, reduce and subtensor) wait inside
+the functions that need them, the one mutual recursion among the op modules."""
 import functools
 import operator
 
 import numpy as np
 
+from ..backends import kernels
+from ..codegen import elementwise as codegen
 from ..errors import ShapeError
 from ..graph.basic import Apply, Constant, Variable
-from ..graph.op import Op
+from ..graph.op import CudaFacet, Op
+from ..runtime.device_arrays import backend_for, library_for
+from ..runtime.elementwise import compiled, launch_elementwise
+from ..runtime.facets import always, inputs_at, output_in_kernels, sizes_from
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable, constant
@@ -17,8 +26,15 @@ def _out(dtype, shape):
     return TensorVariable(TensorType(dtype, shape))
 
 
+_READS_SHAPES = CudaFacet("runs on the host, reading only its input's shape (a device array's too: no copy)",
+                          accepts=None, shapes_only=True)
+_VIEW = CudaFacet("a view of the device array, made by its perform (CuPy's reshape and transpose)", accepts=None,
+                  view=always)
+
+
 class Shape(Op):
     """``x.shape`` as an int64 vector."""
+    cuda = _READS_SHAPES
 
     def make_node(self, x):
         x = as_tensor_variable(x)
@@ -45,6 +61,7 @@ class Shape(Op):
 class ShapeI(Op):
     """``x.shape[axis]`` as an int64 scalar; what shape inference is written in."""
     __props__ = ("axis",)
+    cuda = _READS_SHAPES
 
     def __init__(self, axis):
         self.axis = axis
@@ -92,6 +109,7 @@ def shape_tuple(x):
 class DimShuffle(Op):
     """Permute axes, drop broadcastable ones and insert new ones ('x' in the pattern)."""
     __props__ = ("pattern",)
+    cuda = _VIEW
 
     def __init__(self, pattern):
         self.pattern = tuple(pattern)
@@ -179,9 +197,21 @@ def squeeze(x, axis=None):
     return dimshuffle(x, [a for a in range(x.ndim) if a not in axes])
 
 
+def _reshape_thunk(device, node, storage_in, storage_out):
+    """``Reshape`` with host sizes: a view of the device array (of a contiguous copy if need be)."""
+    library = library_for(device)
+    (x_cell, *size_cells), (dst,) = storage_in, storage_out
+
+    def thunk():
+        dst[0] = kernels.reshape(library, x_cell[0], tuple(int(c[0]) for c in size_cells))
+    return thunk
+
+
 class Reshape(Op):
     """Reshape to ``ndim`` sizes given as int64 scalar inputs (a -1 is resolved when built)."""
     __props__ = ("ndim",)
+    cuda = CudaFacet("a view of the device array (of a contiguous device copy if need be)", thunk=_reshape_thunk,
+                     accepts=None, host_inputs=sizes_from(1), view=always)
 
     def __init__(self, ndim):
         self.ndim = ndim
@@ -280,9 +310,35 @@ def flatten(x, ndim=1):
     return reshape(x, [shape_i(x, a) for a in range(ndim - 1)] + [last])
 
 
+def _alloc_thunk(device, node, storage_in, storage_out):
+    """``Alloc``: the value broadcast to the sizes (host ints) as a view, then made a fresh
+    C-contiguous array by the generated copy kernel; a one-element host value (placement's
+    ``by_value``) is the kernel's scalar parameter instead."""
+    be, dtype, ndim = backend_for(device), node.outputs[0].dtype, node.outputs[0].ndim
+    by_value = 0 in node.tag.get("by_value", ())
+    copy, geometries = compiled(device, codegen.copy_source(dtype, by_value)), {}
+    (value_cell, *size_cells), (dst,) = storage_in, storage_out
+
+    def thunk():
+        shape = tuple(int(c[0]) for c in size_cells)
+        if by_value:
+            args, static = [value_cell[0].flat[0]], []
+        else:
+            try:
+                args, static = [be.xp.broadcast_to(value_cell[0], shape)], [(None,) * ndim]
+            except ValueError:
+                raise ShapeError(f"alloc: cannot broadcast a value of shape {value_cell[0].shape} "
+                                 f"to {shape}") from None
+        (dst[0],) = launch_elementwise(device, copy, shape, args, static, [dtype], geometries)
+    return thunk
+
+
 class Alloc(Op):
     """``value`` broadcast to the shape given by scalar inputs (a fresh, writable array)."""
     fresh_outputs = True
+    cuda = CudaFacet("the generated copy kernel over a broadcast view of the value (a one-element host value "
+                     "by value)", thunk=_alloc_thunk, accepts=output_in_kernels, host_inputs=sizes_from(1),
+                     by_value=inputs_at(0))
 
     def make_node(self, value, *dims):
         value = as_tensor_variable(value)
@@ -354,10 +410,28 @@ def fill(like, value):
     return Fill()(like, value)
 
 
+def _fill_thunk(device, node, storage_in, storage_out):
+    """``Fill``: a fresh device array of the model's shape (only its shape is read, wherever it
+    is) and the output's dtype, the value broadcast and cast into it by an assignment."""
+    be, dtype = backend_for(device), node.outputs[0].dtype
+    (like_cell, value_cell), (dst,) = storage_in, storage_out
+
+    def thunk():
+        out, value = be.allocate(like_cell[0].shape, dtype), value_cell[0]
+        try:
+            out[...] = value
+        except ValueError:
+            raise ShapeError(f"fill: cannot broadcast a value of shape {value.shape} to {out.shape}") from None
+        dst[0] = out
+    return thunk
+
+
 class Fill(Op):
     """``fill(model, value)``: kept as its own node until canonicalize removes it through
     shape inference, so unoptimized graphs print as in Theano."""
     fresh_outputs = True
+    cuda = CudaFacet("an assignment of the value into a fresh array of the model's shape (read on the host)",
+                     thunk=_fill_thunk, host_inputs=inputs_at(0))
 
     def make_node(self, like, value):
         if value.ndim > like.ndim:
@@ -426,6 +500,8 @@ class MatchShape(Op):
     of ``value`` and ``like_lead`` axes of ``like`` are left out of the comparison
     (batch axes, once vectorized)."""
     __props__ = ("what", "value_lead", "like_lead")
+    cuda = CudaFacet("its value, after a shape check on the host (the model read only for its shape)",
+                     accepts=None, host_inputs=inputs_at(1), view=always)
 
     def __init__(self, what, value_lead=0, like_lead=0):
         self.what, self.value_lead, self.like_lead = what, int(value_lead), int(like_lead)

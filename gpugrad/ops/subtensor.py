@@ -1,12 +1,29 @@
 """Indexing: ``Subtensor`` (``x[idx]``, basic and NumPy advanced) and ``IncSubtensor``
 (``set_subtensor`` / ``inc_subtensor``), the pair that are each other's gradients. The
 index description and the shape rule they share live in ``indexing.py``.
+
+On a device, every form of index and every dtype the kernels instantiate: a basic index
+(ints, slices, new axes; its scalars read on the host) is a view of the device array, and a
+set or add through it an assignment into that view of a device copy. One integer array on
+one axis keeps its own kernels (``kernels.gather``, and ``kernels.scatter_add`` for an add).
+Any other advanced index (several arrays, arrays with ints, slices and new axes, boolean
+masks, sets at arrays) is ``backends/advanced_index.py``: the slices as a view, the index
+arrays broadcast into one device matrix (a mask's Trues found by a kernel, whose count is
+read back), then one ``gather_nd`` or ``scatter_nd`` launch. A set at repeated indices keeps
+one of the values, which one unspecified on a GPU (CuPy's rule; NumPy keeps the last).
+Bounds are checked in the kernels, each flagging its row of the program's error board
+(``runtime/error_board.py``), read back once per call: a ``ShapeError`` naming the axis, as
+on the host.
 """
 import numpy as np
 
+from ..backends import advanced_index, kernels
 from ..errors import InputError, ShapeError
 from ..graph.basic import Apply, Constant, Variable
-from ..graph.op import Op
+from ..graph.op import CudaFacet, Op
+from ..runtime import error_board
+from ..runtime.device_arrays import device_copy, library_for
+from ..runtime.facets import output_in_kernels
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable, constant
@@ -22,10 +39,121 @@ from .shape import (Shape, alloc, broadcast_batch, dimshuffle, flatten, pad_batc
 __all__ = ["subtensor", "set_subtensor", "inc_subtensor", "take"]
 
 
+def _basic(node):
+    """An index of ints, slices and new axes only: a view."""
+    return "a" not in node.op.idx_list
+
+
+def _indexable(node):
+    """A basic index (a view, or a write through one), or an advanced one of an array whose
+    dtype the gather and scatter kernels instantiate."""
+    return _basic(node) or output_in_kernels(node)
+
+
+def _scalar_indices(first):
+    """The integer scalars of an index (and slice bounds) are read on the host; its arrays go over."""
+    return lambda node: {first + k for k, kind in enumerate(index_kinds(node.op.idx_list)) if kind == "?"}
+
+
+def _one_array_axis(node):
+    """The axis of an index that is full slices then one integer array (``x[:, idx]``,
+    ``take``): the form ``kernels.gather``/``scatter_add`` run; None for any other."""
+    idx_list = node.op.idx_list
+    if idx_list.count("a") != 1 or any(e not in (FULL, "a") for e in idx_list) or node.inputs[-1].dtype == "bool":
+        return None
+    return idx_list.index("a")
+
+
+def _subtensor_thunk(device, node, storage_in, storage_out):
+    """``Subtensor``: a view for a basic index, ``kernels.gather`` for one integer array on one
+    axis, ``gather_nd`` for any other advanced index."""
+    library, op, axis = library_for(device), node.op, _one_array_axis(node)
+    (x_cell, *index_cells), (dst,) = storage_in, storage_out
+    what = f"subtensor [{render_index(op.idx_list)}]"
+    if axis is not None:
+        row, explain = error_board.row(device), _axis_error("gather", axis)
+
+        def thunk():
+            indices = kernels.astype(library, index_cells[0][0], np.int64)
+            dst[0] = kernels.gather(library, x_cell[0], indices, axis, row.watch(explain))
+    elif "a" in op.idx_list:
+        row = error_board.row(device)
+
+        def thunk():
+            g = advanced_index.gathering(library, x_cell[0], op.idx_list, [c[0] for c in index_cells], what)
+            dst[0] = advanced_index.gather_nd(library, g, row.watch(g.out_of_range))
+    else:
+        def thunk():
+            x = x_cell[0]
+            try:
+                dst[0] = x[numpy_index(op.idx_list, [c[0] for c in index_cells]) + (Ellipsis,)]
+            except IndexError as exc:
+                raise ShapeError(f"{what} of an array of shape {x.shape}: {exc}") from None
+    return thunk
+
+
+def _inc_subtensor_thunk(device, node, storage_in, storage_out):
+    """``IncSubtensor`` into a device copy of ``x``: through the view of a basic index (set or
+    add), ``kernels.scatter_add`` for an add at one integer array on one axis, ``scatter_nd``
+    (set, or atomic add) for any other advanced index."""
+    library, op = library_for(device), node.op
+    axis = None if op.set_instead_of_inc else _one_array_axis(node)
+    write = _basic_write if "a" not in op.idx_list else _scatter_add if axis is not None else _scatter_nd
+    row = None if write is _basic_write else error_board.row(device)
+    (x_cell, v_cell, *index_cells), (dst,) = storage_in, storage_out
+
+    def thunk():
+        x, v = x_cell[0], v_cell[0]
+        out = device_copy(device, x)
+        write(library, node, out, v, [c[0] for c in index_cells], axis, row)
+        dst[0] = out
+    return thunk
+
+
+def _axis_error(what, axis):
+    """How a flag of ``kernels.gather``/``scatter_add`` on ``axis`` reads: as their own check."""
+    return lambda index, _, size: kernels.out_of_bounds(what, axis, index, size)
+
+
+def _basic_write(library, node, out, v, values, axis, row):
+    op = node.op
+    op._check_broadcast(node, out, v, values)
+    try:
+        view = out[numpy_index(op.idx_list, values) + (Ellipsis,)]
+        view[...] = v if op.set_instead_of_inc else view + v
+    except IndexError as exc:
+        raise ShapeError(f"{op.what} [{render_index(op.idx_list)}] of an array of shape {out.shape}: {exc}") from None
+    except ValueError:
+        raise ShapeError(f"{op.what}: cannot broadcast a value of shape {v.shape} to the region "
+                         f"[{render_index(op.idx_list)}] of shape {op._region(out, values)}") from None
+
+
+def _scatter_add(library, node, out, v, values, axis, row):
+    indices = kernels.astype(library, values[0], np.int64)
+    region = (*out.shape[:axis], *indices.shape, *out.shape[axis + 1:])
+    check_value_broadcast(node, v, region)
+    try:
+        v = library.backend.xp.broadcast_to(v, region)
+    except ValueError:
+        raise ShapeError(f"{node.op.what}: cannot broadcast a value of shape {v.shape} to the region "
+                         f"[{render_index(node.op.idx_list)}] of shape {region}") from None
+    kernels.scatter_add(library, out, indices, v, axis, row.watch(_axis_error("scatter_add", axis)))
+
+
+def _scatter_nd(library, node, out, v, values, axis, row):
+    op = node.op
+    g = advanced_index.gathering(library, out, op.idx_list, values, f"{op.what} [{render_index(op.idx_list)}]")
+    check_value_broadcast(node, v, g.shape)
+    advanced_index.scatter_nd(library, g, v, op.set_instead_of_inc, row.watch(g.out_of_range))
+
+
 class Subtensor(Op):
     """``x[idx]``. Basic indexing returns a view (no op writes into its inputs);
     advanced indexing gathers. The gradient scatters back with ``IncSubtensor``."""
     __props__ = ("idx_list",)
+    cuda = CudaFacet("a view, kernels/gather.cu (one integer array on one axis) or kernels/gather_nd.cu",
+                     thunk=_subtensor_thunk, accepts=_indexable, host_inputs=_scalar_indices(1), view=_basic,
+                     kernels=("gather.cu", "gather_nd.cu", "mask_positions.cu"))
 
     def __init__(self, idx_list):
         self.idx_list = tuple(idx_list)
@@ -88,6 +216,10 @@ class IncSubtensor(Op):
     one of the values, the one NumPy's assignment keeps (the last, for a contiguous index
     array; NumPy promises no order, and a GPU's is unspecified)."""
     __props__ = ("idx_list", "set_instead_of_inc")
+    cuda = CudaFacet("a device copy of x, then an assignment through a view, kernels/scatter_add_axis.cu or "
+                     "kernels/scatter_nd.cu", thunk=_inc_subtensor_thunk, accepts=_indexable,
+                     host_inputs=_scalar_indices(2), kernels=("scatter_add_axis.cu", "scatter_nd.cu",
+                                                              "mask_positions.cu"))
 
     def __init__(self, idx_list, set_instead_of_inc):
         self.idx_list, self.set_instead_of_inc = tuple(idx_list), bool(set_instead_of_inc)

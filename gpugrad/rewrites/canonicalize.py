@@ -4,10 +4,12 @@ Each function is a local rewrite ``(fgraph, node) -> replacements or None``."""
 import numpy as np
 
 from ..graph.basic import Constant
+from ..graph.traversal import ancestors
 from ..ops import scalar as S
+from ..ops.join import stack
 from ..ops.elemwise import Elemwise, pad_left
 from ..ops.gradient_ops import GradientOp, UndefinedGrad
-from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI
+from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI, ones_like, shape_tuple
 from ..types.variable import TensorConstant
 from .shapes import shape_keys
 from .utils import constant_value, is_constant_equal, is_op, scalar_name
@@ -34,7 +36,8 @@ def remove_checked_match_shape(fgraph, node):
 
 def constant_folding(fgraph, node):
     """Compute nodes whose inputs are all constants, when the result is small."""
-    if not node.inputs or not all(isinstance(v, Constant) for v in node.inputs):
+    if not node.inputs or not all(isinstance(v, Constant) for v in node.inputs) or \
+            getattr(node.op, "side_effect", False):
         return None
     if any(None not in o.type.shape and np.prod(o.type.shape, dtype=float) > FOLD_LIMIT for o in node.outputs):
         return None
@@ -58,10 +61,31 @@ def shape_of_known_size(fgraph, node):
         if size is not None:
             return [TensorConstant(node.outputs[0].type, np.asarray(size, dtype="int64"))]
         source = _shape_source(node.inputs[0], node.op.axis)
-        return [ShapeI(source[1])(source[0])] if source[0] is not node.inputs[0] else None
+        if source[0] is not node.inputs[0]:
+            return [ShapeI(source[1])(source[0])]
+        size = _inferred_sizes(node.inputs[0])[node.op.axis]
+        return None if size is None else [size]
     if isinstance(node.op, Shape) and None not in node.inputs[0].type.shape:
         return [TensorConstant(node.outputs[0].type, np.asarray(node.inputs[0].type.shape, dtype="int64"))]
+    if isinstance(node.op, Shape) and node.inputs[0].ndim and None not in _inferred_sizes(node.inputs[0]):
+        return [stack(_inferred_sizes(node.inputs[0]))]
     return None
+
+
+def _inferred_sizes(var):
+    """Per axis, the size of ``var`` as its op's ``infer_shape`` computes it from the op's
+    inputs (so the op need not run for it), or None where that would read ``var`` itself."""
+    node = var.owner
+    try:
+        sizes = node.op.infer_shape(node, [shape_tuple(v) for v in node.inputs])[var.index]
+    except (NotImplementedError, AttributeError):
+        return [None] * var.ndim
+    lifted = []
+    for size in sizes:
+        size = None if size is None else S.cast(size, "int64")
+        # var can only be reached before the node's inputs (a walk past them costs the whole graph)
+        lifted.append(None if size is None or var in ancestors([size], blockers=node.inputs) else size)
+    return lifted
 
 
 def _shape_source(var, axis):
@@ -244,7 +268,6 @@ def pow_integer_exponent(fgraph, node):
     """x ** 1 -> x is a neutral element; x ** 0 -> ones. (Others wait for specialize.)"""
     if scalar_name(node.outputs[0]) != "pow" or not is_constant_equal(node.inputs[1], 0):
         return None
-    from ..ops.shape import ones_like
     return _retyped(fgraph, ones_like(node.inputs[0], dtype=node.outputs[0].dtype), node.outputs[0])
 
 

@@ -47,5 +47,8 @@ class Pipeline:
                 timings.append((phase.name, time.perf_counter() - start))
         return timings
 
+    def phase(self, name):
+        return next(phase for phase in self.phases if phase.name == name)
+
     def __str__(self):
         return "\n".join(f"{i + 1}. {phase}" for i, phase in enumerate(self.phases))

@@ -1,5 +1,5 @@
-"""Fusion: connected elementwise regions on one device become one ``Composite`` node,
-which the CUDA backends run as one generated kernel (codegen/elementwise.py), so an
+"""Fusion: connected elementwise regions on one device become one ``Composite`` node
+(ops/elemwise.py), which runs as one generated kernel (codegen/elementwise.py), so an
 intermediate never makes a round trip through device memory.
 
 Only nodes the placement pass put on a device are fused (``node.tag["device"]``); on
@@ -11,57 +11,7 @@ literals of the kernel); a one-element host value the placement pass left on the
 (``Composite.by_value``).
 """
 from ..codegen import elementwise as codegen
-from ..graph.basic import Apply
-from ..graph.op import Op
-from ..graph.traversal import ancestors, toposort
-from ..ops.elemwise import Elemwise, broadcast_shapes
-from ..types.tensor_type import TensorType
-from ..types.variable import TensorVariable
-
-
-class Composite(Op):
-    """An elementwise op defined by an inner graph of Elemwise nodes; ``perform`` runs the
-    inner graph with NumPy (the oracle), ``source`` is its CUDA kernel, which takes the
-    inputs at the positions ``by_value`` (one-element host values) as scalar parameters."""
-    __props__ = ("source",)
-    fresh_outputs = True
-
-    def __init__(self, inputs, outputs, by_value=()):
-        self.inputs, self.outputs = list(inputs), list(outputs)
-        self.by_value = frozenset(by_value)
-        self.nodes = toposort(self.outputs, blockers=self.inputs)
-        self.source = codegen.render(self.inputs, self.outputs, self.nodes, self.by_value)
-        self._deps = [[k for k, v in enumerate(self.inputs) if v in set(ancestors([o], blockers=self.inputs))]
-                      for o in self.outputs]
-
-    def __str__(self):
-        return "composite{" + ",".join(str(n.op) for n in self.nodes) + "}"
-
-    def make_node(self, *inputs):
-        outputs = []
-        for out, deps in zip(self.outputs, self._deps):
-            shape = broadcast_shapes([inputs[k].type.shape for k in deps], str(self)) if deps else out.type.shape
-            var = TensorVariable(TensorType(out.dtype, shape))
-            var.weak = getattr(out, "weak", False)
-            outputs.append(var)
-        return Apply(self, list(inputs), outputs)
-
-    def perform(self, node, inputs):
-        values = dict(zip(self.inputs, inputs))
-        for inner in self.nodes:
-            args = [values[v] if v in values else v.data.item() if v.weak else v.data for v in inner.inputs]
-            values.update(zip(inner.outputs, inner.op.perform(inner, args)))
-        return [values[o] for o in self.outputs]
-
-    def infer_shape(self, node, input_shapes):
-        shapes = []
-        for out, deps in zip(node.outputs, self._deps):
-            dims = []
-            for axis, size in enumerate(out.type.shape):
-                dims.append(size if size is not None else
-                            next(input_shapes[k][axis] for k in deps if node.inputs[k].type.shape[axis] != 1))
-            shapes.append(tuple(dims))
-        return shapes
+from ..ops.elemwise import Elemwise, composite_of
 
 
 def _fusible(node):
@@ -120,20 +70,10 @@ def _regions(fgraph):
 
 
 def _fuse(fgraph, nodes):
-    produced = {o for n in nodes for o in n.outputs}
-    outer = list(dict.fromkeys(v for n in nodes for v in n.inputs
-                               if v not in produced and not codegen.is_literal(v)))
     member = set(nodes)
-    used_outside = [o for o in produced if o in fgraph.outputs
+    used_outside = [o for n in nodes for o in n.outputs if o in fgraph.outputs
                     or any(client not in member for client, _ in fgraph.clients.get(o, ()))]
-    used_outside.sort(key=lambda o: (nodes.index(o.owner), o.index))
-    by_value = {k for k, v in enumerate(outer) for n in nodes
-                for pos in n.tag.get("by_value", ()) if n.inputs[pos] is v}
-    memo = {v: v.clone() for v in outer}
-    for n in nodes:
-        inner = Apply(n.op, [memo.get(v, v) for v in n.inputs], [o.clone() for o in n.outputs])
-        memo.update(zip(n.outputs, inner.outputs))
-    op = Composite([memo[v] for v in outer], [memo[o] for o in used_outside], by_value)
+    op, outer = composite_of(nodes, used_outside)
     node = op.make_node(*outer)
     node.tag["device"] = nodes[0].tag["device"]
     for old, new in zip(used_outside, node.outputs):
@@ -158,4 +98,4 @@ class FusionPhase:
         return "fusion: connected elementwise regions on one device as one Composite (one kernel)"
 
 
-__all__ = ["Composite", "FusionPhase"]
+__all__ = ["FusionPhase"]

@@ -12,6 +12,7 @@
 The decisions are tags on the nodes (``node.tag["inplace"]``, ``node.tag["reuse"]``)
 that the ops' thunks honour; the graph itself does not change."""
 from ..graph.basic import Constant
+from ..runtime.lazy import execution_order
 from ..ops.elemwise import Elemwise
 from .shapes import shape_keys
 
@@ -26,7 +27,7 @@ class _Aliases:
     return a view of its first input, and an in-place node writes into its target."""
 
     def __init__(self, fgraph):
-        order = fgraph.toposort()
+        order = execution_order(fgraph)  # a lazy branch's nodes run right before their node
         self.order = order
         self.last_read = {}
         for i, node in enumerate(order):

@@ -10,22 +10,23 @@
 4. specialize    cheaper forms for the CPU (small integer powers as products)
 5. merge         common subexpressions
 6. placement     for a device: each node on the device or the host, explicit transfers
-                 (compile/placement.py); nothing for the CPU
+                 (rewrites/placement.py, asking each op's CUDA facet); nothing for the CPU
 7. fusion        for a device: connected elementwise regions as one kernel each
 8. memory        elementwise results in place, or in buffers kept across calls (host nodes only:
                  device elementwise nodes are Composites by now)
 """
 from . import canonicalize, specialize, stabilize, structure
-from ..compile.placement import PlacementPhase
 from .engine import Phase, Pipeline
 from .fusion import FusionPhase
 from .memory import MemoryPhase
 from .merge import MergePhase
-from ..scan import prune as scan_prune, vectorize as scan_vectorize
+from .placement import PlacementPhase
 
 PIPELINE = Pipeline([
     MergePhase(),
-    Phase("scan", scan_prune.REWRITES + scan_vectorize.REWRITES, modes=("fast_run", "fast_compile")),
+    # scan's rewrites (pruning loops, turning maps into batched graphs): gpugrad.scan, which
+    # sits above the pipeline (it optimizes loop bodies with it), adds them when imported
+    Phase("scan", (), modes=("fast_run", "fast_compile")),
     Phase("structure", structure.REWRITES, modes=("fast_run", "fast_compile")),
     Phase("canonicalize", canonicalize.REWRITES + structure.REWRITES, modes=("fast_run", "fast_compile")),
     Phase("stabilize", stabilize.REWRITES + canonicalize.REWRITES),

@@ -6,6 +6,7 @@
     log(1 + exp(x)) -> softplus(x)   log(softmax(x)) -> log_softmax(x)
 """
 from ..ops import scalar as S
+from ..ops.nnet import Softmax, log_softmax
 from .utils import is_constant_equal, is_op
 
 
@@ -36,7 +37,6 @@ def log1p_expm1_softplus(fgraph, node):
             return _keep_type(S.neg(S.softplus(S.neg(arg.owner.inputs[0]))), out)
         if is_op(arg, "sub") and is_constant_equal(arg.owner.inputs[0], 1) and is_op(arg.owner.inputs[1], "sigmoid"):
             return _keep_type(S.neg(S.softplus(arg.owner.inputs[1].owner.inputs[0])), out)
-        from ..ops.nnet import Softmax, log_softmax
         if arg.owner is not None and isinstance(arg.owner.op, Softmax):
             return _keep_type(log_softmax(arg.owner.inputs[0], axis=arg.owner.op.axis), out)
     if is_op(out, "sub") and is_op(node.inputs[0], "exp") and is_constant_equal(node.inputs[1], 1):

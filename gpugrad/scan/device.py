@@ -11,39 +11,36 @@ the backend), and writes each result into its row by a device assignment. The in
 
 Where the body reads an input on the host, the input is a host one: a sequence or
 non-sequence that the body reads only there (an index, a size) stays on the host
-outside the loop as well (``host_inputs``, the Scan's ``SIZE_INPUTS``); a state row, or
+outside the loop as well (``host_inputs``, the Scan facet's); a state row, or
 a value the body also reads on the device, is copied back inside the step by a
 ``Transfer`` to the host. The ``until`` condition is read back once per step, the one
 synchronization a step needs: the body's program is linked inside the function's, so its
-kernels flag bad indices on the function's error board (``compile/error_board.py``),
+kernels flag bad indices on the function's error board (``runtime/error_board.py``),
 read once per call. A body of host scalar arithmetic only (a polynomial's
 terms) keeps its Scan on the host (``has_device_work``): a kernel launch per scalar
 operation and a copy per step would cost more than the loop itself.
 """
+from ..config import config
 from ..graph.fgraph import FunctionGraph
 from ..graph.traversal import toposort
 from ..ops.transfer import Transfer
-from .op import Loop
+from ..rewrites.pipeline import optimize
+from ..rewrites.placement import accepted, rewire
+from ..runtime.device_arrays import backend_for
+from .loop import Loop
 
 
 def has_device_work(node):
     """The placement rule of a Scan: whether its body has a node the device runs that is
     not 0-d arithmetic (which placement would keep on the host anyway)."""
-    from ..compile.placement import DEVICE_OPS
     op = node.op
-    for inner in toposort(op.outputs, blockers=op.inputs):
-        rule = DEVICE_OPS.get(type(inner.op))
-        if rule is not None and any(v.ndim for v in inner.inputs + inner.outputs) and rule[0](inner):
-            return True
-    return False
+    return any(any(v.ndim for v in inner.inputs + inner.outputs) and accepted(inner)
+               for inner in toposort(op.outputs, blockers=op.inputs))
 
 
 def device_body(op, device):
     """The body optimized and placed for ``device``; a state row or a device input read on
     the host goes through a ``Transfer`` to the host (its readers share it)."""
-    from ..compile.placement import METADATA_OPS, rewire
-    from ..config import config
-    from ..rewrites.pipeline import optimize
     fgraph = FunctionGraph(op.inputs, op.outputs)
     fgraph.output_places = ("device",) * (len(op.outputs) - op.until) + ("either",) * op.until
     optimize(fgraph, config.optimizer, device)
@@ -51,7 +48,7 @@ def device_body(op, device):
     readers = _readers(fgraph)
     for k, slot in enumerate(fgraph.inputs):
         on_host = [(node, pos) for node, pos in readers.get(slot, ())
-                   if not isinstance(node.op, (Transfer, METADATA_OPS))]
+                   if not isinstance(node.op, Transfer) and not (node.op.cuda and node.op.cuda.shapes_only)]
         if k in host or not on_host:
             continue
         copy = Transfer("host", of_argument=True)(slot)
@@ -81,7 +78,7 @@ def host_slots(op, fgraph):
 
 
 def host_inputs(node):
-    """The Scan's ``SIZE_INPUTS``: ``n_steps`` and the outer inputs of ``host_slots``, read on
+    """The Scan's ``host_inputs``: ``n_steps`` and the outer inputs of ``host_slots``, read on
     the host. Placement tags the node before asking, so its device is known here."""
     op = node.op
     slots = host_slots(op, op.inner_fgraph(node.tag["device"]))
@@ -92,7 +89,6 @@ def host_inputs(node):
 def scan_thunk(device, node, storage_in, storage_out):
     """The loop of ``op.Loop`` over device arrays, allocated by the device's backend; an
     input the body reads on the host that arrives on the device is copied back once per call."""
-    from ..compile.device_arrays import backend_for, resident
     be = backend_for(device)
     loop = Loop(node.op, node, device, be.allocate)
     to_host = sorted(host_inputs(node) - {0})
@@ -100,7 +96,7 @@ def scan_thunk(device, node, storage_in, storage_out):
     def thunk():
         values = [cell[0] for cell in storage_in]
         for pos in to_host:
-            if resident(device, values[pos]):
+            if be.resident(values[pos]):
                 values[pos] = be.to_host(values[pos])
         for cell, value in zip(storage_out, loop.run(values)):
             cell[0] = value

@@ -14,12 +14,19 @@ Inner outputs  each state's next value, the per-step outputs, and with ``until``
 """
 import numpy as np
 
-from ..errors import GpugradError, InputError, ShapeError
+from ..config import config
+from ..errors import InputError
 from ..graph.basic import Apply, Constant
-from ..graph.op import Op
+from ..graph.debug_values import suspended
+from ..graph.fgraph import FunctionGraph
+from ..graph.op import CudaFacet, Op
+from ..graph.traversal import toposort
+from ..rewrites.pipeline import optimize
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
+from .device import device_body, has_device_work, host_inputs, scan_thunk
+from .loop import Loop
 
 
 class Scan(Op):
@@ -27,28 +34,46 @@ class Scan(Op):
     reads. Sequences need at least n_steps entries; ``exact`` records that each has
     exactly that many (so gradients need no padding). ``truncate`` limits backpropagation
     through time to the last ``truncate`` steps (-1: all)."""
+    cuda = CudaFacet("its body compiled for the device, run over device arrays (scan/device.py)", thunk=scan_thunk,
+                     accepts=has_device_work, host_inputs=host_inputs)
 
     def __init__(self, inputs, outputs, n_seqs, taps, until=False, exact=True, truncate=-1, name=None,
-                 last_only=()):
+                 last_only=(), optimizer=None):
         self.inputs, self.outputs = list(inputs), list(outputs)
         self.n_seqs, self.taps = n_seqs, tuple(tuple(t) for t in taps)
         self.until, self.exact, self.truncate, self.name = until, exact, truncate, name
         self.last_only = frozenset(last_only)
+        self.optimizer = optimizer  # the body's, from scan(mode=...); None: config.optimizer
         self.n_states = len(self.taps)
         self.lags = tuple(-min(t) for t in self.taps)
         self.n_taps = sum(len(t) for t in self.taps)
         self.n_nit = len(self.outputs) - self.n_states - int(until)
         self._fgraphs = {}  # device -> the optimized body
+        self._key = None
 
-    # Two loops are interchangeable only if they are the same loop: the body is a graph.
+    # Two loops are interchangeable when they are the same loop: equal settings and bodies
+    # that compute the same thing (``body_signature``), so merge finds repeated loops.
     def __eq__(self, other):
-        return self is other
+        return self is other or (type(other) is Scan and self.key() == other.key())
 
     def __hash__(self):
-        return id(self)
+        return hash(self.key())
+
+    def key(self):
+        if self._key is None:
+            self._key = (self.n_seqs, self.taps, self.until, self.exact, self.truncate, self.name, self.last_only,
+                         self.optimizer, body_signature(self.inputs, self.outputs))
+        return self._key
 
     def __str__(self):
         return f"Scan{{{self.name}}}" if self.name else "Scan"
+
+    def __getstate__(self):
+        """Pickled without what it makes again on demand: its compiled bodies and merge key."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_fgraphs", "_key")}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, _fgraphs={}, _key=None)
 
     @property
     def seq_slots(self):
@@ -115,15 +140,12 @@ class Scan(Op):
         """The body, optimized once per device (the same pipeline as a function, scan phase
         included; for a device, placed as ``scan.device.device_body`` says)."""
         if device not in self._fgraphs:
-            if device == "cpu":
-                from ..config import config
-                from ..graph.fgraph import FunctionGraph
-                from ..rewrites.pipeline import optimize
-                fgraph = FunctionGraph(self.inputs, self.outputs)
-                optimize(fgraph, config.optimizer)
-            else:
-                from .device import device_body
-                fgraph = device_body(self, device)
+            with config.change_flags(optimizer=self.optimizer or config.optimizer), suspended():
+                if device == "cpu":
+                    fgraph = FunctionGraph(self.inputs, self.outputs)
+                    optimize(fgraph, config.optimizer)
+                else:
+                    fgraph = device_body(self, device)
             self._fgraphs[device] = fgraph
         return self._fgraphs[device]
 
@@ -139,6 +161,8 @@ class Scan(Op):
                 cell[0] = value
         return thunk
 
+    # The derivatives are loops built by scan/gradient.py, which builds Scan ops (through
+    # api.py): a mutual recursion inside this package, resolved when first differentiated.
     def pullback(self, inputs, outputs, output_grads):
         from .gradient import pullback
         return pullback(self, inputs, outputs, output_grads)
@@ -146,6 +170,23 @@ class Scan(Op):
     def pushforward(self, inputs, outputs, tangents):
         from .gradient import pushforward
         return pushforward(self, inputs, outputs, tangents)
+
+
+def body_signature(inputs, outputs):
+    """A loop body as a hashable value, equal for bodies that compute the same thing: each
+    node is numbered by (its op, the numbers of its inputs), an input by its position and
+    type, a constant by its value; then the node numbers in order and the outputs'."""
+    ids = {var: ("input", k, var.type) for k, var in enumerate(inputs)}
+    keys = []
+
+    def name(var):
+        return ids[var] if var in ids else ("constant",) + var.signature() if isinstance(var, Constant) \
+            else ("free", var.id)
+    for node in toposort(outputs, blockers=inputs):
+        keys.append((node.op, tuple(name(v) for v in node.inputs)))
+        for k, out in enumerate(node.outputs):
+            ids[out] = (len(keys) - 1, k)
+    return tuple(keys), tuple(name(o) for o in outputs)
 
 
 def _check_type(var, like, extra, what):
@@ -157,115 +198,3 @@ def _check_type(var, like, extra, what):
 
 def _stacked(dtype, n, row_shape):
     return TensorVariable(TensorType(dtype, (n,) + tuple(row_shape)))
-
-
-class Loop:
-    """One linked body and the plan to drive it: which cell each step fills from which
-    array, and where each result goes. On a device (``scan/device.py``) the body is
-    compiled for it and ``allocate`` makes device arrays: the arrays are then all device
-    arrays, filled by assignment and sliced as views, and the ``until`` condition is the
-    one value read back each step."""
-
-    def __init__(self, op, node, device="cpu", allocate=np.empty):
-        from ..compile.linker import Program
-        self.op, self.node, self.allocate = op, node, allocate
-        self.program = Program(op.inner_fgraph(device))
-        cells, outs = self.program.input_cells, self.program.output_cells
-        self.seq_cells = cells[:op.n_seqs]
-        self.tap_cells = cells[op.n_seqs:op.n_seqs + op.n_taps]
-        self.nonseq_cells = cells[op.n_seqs + op.n_taps:]
-        self.state_cells = outs[:op.n_states]
-        self.nit_cells = outs[op.n_states:op.n_states + op.n_nit]
-        self.cond_cell = outs[-1] if op.until else None
-
-    def run(self, values):
-        op = self.op
-        n, seqs, inits, nonseqs = op.split_outer(values)
-        n = self._check_steps(int(n), seqs)
-        for cell, value in zip(self.nonseq_cells, nonseqs):
-            cell[0] = value
-        stores = [self._store(k, init, n) for k, init in enumerate(inits)]
-        taps = [(store, lag + tap) for store, lag, tps in zip(stores, op.lags, op.taps) for tap in tps]
-        stacked = [(cell, store, off) for cell, (store, off) in zip(self.tap_cells, taps) if type(store) is not list]
-        rolling = [(cell, store, off) for cell, (store, off) in zip(self.tap_cells, taps) if type(store) is list]
-        outs = [(k, cell, store, op.lags[k]) for k, (cell, store) in enumerate(zip(self.state_cells, stores))]
-        seq_plan = list(zip(self.seq_cells, seqs))
-        nits = [None] * op.n_nit
-        done = n
-        for t in range(n):
-            for cell, seq in seq_plan:
-                cell[0] = seq[t, ...]
-            for cell, buf, off in stacked:
-                cell[0] = buf[t + off, ...]
-            for cell, recent, off in rolling:
-                cell[0] = recent[off]
-            self._step(t)
-            for k, cell, store, lag in outs:
-                value = cell[0]
-                if type(store) is list:
-                    if value.shape != store[-1].shape:
-                        raise self._shape_error(f"recurrent output {k}", value, store[-1].shape, t)
-                    store.append(value)
-                    del store[0]
-                elif value.shape != store.shape[1:]:
-                    raise self._shape_error(f"recurrent output {k}", value, store.shape[1:], t)
-                else:
-                    store[lag + t] = value
-            for j, cell in enumerate(self.nit_cells):
-                value = cell[0]
-                if nits[j] is None:
-                    nits[j] = self.allocate((n,) + value.shape, dtype=self.node.outputs[op.n_states + j].dtype)
-                elif value.shape != nits[j].shape[1:]:
-                    raise self._shape_error(f"output {op.n_states + j}", value, nits[j].shape[1:], t)
-                nits[j][t] = value
-            if self.cond_cell is not None and self.cond_cell[0].item():
-                done = t + 1
-                break
-        return self._results(stores, nits, n, done)
-
-    def _results(self, stores, nits, n, done):
-        nits = [self._empty(j) if a is None else a for j, a in enumerate(nits)]
-        if done < n:
-            stores = [s if type(s) is list else s[:lag + done] for s, lag in zip(stores, self.op.lags)]
-            nits = [a[:done] for a in nits]
-        return [s[-1] if type(s) is list else s for s in stores] + nits
-
-    def _check_steps(self, n, seqs):
-        op = self.op
-        if n < 0:
-            raise ShapeError(f"{op}: n_steps is {n}; it must be at least 0")
-        for k, seq in enumerate(seqs):
-            if len(seq) < n:
-                raise ShapeError(f"{op}: sequence {k} (shape {seq.shape}) is shorter than n_steps = {n}")
-        return n
-
-    def _store(self, k, init, n):
-        """A buffer for every row of state ``k``, or for a ``last_only`` state the list of
-        its last ``lag`` values (the loop never writes into them: no copies)."""
-        lag = self.op.lags[k]
-        if init.shape[0] != lag:
-            raise ShapeError(f"{self.op}: the initial value of state {k} has shape {init.shape}; "
-                             f"taps {list(self.op.taps[k])} need {lag} rows")
-        if k in self.op.last_only:
-            return [init[i, ...] for i in range(lag)]
-        buf = self.allocate((lag + n,) + init.shape[1:], dtype=self.node.outputs[k].dtype)
-        buf[:lag] = init
-        return buf
-
-    def _empty(self, j):
-        out = self.node.outputs[self.op.n_states + j]
-        return self.allocate((0,) + tuple(s or 0 for s in out.type.shape[1:]), out.dtype)
-
-    def _step(self, t):
-        try:
-            self.program.run()
-        except GpugradError as exc:
-            try:
-                raise type(exc)(f"{exc}\n  in step {t} of {self.op}") from exc
-            except TypeError:
-                raise GpugradError(f"{exc}\n  in step {t} of {self.op}") from exc
-
-    def _shape_error(self, what, value, want, t):
-        return ShapeError(f"{self.op}: at step {t} the body's {what} has shape {value.shape}, but the "
-                          f"initial state / earlier steps have shape {want}; the shape of a scan output "
-                          "must not change between steps")

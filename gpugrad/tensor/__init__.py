@@ -1,4 +1,6 @@
 """``gpugrad.tensor`` (imported as ``T``): constructors and every tensor operation."""
+import sys
+
 from ..autodiff.grad import Lop, Rop, grad
 from ..autodiff.jacobian import hessian, hessian_vector_product, jacobian, jacobian_diag
 from ..ops.blas import *  # noqa: F401,F403
@@ -9,11 +11,18 @@ from ..ops.scalar import *  # noqa: F401,F403
 from ..ops.scalar import switch
 from ..ops.shape import (alloc, dimshuffle, expand_dims, fill, flatten, ones, ones_like, reshape,
                          shape, squeeze, transpose, zeros, zeros_like)
+from ..ops.specify import specify_shape
 from ..ops.subtensor import *  # noqa: F401,F403
 from ..types.constructors import CONSTRUCTORS, tensor
-from ..types.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
-from . import nnet
-from . import nlinalg, slinalg
+from ..types.variable import HOOKS, TensorConstant, TensorVariable, as_tensor_variable, constant
+from . import nnet, signal
+from . import nlinalg, shared_randomstreams, slinalg, xlogx
 
 globals().update(CONSTRUCTORS)
+HOOKS.tensor = sys.modules[__name__]  # what variables' operators and methods call
 where = switch
+
+
+def join(axis, *tensors):
+    """Theano's ``join(axis, *tensors)``: ``concatenate(tensors, axis)``."""
+    return concatenate(tensors, axis)

@@ -5,7 +5,7 @@ import pytest
 
 import gpugrad as gg
 import gpugrad.tensor as T
-from gpugrad.autodiff.verify import verify_grad
+from gpugrad.gradient import verify_grad
 from gpugrad.graph.basic import Constant
 from gpugrad.ops.shape import ShapeI
 from gpugrad.testing import check_infer_shape, numeric_jacobian, random_array

@@ -80,7 +80,7 @@ def test_a_cuda_function_loads_on_the_cpu_with_the_usual_warning(monkeypatch):
         f = gpugrad.function([x], x * 2, device="cuda")
     blob = pickle.dumps(f)
     monkeypatch.setattr(devices, "_warned", set())
-    if not devices._cuda_unavailable_reason():
+    if devices._gpus()[0]:
         pytest.skip("a usable GPU: the function loads for it")
     with pytest.warns(DeviceFallbackWarning, match="runs on the CPU"):
         g = pickle.loads(blob)
@@ -153,3 +153,11 @@ def test_loaded_constants_stay_read_only():
     c = T.constant(np.arange(3.0)) * T.dvector("x")
     (c2,) = pickle.loads(pickle.dumps([c]))
     assert not c2.owner.inputs[0].data.flags.writeable
+
+
+def test_defaults_and_modes_survive_a_round_trip():
+    x, y = T.dscalar("x"), T.dscalar("y")
+    f = gpugrad.function([gpugrad.In(x, value=2.0), y], x * 3 + y, mode="DebugMode")
+    for how, trip in ROUND_TRIPS.items():
+        g = trip(f)
+        assert g(y=1.0) == 7.0 and type(g.maker.mode).__name__ == "DebugMode", how

@@ -33,7 +33,8 @@ BASE_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-U_FORTIFY_SOURCE", "-fvisibility=h
 _KERNEL = re.compile(r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?(\w+)\s*\(')
 _EXTERN_SHARED = re.compile(
     r"extern\s+__shared__\s+(?:__align__\s*\(\s*\d+\s*\)\s*)?([A-Za-z_][\w:<>,\s]*?)\s*\b(\w+)\s*\[\s*\]\s*;")
-_SYNC = re.compile(r"__syncthreads|__syncwarp|__shfl|__ballot_sync|__any_sync|__all_sync")
+_SYNC = re.compile(r"__syncthreads|__syncwarp|__shfl|__ballot_sync|__any_sync|__all_sync|gg_shfl")
+PRELUDE = "gpugrad.cuh"  # in every kernel: its shuffle helpers count only where a kernel calls them (gg_shfl)
 _INCLUDE = re.compile(r'#\s*include\s*"([^"]+)"')
 CACHE = ArtifactCache("cuda_sim")
 
@@ -56,6 +57,22 @@ def compiler_version():
 
 def kernel_names(source):
     return _KERNEL.findall(source)
+
+
+def parameter_names(source, name):
+    """The names of kernel ``name``'s parameters, read from its C signature (for messages)."""
+    match = next((m for m in _KERNEL.finditer(source) if m.group(1) == name), None)
+    params, depth, current = [], 0, ""
+    for char in source[match.end():] if match else "":
+        depth += (char in "(<[") - (char in ")>]")
+        if depth < 0 or (char == "," and depth == 0):
+            params.append(current)
+            current = ""
+            if depth < 0:
+                break
+        else:
+            current += char
+    return [re.findall(r"\w+", p)[-1] for p in params if p.strip()] or None
 
 
 def _rewrite_extern_shared(source):
@@ -84,16 +101,16 @@ def _includes(options):
 
 
 def included_texts(source, include_dirs):
-    """The source and the text of every header it includes with quotes, transitively."""
-    seen, texts, todo = set(), [source], [source]
+    """``(name, text)`` of the source (name None) and of every header it includes with quotes, transitively."""
+    seen, texts, todo = set(), [(None, source)], [source]
     while todo:
         for name in _INCLUDE.findall(todo.pop()):
             for d in include_dirs:
                 path = Path(d) / name
                 if path.is_file() and path not in seen:
                     seen.add(path)
-                    texts.append(path.read_text())
-                    todo.append(texts[-1])
+                    texts.append((name, path.read_text()))
+                    todo.append(texts[-1][1])
     return texts
 
 
@@ -143,8 +160,9 @@ def build(source, options=()):
     header, flags, pch_key = precompiled_shim()
     keep = [o for o in options if o.startswith(("-D", "-I", "-U"))]
     texts = included_texts(source, _includes(options))  # an edited header is a new key, never a stale build
-    key = hashlib.sha256("\0".join([prepared, *texts[1:], pch_key, *flags, *keep, compiler_version()]).encode())
-    fibers = any(_SYNC.search(text) for text in texts)  # threads that synchronise need fibers
+    key = hashlib.sha256("\0".join([prepared, *(t for _, t in texts[1:]), pch_key, *flags, *keep,
+                                    compiler_version()]).encode())
+    fibers = any(_SYNC.search(text) for name, text in texts if name != PRELUDE)  # threads that synchronise need fibers
 
     def produce(workspace):
         cpp = _write_source(workspace, "kernel.cpp", prepared)
