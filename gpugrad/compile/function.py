@@ -61,7 +61,8 @@ class Function:
         lone = single and not update_vars and not copies[0] and not device_outputs
         self._plan = SimpleNamespace(
             fgraph=fgraph, shared_vars=tuple(shared_vars), host_shared=self._host_shared, lone=lone, instruments=[],
-            filters=tuple((filt, f"input {i} ({v.name or v.type})") for i, (v, filt) in enumerate(zip(inputs, filters))),
+            filters=tuple((filt, f"input {i} ({v.name or v.type})")
+                          for i, (v, filt) in enumerate(zip(inputs, filters))),
             copy_outputs=tuple(copies[:n_outputs]),
             copy_updates=tuple(zip(update_vars, copies[n_outputs:])))
         self._idle = [Linked(self._plan)]

@@ -145,7 +145,8 @@ def _group_writable(p):
 
 DAMAGE = {"truncated": (_truncate, "has 5 bytes"), "flipped": (_flip, "does not match the hash"),
           "emptied": (_empty, "has 0 bytes"), "a directory": (_directory, "not a regular file"),
-          "a symbolic link": (_symlink, "is a symbolic link"), "no manifest": (_no_manifest, "MANIFEST cannot be opened"),
+          "a symbolic link": (_symlink, "is a symbolic link"),
+          "no manifest": (_no_manifest, "MANIFEST cannot be opened"),
           "group-writable": (_group_writable, "writable by its group")}
 
 
