@@ -34,3 +34,20 @@ def test_two_weak_scalars_of_a_product_keep_float32():
     result = f(np.ones(3, "float32"), np.full(3, 2, "float32"))
     assert result.dtype == np.float32
     np.testing.assert_array_equal(result, 8 * c)
+
+
+def test_a_second_derivative_through_erf_compiles_in_float32():
+    """Before: GpugradError in neg_out_of_products. The gradient's seed, a fill replaced by a
+    cast of the Python number 1.0 (weak), sat under a negation; taking the negation out of the
+    product made the product float64."""
+    x = T.fscalar("x")
+    h = T.log(1 + x * x)
+    g = gpugrad.grad(h - T.erf(h), x)
+    second = gpugrad.grad(T.cos(g) * np.float32(0.75), x)
+    f = gpugrad.function([x], second)
+    value = f(np.float32(0.7))
+    assert value.dtype == np.float32
+    wide = T.dscalar("x")
+    h64 = T.log(1 + wide * wide)
+    expected = gpugrad.function([wide], gpugrad.grad(T.cos(gpugrad.grad(h64 - T.erf(h64), wide)) * 0.75, wide))(0.7)
+    assert value == pytest.approx(expected, rel=1e-4)
