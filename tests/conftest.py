@@ -1,6 +1,28 @@
-"""Fixtures shared by every test tier."""
+"""Fixtures shared by every test tier, and the simulator's schedule seed: each test starts its
+own stream of launch seeds (so a failed test replays alone), and a failure of a test that
+launched simulator kernels names the seed (gpugrad/backends/cuda_sim/schedule.py)."""
 import numpy as np
 import pytest
+
+from gpugrad.backends.cuda_sim import schedule
+
+
+def pytest_report_header(config):
+    return schedule.reproduce()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    schedule.restart(item.nodeid)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if report.failed and schedule.launches():
+        seed = schedule.process_seed()
+        report.sections.append(("cuda-sim schedule", f"seed {seed}; replay: {schedule.ENV}={seed} "
+                                f"python -m pytest '{item.nodeid}'"))
 
 
 @pytest.fixture

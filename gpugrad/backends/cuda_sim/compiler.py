@@ -25,13 +25,14 @@ from ..base import KernelCompileError
 SHIM = Path(__file__).with_name("shim.h")
 FALLBACK_INCLUDE = Path(__file__).with_name("fallback")
 # -fno-tree-slp-vectorize: g++ 12's SLP vectorizer folds complex128 -> complex64 -> complex128
-# casts into the identity, dropping the rounding a GPU performs.
+# casts into the identity, dropping the rounding a GPU performs. -ffp-contract=off: a*b+c
+# rounds twice, as NumPy's and as NVRTC's with --fmad=false (gpugrad/backends/cuda.py).
 BASE_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-U_FORTIFY_SOURCE", "-fvisibility=hidden", "-fno-strict-aliasing",
-              "-fno-tree-slp-vectorize", "-w")
+              "-fno-tree-slp-vectorize", "-ffp-contract=off", "-w")
 _KERNEL = re.compile(r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?(\w+)\s*\(')
 _EXTERN_SHARED = re.compile(
     r"extern\s+__shared__\s+(?:__align__\s*\(\s*\d+\s*\)\s*)?([A-Za-z_][\w:<>,\s]*?)\s*\b(\w+)\s*\[\s*\]\s*;")
-_SYNC = re.compile(r"__syncthreads|__syncwarp|__shfl|__ballot_sync|__any_sync|__all_sync")
+_SYNC = re.compile(r"__syncthreads|__syncwarp|__shfl|__ballot_sync|__any_sync|__all_sync|\batomic[A-Z]")
 _INCLUDE = re.compile(r'#\s*include\s*"([^"]+)"')
 
 
@@ -143,7 +144,7 @@ def build(source, options=()):
     key = hashlib.sha256("\0".join([prepared, *texts[1:], SHIM.read_text(), *flags, compiler_version()]).encode()).hexdigest()
     out_dir = cache_dir()
     so_path = out_dir / f"{key[:32]}.so"
-    fibers = any(_SYNC.search(text) for text in texts)  # threads that synchronise need fibers
+    fibers = any(_SYNC.search(text) for text in texts)  # threads that synchronise or contend need fibers
     if so_path.exists():
         return so_path, names, fibers
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -54,15 +54,29 @@ def _forget(start):
     del _regions[start]
 
 
+def poison_value(dtype):
+    """What an unwritten element of ``dtype`` reads as (see the module docstring)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        return np.iinfo(dtype).max
+    return True if dtype.kind == "b" else np.nan
+
+
 def empty(shape, dtype):
-    """A C-contiguous array whose last byte is followed by a guard."""
+    """A C-contiguous, poisoned array whose last byte is followed by a guard."""
     dtype = np.dtype(dtype)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(n < 0 for n in shape):
+        raise ValueError(f"negative dimensions are not allowed (shape {shape})")  # as np.empty
     count = int(np.prod(shape, dtype=np.int64))
     nbytes = count * dtype.itemsize
     buffer = mmap.mmap(-1, 2 * GUARD + -(-max(nbytes, 1) // PAGE) * PAGE)
     region = Region(buffer, nbytes)
     flat = np.frombuffer(buffer, dtype=dtype, count=count, offset=region.start - region.lo)
+    if dtype.kind in "biufc":
+        flat.fill(poison_value(dtype))
+    else:
+        flat.view(np.uint8).fill(0xFF)
     return flat.reshape(shape)
 
 
