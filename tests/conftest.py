@@ -34,8 +34,9 @@ def rng():
 @pytest.fixture
 def nvrtc_ptx():
     """``nvrtc_ptx(source, filename, options)``: the PTX NVRTC makes of ``source`` (called
-    through ``cupy.cuda.nvrtc`` directly: no GPU needed), the compile log in the failure;
-    the test skips where CuPy or libnvrtc (the nvidia-cuda-nvrtc wheel) is missing."""
+    through ``cupy.cuda.nvrtc`` directly: no GPU needed); an error or any warning in the
+    compile log fails the test, with the log; the test skips where CuPy or libnvrtc (the
+    nvidia-cuda-nvrtc wheel) is missing."""
     try:
         from cupy.cuda import nvrtc
         nvrtc.getVersion()
@@ -48,6 +49,9 @@ def nvrtc_ptx():
             nvrtc.compileProgram(program, options)
         except nvrtc.NVRTCError as exc:
             pytest.fail(f"{filename}: {exc}\n{nvrtc.getProgramLog(program)}")
+        log = nvrtc.getProgramLog(program)
+        if log.strip():
+            pytest.fail(f"{filename}: NVRTC warns with {options}:\n{log}")
         ptx = nvrtc.getPTX(program)
         return ptx.decode() if isinstance(ptx, bytes) else ptx
     return compile_

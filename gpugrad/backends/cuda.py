@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import InputError
 from . import base
 
-OPTIONS = ("--std=c++17",)
+OPTIONS = ("--std=c++17", "--fmad=false")  # a*b+c rounds twice, as NumPy's (README: Differences)
 _CONTEXT, _DEVICE_ORDINAL = 1, 9  # CUpointer_attribute values of cuPointerGetAttribute
 
 

@@ -57,21 +57,29 @@ typedef double f64;
 typedef complex<float> c64;
 typedef complex<double> c128;
 """
-# NumPy's semantics where C's differ: floor division and modulo round toward -inf (float
-# floor division as NumPy's divmod: 1 // 0.1 is 9, a zero takes the divisor's sign),
-# integer division by zero gives 0, complex powers as NumPy's (x ** 0 is 1, 0 ** y is 0 where
-# Re y > 0 else NaN, integer exponents by repeated squaring), clip propagates NaN, any
-# nonzero condition (complex too) selects.
+# NumPy's semantics where C's differ or leave it undefined: floor division and modulo of
+# signed integers round toward -inf, division by zero gives 0 and MIN // -1 wraps to MIN
+# (MIN % -1 is 0) in every width, where C traps or is undefined; float floor division as
+# NumPy's divmod (1 // 0.1 is 9, a zero takes the divisor's sign); complex powers as NumPy's
+# (x ** 0 is 1, 0 ** y is 0 where Re y > 0 else NaN, integer exponents by repeated
+# squaring); clip propagates NaN; any nonzero condition (complex too) selects. A float to
+# integer conversion saturates and takes NaN to 0 (gg_float_to_int; ``convert``), as the
+# GPU's cvt instruction does and gpugrad's NumPy path too (ops/scalar.py), where C and
+# NumPy leave it undefined.
 HELPERS = {
     "gg_floordiv": """template <class T> __device__ __forceinline__ T gg_floordiv(T a, T b) {
     if (b == 0) return T(0);
+    if (b == T(-1)) return T(0ull - (unsigned long long)a);
     T q = a / b;
     return a % b != 0 && ((a < 0) != (b < 0)) ? T(q - 1) : q;
 }""",
     "gg_imod": """template <class T> __device__ __forceinline__ T gg_imod(T a, T b) {
-    if (b == 0) return T(0);
+    if (b == 0 || b == T(-1)) return T(0);
     T r = a % b;
     return r != 0 && ((r < 0) != (b < 0)) ? T(r + b) : r;
+}""",
+    "gg_float_to_int": """template <class I, class F> __device__ __forceinline__ I gg_float_to_int(F x, I lo, I hi) {
+    return x != x ? I(0) : x <= F(lo) ? lo : x >= F(hi) ? hi : I(x);
 }""",
     "gg_fmod": """template <class T> __device__ __forceinline__ T gg_fmod(T a, T b) {
     T r = fmod(a, b);
@@ -192,8 +200,15 @@ def literal(value, dtype):
 
 
 def convert(expr, source, target):
-    """C for the value ``expr`` of dtype ``source`` as ``target``."""
-    return expr if np.dtype(source) == np.dtype(target) else f"{ctype(target)}({expr})"
+    """C for the value ``expr`` of dtype ``source`` as ``target``; a float (a complex's real
+    part) to an integer saturates, NaN to 0: ``gg_float_to_int<i32>(v0, (-2147483647LL - 1), 2147483647LL)``."""
+    source, target = np.dtype(source), np.dtype(target)
+    if source == target:
+        return expr
+    if source.kind in "fc" and target.kind in "iu":
+        info, real = np.iinfo(target), expr if source.kind == "f" else f"({expr}).real()"
+        return f"gg_float_to_int<{ctype(target)}>({real}, {literal(info.min, target)}, {literal(info.max, target)})"
+    return f"{ctype(target)}({expr})"
 
 
 def _expression(node, names):
@@ -212,9 +227,12 @@ def _expression(node, names):
 
 def _result_dtype(node):
     """The dtype of a row's expression: complex only where the compute type is and the
-    output is complex (``abs``, ``real``, comparisons of complex give real or bool)."""
+    output is complex (``abs``, ``real``, comparisons of complex give real or bool); a float
+    (real) one where the output is an integer (a cast), so ``convert`` saturates it."""
     T, out = compute_dtype(node), np.dtype(node.outputs[0].dtype)
-    return T if T.kind == out.kind == "c" else out
+    if T.kind == out.kind == "c":
+        return T
+    return np.dtype(T.char.lower()) if T.kind in "fc" and out.kind in "iu" else out
 
 
 def copy_source(dtype, by_value=False):

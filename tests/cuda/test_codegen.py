@@ -91,3 +91,23 @@ def test_every_row_kernel_of_every_dtype_compiles_with_nvrtc(nvrtc_ptx, arch):
     for dtype in DTYPES:
         assert f".entry {codegen.KERNEL_NAME}_{dtype}_0(" in ptx
         assert f".entry {codegen.KERNEL_NAME}_{dtype}_2(" in ptx  # a host scalar by value
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64"])
+def test_nvrtc_never_contracts_multiply_add_into_fma(nvrtc_ptx, dtype):
+    """``--fmad=false`` is among the options every kernel compiles with, so ``x * y + z`` (and a
+    complex product) rounds twice on the GPU, as NumPy's and the simulator's (-ffp-contract=off)."""
+    x, y, z = (T.tensor(dtype, shape=(None,), name=n) for n in "xyz")
+    (source,) = composite_sources([x, y, z], [x * y + z])
+    options = cuda.nvrtc_options((), 90)
+    assert "--fmad=false" in options
+    assert "fma.rn" not in nvrtc_ptx(source, "fmad.cu", options)
+    contracting = [o for o in options if o != "--fmad=false"]
+    assert "fma.rn" in nvrtc_ptx(source, "fmad.cu", contracting)  # the default would fuse
+
+
+def test_float_to_integer_conversions_saturate_in_the_source():
+    x = T.dvector("x")
+    source = "".join(composite_sources([x], [T.cast(x, "int32"), T.cast(x, "uint8")]))
+    assert "gg_float_to_int<i32>(a0, -2147483648LL, 2147483647LL)" in source
+    assert "gg_float_to_int<u8>(a0, 0ULL, 255ULL)" in source

@@ -27,8 +27,9 @@ FALLBACK_INCLUDE = Path(__file__).with_name("fallback")
 # -fno-tree-slp-vectorize: g++ 12's SLP vectorizer folds complex128 -> complex64 -> complex128
 # casts into the identity, dropping the rounding a GPU performs. -ffp-contract=off: a*b+c
 # rounds twice, as NumPy's and as NVRTC's with --fmad=false (gpugrad/backends/cuda.py).
+# -fwrapv: signed integers wrap (-INT_MIN is INT_MIN), as NumPy's and a GPU's do.
 BASE_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-U_FORTIFY_SOURCE", "-fvisibility=hidden", "-fno-strict-aliasing",
-              "-fno-tree-slp-vectorize", "-ffp-contract=off", "-w")
+              "-fno-tree-slp-vectorize", "-ffp-contract=off", "-fwrapv", "-w")
 _KERNEL = re.compile(r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?(\w+)\s*\(')
 _EXTERN_SHARED = re.compile(
     r"extern\s+__shared__\s+(?:__align__\s*\(\s*\d+\s*\)\s*)?([A-Za-z_][\w:<>,\s]*?)\s*\b(\w+)\s*\[\s*\]\s*;")

@@ -504,6 +504,8 @@ inline double rsqrt(double x) { return 1.0 / sqrt(x); }
 inline float __expf(float x) { return expf(x); }
 inline float __logf(float x) { return logf(x); }
 inline float __fdividef(float a, float b) { return a / b; }
+inline float __int_as_float(int x) { float f; memcpy(&f, &x, sizeof f); return f; }
+inline double __longlong_as_double(long long x) { double d; memcpy(&d, &x, sizeof d); return d; }
 inline int __popc(unsigned x) { return __builtin_popcount(x); }
 inline int __clz(int x) { return x ? __builtin_clz(unsigned(x)) : 32; }
 inline int __ffs(int x) { return __builtin_ffs(x); }
