@@ -1,21 +1,28 @@
-"""A fused elementwise graph -> one CUDA C kernel, a grid-stride loop with 64-bit indices.
+"""A fused elementwise graph -> one CUDA C kernel, a grid-stride loop over merged axes.
 
 The graph is a ``Composite``'s inner graph: ``inputs`` (operands, all of the
 output's rank), ``outputs``, and between them Elemwise nodes of the table in
 ``ops/scalar.py`` whose ``cuda`` templates give the C expression. Scalar constants
-become literals. Each intermediate is a local of its exact NumPy dtype, so a float32
-chain rounds as NumPy's does. The emitted kernel for ``exp(x) * y`` (float64) is
+become literals. Each intermediate is a local of its exact NumPy dtype, and kernels
+compile without FMA contraction (NVRTC ``--fmad=false``, g++ ``-ffp-contract=off``), so
++, -, *, / and sqrt of a float32 chain round as NumPy's do on every device; library
+functions (exp, log, sin, ...) are the device's, within a few ulps of NumPy's. The
+emitted kernel for ``exp(x) * y`` (float64) is
 
-    extern "C" __global__ void composite(const f64* __restrict__ in0, const f64* __restrict__ in1,
-                                         f64* __restrict__ out0, const i64* geometry, i64 ndim, i64 n) {
+    template <class I> __device__ __forceinline__ void composite_run(const f64* __restrict__ in0,
+            const f64* __restrict__ in1, f64* __restrict__ out0, const i64* geometry, i64 n) {
+        const int ndim = int(geometry[0]);
+        const i64* shape = geometry + 2;
         for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {
-            i64 rest = i, o0 = 0, o1 = 0;
-            for (i64 d = ndim - 1; d >= 0; --d) {          // unravel i over the output shape
-                const i64 k = rest % geometry[d];
-                rest /= geometry[d];
-                o0 += k * geometry[ndim * 1 + d];           // strides in elements, 0 where broadcast
-                o1 += k * geometry[ndim * 2 + d];
+            I rest = I(i), o0 = 0, o1 = 0;
+            for (int d = ndim - 1; d > 0; --d) {        // unravel i over the merged shape
+                const I size = I(shape[d]), q = rest / size, k = rest - q * size;
+                rest = q;
+                o0 += k * I(shape[ndim * 1 + d]);       // strides in elements, 0 where broadcast
+                o1 += k * I(shape[ndim * 2 + d]);
             }
+            o0 += rest * I(shape[ndim * 1]);
+            o1 += rest * I(shape[ndim * 2]);
             const f64 a0 = in0[o0];
             const f64 a1 = in1[o1];
             const f64 v0 = exp(a0);
@@ -23,12 +30,19 @@ chain rounds as NumPy's does. The emitted kernel for ``exp(x) * y`` (float64) is
             out0[i] = v1;
         }
     }
+    extern "C" __global__ void composite(const f64* __restrict__ in0, const f64* __restrict__ in1,
+                                         f64* __restrict__ out0, const i64* geometry, i64 n) {
+        if (geometry[1]) composite_run<int>(in0, in1, out0, geometry, n);
+        else composite_run<i64>(in0, in1, out0, geometry, n);
+    }
 
-Outputs are C-contiguous; ``geometry`` is the output shape then each array input's
-strides. A one-element host value (shape arithmetic such as ``1 / batch_size``, a
-scalar argument: ``Composite.by_value``) is no array: it is a kernel parameter such as
-``const f32 a1``, passed by value at the launch, so it needs no upload, and has no offset
-and no geometry row.
+Outputs are C-contiguous; ``geometry`` (made by ``geometry``) is the number of axes,
+whether 32-bit indices suffice, the shape and each array input's strides, after
+``merge_axes`` joined the axes every operand steps over contiguously: most kernels run
+1-D, with no division at all, and in 32-bit arithmetic. A one-element host value (shape
+arithmetic such as ``1 / batch_size``, a scalar argument: ``Composite.by_value``) is no
+array: it is a kernel parameter such as ``const f32 a1``, passed by value at the launch,
+so it needs no upload, and has no offset and no geometry row.
 """
 import math
 import re
@@ -39,6 +53,7 @@ from ..graph.basic import Constant
 from ..types import dtypes
 
 KERNEL_NAME = "composite"
+HEADER = 2  # geometry[0] is the number of axes, geometry[1] whether 32-bit indices suffice
 C_TYPES = {np.dtype(d): c for d, c in [
     ("bool", "bool"), ("int8", "i8"), ("int16", "i16"), ("int32", "i32"), ("int64", "i64"),
     ("uint8", "u8"), ("uint16", "u16"), ("uint32", "u32"), ("uint64", "u64"), ("float32", "f32"),
@@ -264,29 +279,73 @@ def render(inputs, outputs, nodes, by_value=()):
     params = [f"const {ctype(v.dtype)} a{k}" if k in by_value else f"const {ctype(v.dtype)}* __restrict__ in{k}"
               for k, v in enumerate(inputs)]
     params += [f"{ctype(v.dtype)}* __restrict__ out{k}" for k, v in enumerate(outputs)]
-    params += ["const i64* geometry", "i64 ndim", "i64 n"]
-    kernel = "\n".join([
-        f'extern "C" __global__ void {KERNEL_NAME}({", ".join(params)}) {{',
-        "    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {",
-        *_unravel(arrays),
-        *body,
-        "    }",
-        "}",
-    ])
+    params += ["const i64* geometry", "i64 n"]
+    loop = ["    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {",
+            *_unravel(arrays), *body, "    }"]
+    if arrays:
+        args = ", ".join(p.split()[-1] for p in params)
+        kernel = "\n".join([
+            f"template <class I> __device__ __forceinline__ void {KERNEL_NAME}_run({', '.join(params)}) {{",
+            "    const int ndim = int(geometry[0]);",
+            f"    const i64* shape = geometry + {HEADER};",
+            *loop,
+            "}",
+            f'extern "C" __global__ void {KERNEL_NAME}({", ".join(params)}) {{',
+            f"    if (geometry[1]) {KERNEL_NAME}_run<int>({args});",
+            f"    else {KERNEL_NAME}_run<i64>({args});",
+            "}"])
+    else:
+        kernel = "\n".join([f'extern "C" __global__ void {KERNEL_NAME}({", ".join(params)}) {{', *loop, "}"])
     helpers = [text for name, text in HELPERS.items() if re.search(rf"\b{name}\b", kernel)]
     return PRELUDE + "".join(h + "\n" for h in helpers) + kernel + "\n"
 
 
 def _unravel(arrays):
-    """The offsets ``o<k>`` of the array inputs ``arrays`` for output element ``i``: its
-    index over the output shape times each one's strides (``geometry`` row 1, 2, ...)."""
-    if not arrays:
-        return []
-    return [
-        f"        i64 rest = i{''.join(f', o{k} = 0' for k in arrays)};",
-        "        for (i64 d = ndim - 1; d >= 0; --d) {",
-        "            const i64 k = rest % geometry[d];",
-        "            rest /= geometry[d];",
-        *[f"            o{k} += k * geometry[ndim * {row} + d];" for row, k in enumerate(arrays, 1)],
+    """The offsets ``o<k>`` (index type ``I``) of the array inputs ``arrays`` for output
+    element ``i``: its index over the merged shape times each one's strides, one division
+    per axis but the first (whose index is what remains)."""
+    rows = list(enumerate(arrays, 1))
+    return [] if not arrays else [
+        f"        I rest = I(i){''.join(f', o{k} = 0' for k in arrays)};",
+        "        for (int d = ndim - 1; d > 0; --d) {",
+        "            const I size = I(shape[d]), q = rest / size, k = rest - q * size;",
+        "            rest = q;",
+        *[f"            o{k} += k * I(shape[ndim * {row} + d]);" for row, k in rows],
         "        }",
+        *[f"        o{k} += rest * I(shape[ndim * {row}]);" for row, k in rows],
     ]
+
+
+def merge_axes(shape, strides):
+    """``shape`` and each array's ``strides`` (in elements, 0 where it broadcasts) with the
+    size-1 axes dropped and each axis merged into the one before it wherever every array
+    steps over the pair as over one axis (stride before = stride * size); the C-contiguous
+    output always does. A contiguous or broadcast operand leaves one axis: a 4-D ``x + y``
+    of C-contiguous arrays is 1-D, ``x + b`` with a bias row ``b`` 2-D. At least one axis."""
+    merged, rows = [], [[] for _ in strides]
+    for d, size in enumerate(shape):
+        if size == 1:
+            continue
+        if merged and all(row[-1] == st[d] * size for row, st in zip(rows, strides)):
+            merged[-1] *= size
+            for row, st in zip(rows, strides):
+                row[-1] = st[d]
+        else:
+            merged.append(size)
+            for row, st in zip(rows, strides):
+                row.append(st[d])
+    if not merged:
+        return (1,), [(0,) for _ in strides]
+    return tuple(merged), [tuple(row) for row in rows]
+
+
+def geometry(shape, strides):
+    """What a kernel of ``render`` reads for an output of ``shape`` and array inputs of
+    ``strides`` (elements, 0 where broadcast): ``[ndim, narrow, shape..., strides...]`` of
+    the merged axes (``merge_axes``); ``narrow`` (1) where every index and offset fits in 32
+    bits, so the kernel runs its 32-bit instantiation (GPU integer division is software,
+    and 64-bit division several times dearer)."""
+    merged, rows = merge_axes(shape, strides)
+    reach = max([math.prod(shape)] + [sum((n - 1) * abs(st) for n, st in zip(merged, row)) + 1 for row in rows])
+    narrow = int(reach < 2**31)
+    return np.array([len(merged), narrow, *merged, *(st for row in rows for st in row)], dtype=np.int64)

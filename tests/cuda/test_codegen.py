@@ -2,6 +2,7 @@
 checked-in golden file, and every generated kernel (all table rows, every dtype)
 compiled by NVRTC for sm_80 and sm_90 with the options the CuPy backend passes."""
 import functools
+import re
 from pathlib import Path
 
 import numpy as np
@@ -71,16 +72,16 @@ def _host_scalar_sources(dtype):
 def _one_program():
     """The every-row kernel of each dtype and the kernels with by-value parameters in one
     translation unit (NVRTC spends most of its time parsing complex.cuh, once per
-    program): the shared prelude and helpers, then each kernel renamed
+    program): the shared prelude and helpers, then each kernel (and its ``_run``) renamed
     ``composite_<dtype>_<k>``."""
     kernels = []
     for dtype in DTYPES:
         inputs, _, outputs = every_row(dtype)
         for k, source in enumerate(composite_sources(inputs, outputs) + _host_scalar_sources(dtype)):
             assert source.startswith(codegen.PRELUDE)
-            kernel = source[source.index('extern "C"'):]
+            kernel = source[re.search(rf'template <class I> |extern "C"', source).start():]
             name = f"{codegen.KERNEL_NAME}_{dtype}_{k}"
-            kernels.append(kernel.replace(f"void {codegen.KERNEL_NAME}(", f"void {name}(", 1))
+            kernels.append(kernel.replace(codegen.KERNEL_NAME, name))
     return codegen.PRELUDE + "".join(h + "\n" for h in codegen.HELPERS.values()) + "".join(kernels)
 
 
@@ -111,3 +112,52 @@ def test_float_to_integer_conversions_saturate_in_the_source():
     source = "".join(composite_sources([x], [T.cast(x, "int32"), T.cast(x, "uint8")]))
     assert "gg_float_to_int<i32>(a0, -2147483648LL, 2147483647LL)" in source
     assert "gg_float_to_int<u8>(a0, 0ULL, 255ULL)" in source
+
+
+@pytest.mark.parametrize("shape,strides,merged", [
+    ((2, 3, 4, 5), [(60, 20, 5, 1), (60, 20, 5, 1)], ((120,), [(1,), (1,)])),      # contiguous: 1-D
+    ((2, 3, 4, 5), [(60, 20, 5, 1), (0, 0, 0, 1)], ((24, 5), [(5, 1), (0, 1)])),    # plus a bias row
+    ((2, 3, 4), [(0, 0, 0)], ((24,), [(0,)])),                                       # a broadcast scalar
+    ((3, 4), [(8, 2)], ((12,), [(2,)])),                                             # x[:, ::2] of a (3, 8)
+    ((4, 6), [(1, 4)], ((4, 6), [(1, 4)])),                                          # a transpose stays 2-D
+    ((1, 7, 1), [(5, 1, 9)], ((7,), [(1,)])),                                        # size-1 axes drop
+    ((), [()], ((1,), [(0,)])),                                                      # 0-d: one element
+])
+def test_merge_axes(shape, strides, merged):
+    assert codegen.merge_axes(shape, strides) == merged
+
+
+def test_geometry_layout_and_32_bit_indices_where_they_fit():
+    np.testing.assert_array_equal(codegen.geometry((2, 3, 4, 5), [(60, 20, 5, 1), (0, 0, 0, 1)]),
+                                  [2, 1, 24, 5, 5, 1, 0, 1])
+    assert codegen.geometry((2**31 - 1,), [(1,)])[1] == 1
+    assert codegen.geometry((2**31,), [(1,)])[1] == 0                # the element index needs 64 bits
+    assert codegen.geometry((2, 3), [(2**30, 1)])[1] == 1
+    assert codegen.geometry((3, 3), [(2**30, 1)])[1] == 0            # an offset does
+    assert codegen.geometry((3, 3), [(-2**30, 1)])[1] == 0           # negative strides count by size
+
+
+def test_index_math_divides_once_per_merged_axis_but_the_first():
+    x = T.tensor("float32", shape=(None,) * 4, name="x")
+    (source,) = composite_sources([x], [T.exp(x) + x])
+    index_math = source[source.index("I rest"):source.index("const f32 a0")]
+    assert index_math.count("/") == 1 and "%" not in index_math
+    assert "composite_run<int>(" in source and "composite_run<i64>(" in source
+
+
+def test_a_contiguous_4d_kernel_launches_1d_with_32_bit_indices(monkeypatch, rng):
+    """On the simulator: the geometry a call uploads for C-contiguous 4-D operands is one axis,
+    32-bit (no division per element), and a bias broadcast along the last axis two."""
+    import gpugrad as gg
+    from gpugrad.compile import device_arrays
+    be, uploads = device_arrays.backend_for("cuda-sim"), []
+    to_device = be.to_device
+    monkeypatch.setattr(be, "to_device", lambda a: uploads.append(np.array(a)) or to_device(a))
+    x, b = T.tensor("float64", shape=(None,) * 4, name="x"), T.dvector("b")
+    f = gg.function([x, b], [T.tanh(x) * 2.0, x + b], device="cuda-sim")
+    value, bias = rng.standard_normal((2, 3, 4, 5)), rng.standard_normal(5)
+    got = f(value, bias)
+    np.testing.assert_allclose(got[0], np.tanh(value) * 2.0, rtol=1e-12)
+    np.testing.assert_allclose(got[1], value + bias, rtol=1e-12)
+    geometries = [list(u) for u in uploads if u.dtype == np.int64 and u.ndim == 1]
+    assert [1, 1, 120, 1] in geometries and [2, 1, 24, 5, 5, 1, 0, 1] in geometries

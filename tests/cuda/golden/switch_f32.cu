@@ -14,15 +14,19 @@ typedef complex<double> c128;
 template <class T> __device__ __forceinline__ bool gg_truth(T x) {
     return x != T(0);
 }
-extern "C" __global__ void composite(const f32* __restrict__ in0, const f32* __restrict__ in1, f32* __restrict__ out0, const i64* geometry, i64 ndim, i64 n) {
+template <class I> __device__ __forceinline__ void composite_run(const f32* __restrict__ in0, const f32* __restrict__ in1, f32* __restrict__ out0, const i64* geometry, i64 n) {
+    const int ndim = int(geometry[0]);
+    const i64* shape = geometry + 2;
     for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {
-        i64 rest = i, o0 = 0, o1 = 0;
-        for (i64 d = ndim - 1; d >= 0; --d) {
-            const i64 k = rest % geometry[d];
-            rest /= geometry[d];
-            o0 += k * geometry[ndim * 1 + d];
-            o1 += k * geometry[ndim * 2 + d];
+        I rest = I(i), o0 = 0, o1 = 0;
+        for (int d = ndim - 1; d > 0; --d) {
+            const I size = I(shape[d]), q = rest / size, k = rest - q * size;
+            rest = q;
+            o0 += k * I(shape[ndim * 1 + d]);
+            o1 += k * I(shape[ndim * 2 + d]);
         }
+        o0 += rest * I(shape[ndim * 1]);
+        o1 += rest * I(shape[ndim * 2]);
         const f32 a0 = in0[o0];
         const f32 a1 = in1[o1];
         const i64 c0 = 0LL;
@@ -33,4 +37,8 @@ extern "C" __global__ void composite(const f32* __restrict__ in0, const f32* __r
         const f32 v3 = gg_truth(v0) ? v1 : v2;
         out0[i] = v3;
     }
+}
+extern "C" __global__ void composite(const f32* __restrict__ in0, const f32* __restrict__ in1, f32* __restrict__ out0, const i64* geometry, i64 n) {
+    if (geometry[1]) composite_run<int>(in0, in1, out0, geometry, n);
+    else composite_run<i64>(in0, in1, out0, geometry, n);
 }
