@@ -41,6 +41,12 @@ extern "C" __global__ void unwritten_dynamic(double* first) {
     __syncthreads();
     d[threadIdx.x] = 0.0;
 }
+extern "C" __global__ void deep_locals(float* y) {
+    volatile float big[64 * 1024];  // 256 KiB: more than a fiber's stack
+    big[threadIdx.x] = 1.0f;
+    __syncthreads();
+    y[threadIdx.x] = big[threadIdx.x];
+}
 extern "C" __global__ void past_the_end(unsigned* y, long long n) { y[n] = 1u; }
 extern "C" __global__ void read_complex(const complex<double>* z, double* re) { re[threadIdx.x] = z[threadIdx.x].real(); }
 """
@@ -116,3 +122,21 @@ def test_a_launch_error_names_the_seed(sim, module):
     word = sim.allocate(1, np.uint32)
     with pytest.raises(base.OutOfBoundsError, match=rf"GPUGRAD_SIM_SEED={schedule.process_seed()}\b"):
         sim.launch(module.get_function("past_the_end"), 1, 4, (word, 1))
+
+
+def test_fibers_of_every_kernel_share_one_set_of_guarded_stacks(sim, module, compile_sim):
+    """A stack overflow is caught, and loading more kernels that synchronise adds no mappings
+    (each used to map and guard stacks of its own, up to vm.max_map_count)."""
+    y = sim.allocate(32, np.float32)
+    with pytest.raises(base.OutOfBoundsError, match="stack overflow"):
+        sim.launch(module.get_function("deep_locals"), 1, 32, (y,))
+    def mappings():
+        with open("/proc/self/maps") as maps:
+            return sum(1 for _ in maps)
+    before = mappings()
+    for k in range(3):
+        source = f'extern "C" __global__ void k{k}(float* y) {{ __syncthreads(); y[threadIdx.x] = {k}.0f; }}'
+        sim.launch(compile_sim(source).get_function(f"k{k}"), 1, 256, (sim.allocate(256, np.float32),))
+    assert mappings() - before < 3 * 16
+    sim.launch(module.get_function("fiber_order"), 1, 96, (sim.allocate(96, np.uint32),
+                                                           sim.to_device(np.zeros(1, np.uint32))))

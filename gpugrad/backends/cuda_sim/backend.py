@@ -28,7 +28,8 @@ class Launch(ctypes.Structure):
     _fields_ = [("grid", ctypes.c_uint * 3), ("block", ctypes.c_uint * 3), ("args", ctypes.POINTER(ctypes.c_void_p)),
                 ("nargs", ctypes.c_int), ("fibers", ctypes.c_int), ("status", ctypes.c_int),
                 ("seed", ctypes.c_ulonglong), ("dynamic_shared", ctypes.c_void_p),
-                ("dynamic_shared_bytes", ctypes.c_ulonglong), ("fault_addr", ctypes.c_void_p),
+                ("dynamic_shared_bytes", ctypes.c_ulonglong), ("stacks", ctypes.c_void_p),
+                ("fault_addr", ctypes.c_void_p),
                 ("fault_write", ctypes.c_int), ("fault_signal", ctypes.c_int), ("thread", ctypes.c_uint * 3),
                 ("block_at", ctypes.c_uint * 3), ("message", ctypes.c_char * 512)]
 
@@ -114,7 +115,7 @@ class SimBackend(base.Backend):
         launch = Launch(grid=(ctypes.c_uint * 3)(*grid), block=(ctypes.c_uint * 3)(*block), args=pointers,
                         nargs=len(cells), fibers=int(kernel.fibers), seed=schedule.next_launch_seed(),
                         dynamic_shared=self._shared.ctypes.data + self._shared.size - shared_mem,
-                        dynamic_shared_bytes=shared_mem)
+                        dynamic_shared_bytes=shared_mem, stacks=memory.fiber_stacks() if kernel.fibers else None)
         status = kernel.entry(ctypes.byref(launch))
         for original, copy in staged:
             original[...] = copy

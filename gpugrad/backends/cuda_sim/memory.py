@@ -14,6 +14,7 @@ strided overruns are caught as well.
 """
 import bisect
 import ctypes
+import functools
 import mmap
 import weakref
 
@@ -22,6 +23,7 @@ import numpy as np
 PAGE = mmap.PAGESIZE
 GUARD = 1 << 20
 PROT_NONE = 0
+FIBER_STACK, MAX_THREADS = 128 * 1024, 1024  # kStack and kMaxThreads of shim.h
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
 
@@ -94,3 +96,21 @@ def region_of(array):
 def locate(addr):
     """The region whose data or guards contain ``addr``, or None (only on the error path)."""
     return next((r for r in _regions.values() if r.lo <= addr < r.hi), None)
+
+
+@functools.cache
+def fiber_stacks():
+    """The address of the stacks every kernel's fibers run on, shared by all loaded kernels:
+    a header page (shim.h's ``claim_stacks``), then ``MAX_THREADS`` stacks of ``FIBER_STACK``
+    bytes, each starting with a guard page that turns an overflow into a fault. Address
+    space only (pages appear as they are touched); made once per process."""
+    buffer = mmap.mmap(-1, PAGE + MAX_THREADS * FIBER_STACK)
+    base = ctypes.addressof(ctypes.c_char.from_buffer(buffer))
+    for t in range(MAX_THREADS):
+        if _libc.mprotect(base + PAGE + t * FIBER_STACK, PAGE, PROT_NONE) != 0:
+            raise MemoryError(f"mprotect failed (errno {ctypes.get_errno()})")
+    _stacks.append(buffer)
+    return base
+
+
+_stacks = []  # keeps the stacks' mapping alive

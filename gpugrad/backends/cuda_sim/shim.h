@@ -1,7 +1,7 @@
 // The CUDA simulator's shim: force-included (g++ -include) before a CUDA C source so
 // that the same kernel text compiles for the CPU. It maps the CUDA dialect onto C++,
 // and it holds the runtime that runs a grid: blocks one after another, the threads of
-// a block as fibers (stacks made by makecontext, switched with _setjmp/_longjmp) when
+// a block as fibers (on the stacks of memory.fiber_stacks, switched with _setjmp/_longjmp) when
 // the kernel synchronises or uses atomics, or as a plain loop when it does neither. Every
 // fault, device assert, barrier deadlock or bad shuffle ends the launch with siglongjmp
 // back to gg_launch_*, which reports it in the Launch record; the interpreter never dies.
@@ -63,6 +63,7 @@ struct Launch {
     unsigned long long seed;  // draws the order of blocks and threads and the atomics' yields
     void* dynamic_shared;
     unsigned long long dynamic_shared_bytes;
+    char* stacks;     // memory.fiber_stacks(): a header page, then kMaxThreads guarded stacks of kStack
     void* fault_addr;
     int fault_write;  // 1 write, 0 read, -1 unknown
     int fault_signal;
@@ -85,7 +86,7 @@ namespace {
 Launch* L;
 Fiber* fibers;
 char* stacks;
-int nthreads, current, guarded;
+int nthreads, current;
 jmp_buf sched_jb;
 sigjmp_buf launch_jb;
 ucontext_t main_uc;
@@ -202,31 +203,45 @@ void yield(int state) {
     set_thread(int(&f - fibers));
 }
 
+// A fiber's first run: fiber_main on the top of its stack. It never returns (it jumps back
+// to the scheduler), so on x86-64 and AArch64 a switch of the stack pointer and a call
+// do; elsewhere makecontext/swapcontext, which also save the signal mask (a system call).
+void start(int t) {
+    char* top = stacks + (t + 1) * kStack;
+#if defined(__x86_64__)
+    asm volatile("mov %0, %%rsp\n\tcall *%1\n\tud2" : : "r"(top), "r"(fiber_main) : "memory");
+#elif defined(__aarch64__)
+    asm volatile("mov sp, %0\n\tblr %1\n\tbrk #0" : : "r"(top), "r"(fiber_main) : "memory");
+#else
+    Fiber& f = fibers[t];
+    getcontext(&f.uc);
+    f.uc.uc_stack.ss_sp = stacks + t * kStack + kPage;
+    f.uc.uc_stack.ss_size = kStack - kPage;
+    f.uc.uc_link = nullptr;
+    makecontext(&f.uc, fiber_main, 0);
+    swapcontext(&main_uc, &f.uc);
+#endif
+}
+
 void resume(int t) {
     set_thread(t);
     if (_setjmp(sched_jb)) return;
     Fiber& f = fibers[t];
     if (f.started) _longjmp(f.jb, 1);
     f.started = 1;
-    f.uc.uc_stack.ss_sp = stacks + t * kStack + kPage;
-    f.uc.uc_stack.ss_size = kStack - kPage;
-    f.uc.uc_link = nullptr;
-    makecontext(&f.uc, fiber_main, 0);
-    swapcontext(&main_uc, &f.uc);
+    start(t);
 }
 
-// Guard pages split the stacks' mapping and a process may hold only ~65k mappings
-// (vm.max_map_count), with every loaded kernel owning its stacks: guard only the stacks
-// of the threads a launch has used so far.
-void ensure_stacks() {
+// Every kernel object shares the process's guarded stacks (one mapping per guard: a process
+// may hold only ~65k mappings). The header's first word names the object whose fibers live
+// on them; another object's launch begins its fibers afresh.
+void claim_stacks() {
     if (!fibers) fibers = static_cast<Fiber*>(calloc(kMaxThreads, sizeof(Fiber)));
-    if (!stacks) {
-        void* p = mmap(nullptr, kMaxThreads * kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) fail(BAD_LAUNCH, "cannot map fiber stacks");
-        stacks = static_cast<char*>(p);
-        for (int t = 0; t < kMaxThreads; ++t) getcontext(&fibers[t].uc);
-    }
-    for (; guarded < nthreads; ++guarded) mprotect(stacks + guarded * kStack, kPage, PROT_NONE);
+    stacks = L->stacks + kPage;
+    void** owner = reinterpret_cast<void**>(L->stacks);
+    if (*owner == static_cast<void*>(&fibers)) return;
+    for (int t = 0; t < kMaxThreads; ++t) fibers[t].started = 0;
+    *owner = &fibers;
 }
 
 unsigned lanes_present(int warp) {
@@ -366,7 +381,7 @@ int run_grid(Launch* launch, void (*fn)()) {
         L->thread[0] = threadIdx.x; L->thread[1] = threadIdx.y; L->thread[2] = threadIdx.z;
         L->block_at[0] = blockIdx.x; L->block_at[1] = blockIdx.y; L->block_at[2] = blockIdx.z;
     } else {
-        if (L->fibers) ensure_stacks();
+        if (L->fibers) claim_stacks();
         run_blocks();
     }
     remove_handlers();
