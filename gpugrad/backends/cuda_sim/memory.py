@@ -99,18 +99,19 @@ def locate(addr):
 
 
 @functools.cache
+def _fiber_stack_mapping():
+    buffer = mmap.mmap(-1, PAGE + MAX_THREADS * FIBER_STACK)
+    stacks = ctypes.addressof(ctypes.c_char.from_buffer(buffer)) + PAGE
+    for t in range(MAX_THREADS):
+        if _libc.mprotect(stacks + t * FIBER_STACK, PAGE, PROT_NONE) != 0:
+            raise MemoryError(f"mprotect failed (errno {ctypes.get_errno()})")
+    return buffer, stacks
+
+
 def fiber_stacks():
     """The address of the stacks every kernel's fibers run on, shared by all loaded kernels:
-    a header page (shim.h's ``claim_stacks``), then ``MAX_THREADS`` stacks of ``FIBER_STACK``
-    bytes, each starting with a guard page that turns an overflow into a fault. Address
-    space only (pages appear as they are touched); made once per process."""
-    buffer = mmap.mmap(-1, PAGE + MAX_THREADS * FIBER_STACK)
-    base = ctypes.addressof(ctypes.c_char.from_buffer(buffer))
-    for t in range(MAX_THREADS):
-        if _libc.mprotect(base + PAGE + t * FIBER_STACK, PAGE, PROT_NONE) != 0:
-            raise MemoryError(f"mprotect failed (errno {ctypes.get_errno()})")
-    _stacks.append(buffer)
-    return base
-
-
-_stacks = []  # keeps the stacks' mapping alive
+    ``MAX_THREADS`` stacks of ``FIBER_STACK`` bytes, each starting with a guard page that
+    turns an overflow into a fault, after a header page whose last word shim.h's
+    ``claim_stacks`` keeps. Address space only (pages appear as they are touched); mapped
+    once per process."""
+    return _fiber_stack_mapping()[1]

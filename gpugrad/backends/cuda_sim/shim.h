@@ -10,8 +10,8 @@
 // a block run in an order drawn from the launch's seed (a fresh order for every block and
 // every stretch between barriers), an atomic operation of a fiber may first let other
 // threads run (so compare-and-swap loops meet contention and retry), and every block
-// starts with its __shared__ memory, static and dynamic, poisoned (POISON_WORD: NaN as
-// a float or double, INT_MAX-like as an integer).
+// starts with its __shared__ memory, static and dynamic, poisoned (kPoisonWord: NaN as
+// a float or double, INT_MAX as an int).
 #pragma once
 #include <cmath>
 #include <math.h>
@@ -27,7 +27,6 @@
 #include <type_traits>
 #include <utility>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <ucontext.h>
 
 #define __global__
@@ -63,7 +62,7 @@ struct Launch {
     unsigned long long seed;  // draws the order of blocks and threads and the atomics' yields
     void* dynamic_shared;
     unsigned long long dynamic_shared_bytes;
-    char* stacks;     // memory.fiber_stacks(): a header page, then kMaxThreads guarded stacks of kStack
+    char* stacks;     // memory.fiber_stacks(): kMaxThreads guarded stacks of kStack, after a header page
     void* fault_addr;
     int fault_write;  // 1 write, 0 read, -1 unknown
     int fault_signal;
@@ -137,7 +136,9 @@ bool coin() { return (coin_state = mix(coin_state)) & 1; }
 
 void poison(void* p, size_t bytes) {
     unsigned char* b = static_cast<unsigned char*>(p);
-    for (size_t k = 0; k < bytes; ++k) b[k] = static_cast<unsigned char>(kPoisonWord >> (8 * (k % 4)));
+    size_t k = 0;
+    for (; k + 4 <= bytes; k += 4) memcpy(b + k, &kPoisonWord, 4);
+    for (; k < bytes; ++k) b[k] = static_cast<unsigned char>(kPoisonWord >> (8 * (k % 4)));
 }
 
 void set_thread(int t) {
@@ -233,12 +234,12 @@ void resume(int t) {
 }
 
 // Every kernel object shares the process's guarded stacks (one mapping per guard: a process
-// may hold only ~65k mappings). The header's first word names the object whose fibers live
+// may hold only ~65k mappings). The header's last word names the object whose fibers live
 // on them; another object's launch begins its fibers afresh.
 void claim_stacks() {
     if (!fibers) fibers = static_cast<Fiber*>(calloc(kMaxThreads, sizeof(Fiber)));
-    stacks = L->stacks + kPage;
-    void** owner = reinterpret_cast<void**>(L->stacks);
+    stacks = L->stacks;
+    void** owner = reinterpret_cast<void**>(L->stacks) - 1;
     if (*owner == static_cast<void*>(&fibers)) return;
     for (int t = 0; t < kMaxThreads; ++t) fibers[t].started = 0;
     *owner = &fibers;
