@@ -9,37 +9,25 @@ compile without FMA contraction (NVRTC ``--fmad=false``, g++ ``-ffp-contract=off
 functions (exp, log, sin, ...) are the device's, within a few ulps of NumPy's. The
 emitted kernel for ``exp(x) * y`` (float64) is
 
-    template <class I> __device__ __forceinline__ void composite_run(const f64* __restrict__ in0,
-            const f64* __restrict__ in1, f64* __restrict__ out0, const i64* geometry, i64 n) {
-        const int ndim = int(geometry[0]);
-        const i64* shape = geometry + 2;
+    extern "C" __global__ void composite(const f64* __restrict__ in0, const f64* __restrict__ in1,
+                                         f64* __restrict__ out0, const i64* geometry, i64 n) {
+        const bool narrow = geometry[1] != 0;
         for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {
-            I rest = I(i), o0 = 0, o1 = 0;
-            for (int d = ndim - 1; d > 0; --d) {        // unravel i over the merged shape
-                const I size = I(shape[d]), q = rest / size, k = rest - q * size;
-                rest = q;
-                o0 += k * I(shape[ndim * 1 + d]);       // strides in elements, 0 where broadcast
-                o1 += k * I(shape[ndim * 2 + d]);
-            }
-            o0 += rest * I(shape[ndim * 1]);
-            o1 += rest * I(shape[ndim * 2]);
-            const f64 a0 = in0[o0];
-            const f64 a1 = in1[o1];
+            i64 o[2];                                   // each array input's offset of element i
+            if (narrow) gg_unravel<int>(i, geometry, o); else gg_unravel<i64>(i, geometry, o);
+            const f64 a0 = in0[o[0]];
+            const f64 a1 = in1[o[1]];
             const f64 v0 = exp(a0);
             const f64 v1 = (v0 * a1);
             out0[i] = v1;
         }
     }
-    extern "C" __global__ void composite(const f64* __restrict__ in0, const f64* __restrict__ in1,
-                                         f64* __restrict__ out0, const i64* geometry, i64 n) {
-        if (geometry[1]) composite_run<int>(in0, in1, out0, geometry, n);
-        else composite_run<i64>(in0, in1, out0, geometry, n);
-    }
 
 Outputs are C-contiguous; ``geometry`` (made by ``geometry``) is the number of axes,
 whether 32-bit indices suffice, the shape and each array input's strides, after
-``merge_axes`` joined the axes every operand steps over contiguously: most kernels run
-1-D, with no division at all, and in 32-bit arithmetic. A one-element host value (shape
+``merge_axes`` joined the axes every operand steps over contiguously; ``gg_unravel``
+divides once per axis but the first, so most kernels (1-D after merging) divide not at
+all, and in 32-bit arithmetic (the branch is the same for every thread). A one-element host value (shape
 arithmetic such as ``1 / batch_size``, a scalar argument: ``Composite.by_value``) is no
 array: it is a kernel parameter such as ``const f32 a1``, passed by value at the launch,
 so it needs no upload, and has no offset and no geometry row.
@@ -53,7 +41,6 @@ from ..graph.basic import Constant
 from ..types import dtypes
 
 KERNEL_NAME = "composite"
-HEADER = 2  # geometry[0] is the number of axes, geometry[1] whether 32-bit indices suffice
 C_TYPES = {np.dtype(d): c for d, c in [
     ("bool", "bool"), ("int8", "i8"), ("int16", "i16"), ("int32", "i32"), ("int64", "i64"),
     ("uint8", "u8"), ("uint16", "u16"), ("uint32", "u32"), ("uint64", "u64"), ("float32", "f32"),
@@ -95,6 +82,21 @@ HELPERS = {
 }""",
     "gg_float_to_int": """template <class I, class F> __device__ __forceinline__ I gg_float_to_int(F x, I lo, I hi) {
     return x != x ? I(0) : x <= F(lo) ? lo : x >= F(hi) ? hi : I(x);
+}""",
+    "gg_unravel": """template <class I, int N> __device__ __forceinline__ void gg_unravel(i64 i, const i64* geometry, i64 (&offset)[N]) {
+    const int ndim = int(geometry[0]);
+    const i64* shape = geometry + 2;
+    I rest = I(i), o[N];
+    #pragma unroll
+    for (int a = 0; a < N; ++a) o[a] = 0;
+    for (int d = ndim - 1; d > 0; --d) {
+        const I size = I(shape[d]), q = rest / size, k = rest - q * size;
+        rest = q;
+        #pragma unroll
+        for (int a = 0; a < N; ++a) o[a] += k * I(shape[ndim * (a + 1) + d]);
+    }
+    #pragma unroll
+    for (int a = 0; a < N; ++a) offset[a] = o[a] + rest * I(shape[ndim * (a + 1)]);
 }""",
     "gg_fmod": """template <class T> __device__ __forceinline__ T gg_fmod(T a, T b) {
     T r = fmod(a, b);
@@ -265,7 +267,7 @@ def render(inputs, outputs, nodes, by_value=()):
     kernel parameters ``const T a<k>`` read by no index."""
     arrays = [k for k in range(len(inputs)) if k not in by_value]
     names = {v: f"a{k}" for k, v in enumerate(inputs)}
-    body = [f"        const {ctype(inputs[k].dtype)} a{k} = in{k}[o{k}];" for k in arrays]
+    body = [f"        const {ctype(inputs[k].dtype)} a{k} = in{k}[o[{row}]];" for row, k in enumerate(arrays)]
     for node in nodes:
         for v in node.inputs:
             if v not in names:
@@ -280,40 +282,20 @@ def render(inputs, outputs, nodes, by_value=()):
               for k, v in enumerate(inputs)]
     params += [f"{ctype(v.dtype)}* __restrict__ out{k}" for k, v in enumerate(outputs)]
     params += ["const i64* geometry", "i64 n"]
-    loop = ["    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {",
-            *_unravel(arrays), *body, "    }"]
-    if arrays:
-        args = ", ".join(p.split()[-1] for p in params)
-        kernel = "\n".join([
-            f"template <class I> __device__ __forceinline__ void {KERNEL_NAME}_run({', '.join(params)}) {{",
-            "    const int ndim = int(geometry[0]);",
-            f"    const i64* shape = geometry + {HEADER};",
-            *loop,
-            "}",
-            f'extern "C" __global__ void {KERNEL_NAME}({", ".join(params)}) {{',
-            f"    if (geometry[1]) {KERNEL_NAME}_run<int>({args});",
-            f"    else {KERNEL_NAME}_run<i64>({args});",
-            "}"])
-    else:
-        kernel = "\n".join([f'extern "C" __global__ void {KERNEL_NAME}({", ".join(params)}) {{', *loop, "}"])
+    unravel = [] if not arrays else [
+        f"        i64 o[{len(arrays)}];",
+        "        if (narrow) gg_unravel<int>(i, geometry, o); else gg_unravel<i64>(i, geometry, o);"]
+    kernel = "\n".join([
+        f'extern "C" __global__ void {KERNEL_NAME}({", ".join(params)}) {{',
+        *(["    const bool narrow = geometry[1] != 0;"] if arrays else []),
+        "    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {",
+        *unravel,
+        *body,
+        "    }",
+        "}",
+    ])
     helpers = [text for name, text in HELPERS.items() if re.search(rf"\b{name}\b", kernel)]
     return PRELUDE + "".join(h + "\n" for h in helpers) + kernel + "\n"
-
-
-def _unravel(arrays):
-    """The offsets ``o<k>`` (index type ``I``) of the array inputs ``arrays`` for output
-    element ``i``: its index over the merged shape times each one's strides, one division
-    per axis but the first (whose index is what remains)."""
-    rows = list(enumerate(arrays, 1))
-    return [] if not arrays else [
-        f"        I rest = I(i){''.join(f', o{k} = 0' for k in arrays)};",
-        "        for (int d = ndim - 1; d > 0; --d) {",
-        "            const I size = I(shape[d]), q = rest / size, k = rest - q * size;",
-        "            rest = q;",
-        *[f"            o{k} += k * I(shape[ndim * {row} + d]);" for row, k in rows],
-        "        }",
-        *[f"        o{k} += rest * I(shape[ndim * {row}]);" for row, k in rows],
-    ]
 
 
 def merge_axes(shape, strides):

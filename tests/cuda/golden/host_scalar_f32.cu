@@ -11,25 +11,30 @@ typedef float f32;
 typedef double f64;
 typedef complex<float> c64;
 typedef complex<double> c128;
-template <class I> __device__ __forceinline__ void composite_run(const f32* __restrict__ in0, const f32 a1, f32* __restrict__ out0, const i64* geometry, i64 n) {
+template <class I, int N> __device__ __forceinline__ void gg_unravel(i64 i, const i64* geometry, i64 (&offset)[N]) {
     const int ndim = int(geometry[0]);
     const i64* shape = geometry + 2;
+    I rest = I(i), o[N];
+    #pragma unroll
+    for (int a = 0; a < N; ++a) o[a] = 0;
+    for (int d = ndim - 1; d > 0; --d) {
+        const I size = I(shape[d]), q = rest / size, k = rest - q * size;
+        rest = q;
+        #pragma unroll
+        for (int a = 0; a < N; ++a) o[a] += k * I(shape[ndim * (a + 1) + d]);
+    }
+    #pragma unroll
+    for (int a = 0; a < N; ++a) offset[a] = o[a] + rest * I(shape[ndim * (a + 1)]);
+}
+extern "C" __global__ void composite(const f32* __restrict__ in0, const f32 a1, f32* __restrict__ out0, const i64* geometry, i64 n) {
+    const bool narrow = geometry[1] != 0;
     for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {
-        I rest = I(i), o0 = 0;
-        for (int d = ndim - 1; d > 0; --d) {
-            const I size = I(shape[d]), q = rest / size, k = rest - q * size;
-            rest = q;
-            o0 += k * I(shape[ndim * 1 + d]);
-        }
-        o0 += rest * I(shape[ndim * 1]);
-        const f32 a0 = in0[o0];
+        i64 o[1];
+        if (narrow) gg_unravel<int>(i, geometry, o); else gg_unravel<i64>(i, geometry, o);
+        const f32 a0 = in0[o[0]];
         const f32 v0 = exp(a0);
         const f32 v1 = v0 / a1;
         const f32 v2 = v1 - a1;
         out0[i] = v2;
     }
-}
-extern "C" __global__ void composite(const f32* __restrict__ in0, const f32 a1, f32* __restrict__ out0, const i64* geometry, i64 n) {
-    if (geometry[1]) composite_run<int>(in0, a1, out0, geometry, n);
-    else composite_run<i64>(in0, a1, out0, geometry, n);
 }
