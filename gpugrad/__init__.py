@@ -4,17 +4,22 @@
     import gpugrad.tensor as T
 """
 from . import tensor
-from .autodiff.grad import Lop, Rop, grad
+from .autodiff.grad import Lop, Rop, grad, pullback, pushforward
 from .autodiff.jacobian import hessian, hessian_vector_product, jacobian, jacobian_diag
 from .autodiff.vectorize import vectorize
 from .compile.function import function
+from .compile.io import In, Out
+from .compile.modes import DebugMode, Mode, MonitorMode, NanGuardMode
 from .compile.shared import shared
+from .graph.replace import clone_replace
+from .ops.blas import dot
 from .config import config
 from .errors import (DeviceFallbackWarning, DeviceMemoryError, DisconnectedInputError, GpugradError, GradientError,
-                     GraphError, InputError, LinAlgError, MissingInputError, NullTypeGradError, ShapeError,
-                     UnusedInputError)
+                     GraphError, InputError, LinAlgError, MissingInputError, NanGuardError, NullTypeGradError,
+                     ShapeError, UnusedInputError)
 from .printing import pp
 from .scan import foldl, foldr, map, reduce, scan
-from . import gradient, printing
+from . import gradient, ifelse, printing, scalar
 
+clone = clone_replace  # Theano's theano.clone
 __version__ = "0.1.0"

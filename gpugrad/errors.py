@@ -22,6 +22,10 @@ class MissingInputError(GpugradError):
     """The outputs of a function need a variable that is not among its inputs."""
 
 
+class DuplicateUpdateError(GpugradError, ValueError):
+    """``function`` was given two updates for one shared variable."""
+
+
 class UnusedInputError(GpugradError):
     """An input of a function is not needed by any output (on_unused_input='raise')."""
 
@@ -54,3 +58,16 @@ class LinAlgError(GpugradError, np.linalg.LinAlgError):
     """A matrix the op cannot handle: singular (solve, inverse), not positive definite
     (cholesky), without a real logarithm (logm). Also a ``numpy.linalg.LinAlgError``, so
     code written for NumPy catches it."""
+
+
+class NanGuardError(GpugradError, AssertionError):
+    """NanGuardMode found a NaN, an infinity or a huge value; the message names the node."""
+
+
+class DebugModeError(GpugradError, AssertionError):
+    """A DebugMode self-check failed: a node's result has the wrong type, or a result differs
+    from the unoptimized graph's."""
+
+
+class ComputeTestValueError(GpugradError, ValueError):
+    """``config.compute_test_value``: a variable has no test value, or an op fails on them."""

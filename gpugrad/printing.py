@@ -1,6 +1,9 @@
-"""``pp`` (infix, as Theano prints gradients) and ``debugprint`` (one node a line)."""
+"""``pp`` (infix, as Theano prints gradients; Theano's ``printing.pprint`` too),
+``debugprint`` (one node a line), ``pydotprint`` (a picture) and ``Print`` (an op that
+prints a value when its node runs)."""
 from .errors import GpugradError
-from .graph.basic import Constant
+from .graph.basic import Apply, Constant
+from .graph.op import Op
 from .graph.traversal import toposort
 
 
@@ -12,6 +15,9 @@ def pp(var):
         for out in node.outputs:
             memo[out] = _render(node, out, memo, names)
     return _leaf(var, names) if var not in memo else memo[var]
+
+
+pprint = pp  # Theano's name
 
 
 def _leaf(var, names):
@@ -32,9 +38,9 @@ def _render(node, out, memo, names):
 
 def debugprint(obj, file=None, print_type=True):
     """One line per node, children indented under the node that reads them; a node
-    seen before is shown by its id only. Returns the text (and prints it to ``file``)."""
-    maker = getattr(obj, "maker", None)
-    outputs = maker.fgraph.outputs if maker is not None else obj if isinstance(obj, (list, tuple)) else [obj]
+    seen before is shown by its id only. ``obj`` is a variable, a list of them, a compiled
+    function or an Apply node. Returns the text (and prints it to ``file``)."""
+    outputs = _outputs_of(obj)
     placement = getattr(obj, "placement", {})
     ids, lines = {}, []
     for out in outputs:
@@ -78,9 +84,18 @@ def pydotprint(obj, outfile=None, format="svg", return_image=False):
     return image if return_image or outfile is None else None
 
 
-def _dot_source(obj):
+def _outputs_of(obj):
+    """The variables a printer starts from: a function's outputs, a node's, or the variables."""
     maker = getattr(obj, "maker", None)
-    outputs = maker.fgraph.outputs if maker is not None else obj if isinstance(obj, (list, tuple)) else [obj]
+    if maker is not None:
+        return maker.fgraph.outputs
+    if isinstance(obj, Apply):
+        return obj.outputs
+    return obj if isinstance(obj, (list, tuple)) else [obj]
+
+
+def _dot_source(obj):
+    outputs = _outputs_of(obj)
     placement = getattr(obj, "placement", {})
     ids = {}
 
@@ -124,3 +139,53 @@ def _render_dot(source, format):
     if done.returncode != 0:
         raise GpugradError(f"pydotprint: dot failed: {done.stderr.decode(errors='replace')}")
     return done.stdout.decode() if format == "svg" else done.stdout
+
+
+class Print(Op):
+    """Theano's ``Print(message)(x)``: ``x`` itself, printing ``message attr = value`` for
+    each of ``attrs`` (``"__str__"``, ``"shape"``: called if callable) whenever the node
+    runs; on a device the value is read back to print it. ``global_fn(op, value)`` replaces
+    the printing. Like any node, it runs only where its result is needed, and two equal
+    ``Print`` nodes of one value print once."""
+    __props__ = ("message", "attrs")
+    side_effect = True  # never computed while compiling (constant folding)
+
+    def __init__(self, message="", attrs=("__str__",), global_fn=None):
+        self.message, self.attrs, self.global_fn = message, tuple(attrs), global_fn or _print_attrs
+
+    def make_node(self, x):
+        from .types.variable import as_tensor_variable
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs):
+        self.global_fn(self, inputs[0])
+        return [inputs[0]]
+
+    def make_thunk(self, node, storage_in, storage_out):
+        from .compile.lazy import host_reader
+        read, show = host_reader(node.tag.get("device", "cpu")), self.global_fn
+        (src,), (dst,) = storage_in, storage_out
+
+        def thunk():
+            show(self, read(src[0]))
+            dst[0] = src[0]
+        return thunk
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [output_grads[0]]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [tangents[0]]
+
+    def batch(self, inputs, batched):
+        return [self(inputs[0])]
+
+
+def _print_attrs(op, value):
+    for attr in op.attrs:
+        shown = getattr(value, attr)
+        print(op.message, attr, "=", shown() if callable(shown) else shown)

@@ -43,7 +43,7 @@ def test_tensor_with_static_shape():
     row = T.tensor(dtype="float64", shape=(1, None))
     assert row.broadcastable == (True, False)
     assert T.tensor("int64", shape=()).ndim == 0
-    assert str(t.type) == "Tensor{float32, (?, 3)}"
+    assert str(t.type) == "TensorType(float32, shape=(None, 3))"
 
 
 @pytest.mark.parametrize("shape", [(-1,), (2.5,), ("a",), (True,)])

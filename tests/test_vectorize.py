@@ -12,7 +12,12 @@ from gpugrad.autodiff.vectorize import vectorize
 from gpugrad.ops.gradient_ops import disconnected_grad, grad_clip, grad_scale, undefined_grad, zero_grad
 from gpugrad.ops.join import RepeatSum, split
 from gpugrad.ops.nnet import PickClass, PlaceClass
+from gpugrad.ifelse import ifelse
+from gpugrad.ops.pool import MaxPoolRop, PoolGrad
 from gpugrad.ops.shape import MatchShape
+from gpugrad.printing import Print
+from gpugrad.tensor.nnet import abstract_conv
+from gpugrad.tensor.signal.pool import pool_2d
 
 BATCH = 3
 
@@ -67,6 +72,12 @@ ROWS = [
     Row("shape_i", lambda x, y: x.shape[1] * y, [normal(2, 3), normal(3)], static=False),
     Row("zeros_like", lambda x, y: T.zeros_like(x) + y, [normal(2, 3), normal(3)], static=False),
     Row("match_shape", lambda v, w: MatchShape("m")(v, w), [normal(2, 3), normal(2, 3)], static=False),
+    Row("specify_shape", lambda v: T.specify_shape(v, (2, None)) * 2, [normal(2, 3)], static=False),
+    Row("print", lambda v: Print("v", global_fn=lambda op, value: None)(v) + 1, [normal(2, 3)]),
+    Row("ifelse", lambda c, x, y: ifelse(c, x * 2, y.sum(axis=0)), [const(1), normal(3), normal(2, 3)],
+        batchable=(1, 2)),
+    Row("ifelse_batched_condition", lambda c, x, y: ifelse(c, x * 2, y.sum(axis=0)),
+        [ints(2), normal(3), normal(2, 3)]),
     # gradient ops
     Row("disconnected_grad", lambda x: disconnected_grad(x) * 2, [normal(3)]),
     Row("zero_grad", lambda x: zero_grad(x), [normal(3)]),
@@ -101,6 +112,24 @@ ROWS = [
     Row("place_class", lambda v, i, p: PlaceClass()(v, i, p), [normal(2), ints(3, 2), normal(2, 3)]),
     Row("crossentropy", lambda x, i: T.nnet.categorical_crossentropy(T.nnet.softmax(x), i),
         [normal(2, 3), ints(3, 2)]),
+    # convolutions (Im2Col, Col2Im, Dot) and pooling
+    Row("conv2d", lambda x, w: T.nnet.conv2d(x, w, border_mode=1, subsample=(2, 1)),
+        [normal(2, 2, 5, 4), normal(3, 2, 2, 2)]),
+    Row("conv2d_groups", lambda x, w: T.nnet.conv2d(x, w, num_groups=2, filter_flip=False),
+        [normal(1, 4, 4, 4), normal(2, 2, 3, 2)], static=False),
+    Row("conv2d_grad_inputs", lambda g, w: abstract_conv.conv2d_grad_wrt_inputs(g, w, (1, 2, 5, 4), subsample=(2, 1)),
+        [normal(1, 3, 2, 3), normal(3, 2, 2, 2)]),
+    Row("conv2d_grad_weights", lambda x, g: abstract_conv.conv2d_grad_wrt_weights(x, g, (3, 2, 2, 2), subsample=(2, 1)),
+        [normal(1, 2, 5, 4), normal(1, 3, 2, 3)]),
+    Row("pool_max", lambda x: pool_2d(x, ws=(2, 2), ignore_border=False), [normal(2, 3, 5)]),
+    Row("pool_average", lambda x: pool_2d(x, ws=(2, 2), pad=(1, 0), ignore_border=True, mode="average_exc_pad"),
+        [normal(3, 4)], static=False),
+    Row("pool_grad_max", lambda x, g: PoolGrad("max", (2, 2), (1, 1), (0, 0), True)(x, g),
+        [normal(2, 3, 3), normal(2, 2, 2)]),
+    Row("pool_grad_sum", lambda x, g: PoolGrad("sum", (2, 2), (2, 2), (0, 0), False)(x, g),
+        [normal(3, 3), normal(2, 2)]),
+    Row("max_pool_rop", lambda x, t: MaxPoolRop("max", (2, 1), (1, 1), (0, 0), True)(x, t),
+        [normal(2, 3, 3), normal(2, 3, 3)]),
     # Subtensor
     Row("slices", lambda x: x[1:, ::2], [normal(3, 4)]),
     Row("newaxis_int", lambda x: x[None, 1], [normal(3, 4)]),

@@ -1,9 +1,9 @@
 """Reverse mode (``grad``, ``Lop``) and forward mode (``Rop``): walks over the graph that
 call each op's ``pullback`` or ``pushforward`` and build ordinary gpugrad graphs."""
 
-from ..errors import DisconnectedInputError, GpugradError, InputError
+from ..errors import DisconnectedInputError, GpugradError, InputError, ShapeError
 from ..graph.basic import Variable
-from ..graph.traversal import toposort
+from ..graph.traversal import ancestors, toposort
 from ..ops import scalar as S
 from ..ops.shape import MatchShape, alloc_like, fill, zeros_like
 from ..types import dtypes
@@ -12,7 +12,15 @@ from ..utils import report
 
 
 def _as_list(value):
-    return (list(value), True) if isinstance(value, (list, tuple)) else ([value], False)
+    """``(items, pack)``: the items of a list or tuple (or the one value), and ``pack``,
+    which gives results back in the same container (a tuple for a tuple, as in Theano)."""
+    if isinstance(value, (list, tuple)):
+        return list(value), tuple if isinstance(value, tuple) else list
+    return [value], _single
+
+
+def _single(results):
+    return results[0]
 
 
 def _as_grad_of(g, var):
@@ -39,6 +47,18 @@ def _handle_disconnected(var, mode, what):
     if mode == "raise":
         message += " (pass disconnected_inputs='ignore' to get zeros)"
     report(mode, DisconnectedInputError, message, "disconnected_inputs", stacklevel=5)
+
+
+def keep_input(derivative, var):
+    """``derivative``, reading ``var`` if it does not already: a Jacobian, and the zeros
+    ``grad`` gives for a disconnected input, keep their ``wrt`` as an input of the graph, as
+    in Theano, even where their value is a constant (the Jacobian of ``x * 2``, static
+    shapes), so ``function`` never calls ``var`` unused. The link is a run-time check that the derivative's trailing
+    axes have ``var``'s shape, which the rewrites remove where static shapes prove it."""
+    if var in ancestors([derivative]):
+        return derivative
+    what = f"the derivative with respect to {_describe(var)}"
+    return MatchShape(what, derivative.ndim - var.ndim)(derivative, var)
 
 
 def backpropagate(seeds, wrt, consider_constant=()):
@@ -73,16 +93,38 @@ def _total(terms):
 
 
 def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_grads=None,
-         holomorphic=False):
-    """Gradient of the real scalar ``cost`` with respect to ``wrt`` (a variable or a list).
+         holomorphic=False, add_names=True, return_disconnected="zero"):
+    """Gradient of the real scalar ``cost`` with respect to ``wrt`` (a variable, list or tuple).
 
     For complex ``wrt`` z = a + ib the result is dC/da + i dC/db. ``known_grads`` maps
-    variables to gradients to start from (with ``cost`` or instead of it)."""
-    wrt_list, as_list = _as_list(wrt)
+    variables to gradients to start from (with ``cost`` or instead of it). As in Theano,
+    with ``add_names`` a gradient is named ``(dcost/dx)`` where both have names; PyTensor's
+    ``return_disconnected="none"`` gives None for a disconnected input instead of zeros."""
+    if return_disconnected not in ("zero", "none"):
+        raise ValueError(f"grad: return_disconnected must be 'zero' or 'none', got {return_disconnected!r}")
+    wrt_list, pack = _as_list(wrt)
     wrt_list = [_check_wrt(v, "grad") for v in wrt_list]
+    cost = None if cost is None else as_tensor_variable(cost)
+    results = backpropagate(_seeds(cost, known_grads, holomorphic), wrt_list, consider_constant or ())
+    out = []
+    for var, g in zip(wrt_list, results):
+        if g is None:
+            _handle_disconnected(var, disconnected_inputs, "grad")
+            if return_disconnected == "none":
+                out.append(None)
+                continue
+            g = keep_input(zeros_like(var, dtype=dtypes.grad_dtype(var.dtype)), var)
+        g = S.conj(g) if holomorphic and dtypes.is_complex(g.dtype) else g
+        if add_names and cost is not None and cost.name and var.name and g.name is None and g.owner is not None:
+            g.name = f"(d{cost.name}/d{var.name})"
+        out.append(g)
+    return pack(out)
+
+
+def _seeds(cost, known_grads, holomorphic):
+    """The gradients a backward walk starts from: ones for the cost, and ``known_grads``."""
     seeds = {}
     if cost is not None:
-        cost = as_tensor_variable(cost)
         if cost.ndim != 0:
             raise InputError(f"grad: the cost must be a scalar, got {cost} of type {cost.type} "
                              "(reduce it with .sum() or use jacobian)")
@@ -100,14 +142,28 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
         seeds[var] = g
     if not seeds:
         raise InputError("grad: give a cost or known_grads")
-    results = backpropagate(seeds, wrt_list, consider_constant or ())
-    out = []
-    for var, g in zip(wrt_list, results):
-        if g is None:
-            _handle_disconnected(var, disconnected_inputs, "grad")
-            g = zeros_like(var, dtype=dtypes.grad_dtype(var.dtype))
-        out.append(S.conj(g) if holomorphic and dtypes.is_complex(g.dtype) else g)
-    return out if as_list else out[0]
+    return seeds
+
+
+def subgraph_grad(wrt, end, start=None, cost=None, details=False):
+    """Theano's backpropagation one subgraph at a time: the gradients with respect to
+    ``wrt`` and to ``end`` (the variables where this subgraph's walk stops) of ``cost``
+    plus the gradients ``start`` ({variable: gradient}) coming from the subgraph after
+    this one. The gradients of ``end`` are the next call's ``start``. With ``details``
+    the parts from ``start`` and from ``cost`` come back too."""
+    if cost is None and start is None:
+        raise InputError("subgraph_grad: give a cost, start gradients or both")
+    params = list(dict.fromkeys(list(wrt) + list(end)))
+    parts = [grad(c, params, consider_constant=end, disconnected_inputs="ignore", known_grads=k)
+             for c, k in ((None, start), (cost, None)) if (c if k is None else k) is not None]
+    totals = [S.add(*terms) if len(terms) > 1 else terms[0] for terms in zip(*parts)]
+    by_param = dict(zip(params, totals))
+    result = [by_param[v] for v in wrt], [by_param[v] for v in end]
+    if details:
+        from_start = parts[0] if start is not None else None
+        from_cost = parts[-1] if cost is not None else None
+        return result + (from_start, from_cost)
+    return result
 
 
 def _check_wrt(var, what):
@@ -116,20 +172,20 @@ def _check_wrt(var, what):
     return var
 
 
-def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
+def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise", return_disconnected="zero"):
     """Vector times Jacobian: ``grad(real(sum(conj(u) * f)), wrt)`` for each ``u`` in
     ``eval_points``, without building that cost."""
     f_list, _ = _as_list(f)
     points, _ = _as_list(eval_points)
-    wrt_list, as_list = _as_list(wrt)
+    wrt_list, pack = _as_list(wrt)
     wrt_list = [_check_wrt(v, "Lop") for v in wrt_list]
     if len(points) != len(f_list):
         raise InputError(f"Lop: {len(f_list)} outputs but {len(points)} eval points")
     # No run-time shape check of the seeds: it would make the result depend on f's
     # inputs (the tutorial's Lop of dot(x, W) with respect to W needs only x and v).
     seeds = {out: _eval_point(u, out, "Lop") for out, u in zip(f_list, points)}
-    results = grad(None, wrt_list, consider_constant, disconnected_inputs, known_grads=seeds)
-    return results if as_list else results[0]
+    return pack(grad(None, wrt_list, consider_constant, disconnected_inputs, known_grads=seeds,
+                     return_disconnected=return_disconnected))
 
 
 def _describe(var):
@@ -142,7 +198,7 @@ def _describe(var):
 def _eval_point(u, like, what):
     u = as_tensor_variable(u)
     if u.ndim != like.ndim:
-        raise InputError(f"{what}: the eval point {u} has {u.ndim} dimensions ({u.type}); "
+        raise ShapeError(f"{what}: the eval point {u} has {u.ndim} dimensions ({u.type}); "
                          f"it must have the shape of {like} ({like.type})")
     if dtypes.is_complex(u.dtype) and not dtypes.is_complex(like.dtype):
         raise InputError(f"{what}: the eval point {u} is complex ({u.dtype}) but {like} is {like.dtype}")
@@ -165,9 +221,13 @@ def pushforward_graph(outputs, tangents, consider_constant=()):
     return [known.get(o) for o in outputs]
 
 
-def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
-    """Jacobian times vector, d/dt f(wrt + t v) at t = 0, by forward mode."""
-    f_list, f_is_list = _as_list(f)
+def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero",
+        use_op_rop_implementation=True):
+    """Jacobian times vector, d/dt f(wrt + t v) at t = 0, by forward mode. PyTensor's
+    ``use_op_rop_implementation=False`` (R-op by two L-ops) gives the same values; gpugrad
+    always uses each op's native ``pushforward``. ``return_disconnected="none"`` gives None
+    for an output that does not depend on ``wrt``."""
+    f_list, pack = _as_list(f)
     wrt_list, _ = _as_list(wrt)
     points, _ = _as_list(eval_points)
     if len(points) != len(wrt_list):
@@ -181,9 +241,22 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
     for out, t in zip(f_list, pushforward_graph(f_list, tangents)):
         if t is None:
             _handle_disconnected(out, disconnected_outputs, "Rop (output does not depend on wrt)")
-            t = zeros_like(out, dtype=dtypes.grad_dtype(out.dtype))
+            t = None if return_disconnected == "none" else zeros_like(out, dtype=dtypes.grad_dtype(out.dtype))
         results.append(t)
-    return results if f_is_list else results[0]
+    return pack(results)
+
+
+def pushforward(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero",
+                use_op_pushforward=True):
+    """PyTensor's name for ``Rop``: the Jacobian of ``f`` times ``eval_points``. Its
+    ``use_op_pushforward=False`` (two pullbacks) gives the same values; gpugrad always
+    uses each op's native pushforward."""
+    return Rop(f, wrt, eval_points, disconnected_outputs, return_disconnected)
+
+
+def pullback(f, wrt, eval_points, **kwargs):
+    """PyTensor's name for ``Lop``: ``eval_points`` times the Jacobian of ``f``."""
+    return Lop(f, wrt, eval_points, **kwargs)
 
 
 def _tangent_of(t, out):

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import DisconnectedInputError, InputError, ShapeError
 from ..graph.basic import Apply, Constant
+from ..graph.debug_values import on_placeholders
 from ..graph.op import Op
 from ..graph.traversal import ancestors, clone_graph, graph_inputs, toposort
 from ..ops import scalar as S
@@ -26,7 +27,8 @@ from ..ops.shape import dimshuffle, ones, ones_like, reshape, shape_i, shape_tup
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
-from .grad import Rop, _as_list, _check_wrt, _handle_disconnected, backpropagate, grad, pushforward_graph
+from .grad import (Rop, _as_list, _check_wrt, _handle_disconnected, backpropagate, grad, keep_input,
+                   pushforward_graph)
 from .vectorize import vectorize
 
 CHUNK_ELEMENTS = 1 << 22
@@ -114,11 +116,14 @@ def _forward(expression, var, consider_constant):
     return j if j.dtype == want else S.cast(j, want)
 
 
-def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise", *, mode=None):
-    """d expression / d wrt, of shape ``expression.shape + wrt.shape`` (a list for a list
-    ``wrt``). ``mode`` forces "reverse" or "forward"; by default the cheaper one."""
+@on_placeholders
+def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise", vectorize=True, *, mode=None):
+    """d expression / d wrt, of shape ``expression.shape + wrt.shape`` (a list or tuple for a
+    list or tuple ``wrt``). ``mode`` forces "reverse" or "forward"; by default the cheaper
+    one. It is always one vectorized graph: PyTensor's ``vectorize=False`` (a scan over
+    rows there) gives the same values."""
     expression = as_tensor_variable(expression)
-    wrt_list, as_list = _as_list(wrt)
+    wrt_list, pack = _as_list(wrt)
     wrt_list = [_check_wrt(v, "jacobian") for v in wrt_list]
     consider_constant = consider_constant or ()
     mode = mode or _choose_mode(expression, wrt_list)
@@ -133,8 +138,8 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
         if j is None:
             _handle_disconnected(var, disconnected_inputs, "jacobian")
             j = zeros(shape_tuple(expression) + shape_tuple(var), _result_dtype(expression, var))
-        out.append(j)
-    return out if as_list else out[0]
+        out.append(keep_input(j, var))
+    return pack(out)
 
 
 def _scalar_cost(cost, what):
@@ -149,10 +154,9 @@ def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
     """The Hessian of the scalar ``cost`` with respect to each of ``wrt``, forward over
     reverse: the forward-mode Jacobian of ``grad(cost, wrt)``, shape wrt.shape * 2."""
     cost = _scalar_cost(cost, "hessian")
-    wrt_list, as_list = _as_list(wrt)
+    wrt_list, pack = _as_list(wrt)
     grads = grad(cost, wrt_list, consider_constant, disconnected_inputs)
-    out = [jacobian(g, var, consider_constant, "ignore", mode="forward") for g, var in zip(grads, wrt_list)]
-    return out if as_list else out[0]
+    return pack([jacobian(g, var, consider_constant, "ignore", mode="forward") for g, var in zip(grads, wrt_list)])
 
 
 def hessian_vector_product(cost, wrt, p, consider_constant=None, disconnected_inputs="raise"):
@@ -171,6 +175,7 @@ def _check_vector(var, role):
     return var
 
 
+@on_placeholders
 def jacobian_diag(expression, wrt):
     """The diagonal d expression[i] / d wrt[i] of the Jacobian of a vector ``expression``
     with respect to a vector ``wrt`` of the same length, exact for every graph.

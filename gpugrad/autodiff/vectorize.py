@@ -11,11 +11,13 @@ when it is the same for every example: the shape of a batched value is the shape
 one example, so ``zeros_like(x)`` of a batched ``x`` allocates with the sizes of one
 example and only then gains the batch axis. Nodes reading such values are rebuilt."""
 from ..errors import GpugradError
+from ..graph.debug_values import on_placeholders
 from ..graph.traversal import toposort
 from ..ops.shape import broadcast_batch, shape_i
 from ..types.variable import as_tensor_variable
 
 
+@on_placeholders
 def vectorize(outputs, batched_inputs):
     """Batched versions of ``outputs``; an output that does not depend on any batched
     input is repeated along the batch axis."""

@@ -3,6 +3,7 @@ random directions, for real and complex inputs."""
 import numpy as np
 
 from ..errors import GradientError
+from ..graph.debug_values import on_placeholders
 from ..types import dtypes
 from ..types.variable import TensorVariable
 from ..types.tensor_type import TensorType
@@ -11,6 +12,7 @@ _EPS = {"float32": 1e-2, "float64": 1e-6, "complex64": 1e-2, "complex128": 1e-6}
 _TOL = {"float32": 5e-2, "float64": 1e-4, "complex64": 5e-2, "complex128": 1e-4}
 
 
+@on_placeholders
 def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, abs_tol=None, rel_tol=None, mode=None):
     """Check ``grad`` of ``fun`` (symbolic inputs -> one symbolic output) at the point ``pt``
     (a list of arrays). The output is projected on a random tensor to make a real scalar

@@ -1,16 +1,17 @@
 """``gpugrad.function``: check the arguments, build the graph to run, optimize, link."""
+import functools
 
 import numpy as np
 
-from ..config import config
-from ..errors import InputError, MissingInputError, UnusedInputError
+from ..errors import DuplicateUpdateError, InputError, MissingInputError, UnusedInputError
 from ..graph.basic import Constant, Variable
+from ..graph.debug_values import suspended
 from ..graph.fgraph import FunctionGraph
 from ..graph.traversal import ancestors, clone_graph, graph_inputs
 from ..ops.transfer import Transfer
 from ..types.variable import as_tensor_variable
 from ..utils import report
-from . import devices
+from . import devices, io, modes
 from .linker import Program
 from .shared import SharedVariable
 
@@ -20,6 +21,7 @@ class Maker:
 
     def __init__(self, fgraph):
         self.fgraph = fgraph
+        self.mode, self.reference = modes.FAST_RUN, None  # what compiled it, and its oracle (DebugMode)
 
     @property
     def env(self):
@@ -37,8 +39,8 @@ class Function:
     (used where they are), and ``device_outputs`` leaves the results there."""
 
     def __init__(self, inputs, shared_vars, fgraph, n_outputs, single, update_vars, device, name,
-                 device_outputs=False):
-        self.inputs = inputs
+                 device_outputs=False, defaults=None):
+        self.inputs, self.shared_vars = inputs, shared_vars
         self.maker = Maker(fgraph)
         self.graph = fgraph
         self.name = name
@@ -63,18 +65,15 @@ class Function:
         self._updates = tuple((var, program.output_cells[n_outputs + k], _must_copy(results, n_outputs + k,
                                                                                     fgraph.inputs))
                               for k, var in enumerate(update_vars))
-        self._names = {v.name: i for i, v in enumerate(inputs) if v.name}
+        self._defaults = defaults or io.Defaults(inputs, [None] * n_in)
         lone = single and not update_vars and not self._outputs[0][1] and not device_outputs
         self._lone = self._outputs[0][0] if lone else None  # the common case, inlined in __call__
         self._n_device_outputs = n_outputs if device_outputs else 0
         self._device_updates = device != "cpu"
 
     def __call__(self, *args, **kwargs):
-        if kwargs:
-            args = self._merge_kwargs(args, kwargs)
-        if len(args) != self._n_in:
-            raise InputError(f"{self._label()} takes {self._n_in} arguments "
-                             f"({', '.join(str(v) for v in self.inputs)}), got {len(args)}")
+        if kwargs or len(args) != self._n_in:
+            args = self._defaults.complete(self._label(), args, kwargs)
         for (cell, filt, what), value in zip(self._filters, args):
             cell[0] = filt(value, what)
         self._run()
@@ -146,27 +145,20 @@ class Function:
             else:
                 var.store(value)
 
-    def _merge_kwargs(self, args, kwargs):
-        if len(args) > self._n_in:
-            return list(args) + list(kwargs.values())
-        values = list(args) + [_MISSING] * (self._n_in - len(args))
-        for key, value in kwargs.items():
-            if key not in self._names:
-                raise InputError(f"{self._label()} has no input named {key!r} "
-                                 f"(its inputs: {', '.join(map(str, self.inputs))})")
-            if values[self._names[key]] is not _MISSING:
-                raise InputError(f"{self._label()} got two values for input {key!r}")
-            values[self._names[key]] = value
-        missing = [str(v) for v, value in zip(self.inputs, values) if value is _MISSING]
-        if missing:
-            raise InputError(f"{self._label()} is missing a value for input {', '.join(missing)}")
-        return values
+    def __getitem__(self, key):
+        """Theano's ``f[x]`` / ``f['name']``: the default value of an input (compile/io.py)."""
+        return self._defaults[key]
+
+    def __setitem__(self, key, value):
+        self._defaults[key] = value
+
+    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None):
+        """Theano's ``Function.copy`` (compile/copy.py): the compiled graph reused."""
+        from .copy import copy_function
+        return copy_function(self, share_memory, swap, delete_updates, name)
 
     def _label(self):
         return f"function {self.name!r}" if self.name else "function"
-
-
-_MISSING = object()
 
 
 def _shared_sides(fgraph, clones, shared_vars, where):
@@ -196,23 +188,33 @@ def _must_copy(results, k, inputs):
 
 def function(inputs, outputs=None, updates=None, givens=None, device=None,
              on_unused_input="raise", name=None, mode=None, allow_input_downcast=None,
-             return_device_arrays=False):
+             return_device_arrays=False, no_default_updates=False):
     """Compile a callable computing ``outputs`` from ``inputs`` (see API.md).
 
+    Inputs may be ``In`` and outputs ``Out`` (compile/io.py); shared variables read by the
+    graph apply their ``default_update`` unless ``no_default_updates`` (True, or a list of
+    variables) says not to; ``mode`` is a Theano mode name or object (compile/modes.py).
     ``return_device_arrays=True`` leaves the results on the function's device: CuPy
     arrays on ``cuda``, NumPy arrays in the simulator's guarded memory on ``cuda-sim``
     (readable as they are), NumPy arrays on ``cpu``."""
     device = devices.resolve(device)
+    mode = modes.get_mode(mode)
+    inputs, specs = io.unpack_inputs(inputs)
     inputs = _check_inputs(inputs)
+    defaults = io.Defaults(inputs, specs)
+    outputs = io.unpack_outputs(outputs)
     single = outputs is not None and not isinstance(outputs, (list, tuple))
     outputs = [] if outputs is None else [outputs] if single else list(outputs)
     outputs = [as_tensor_variable(o) for o in outputs]
-    update_pairs = _check_updates(updates)
+    update_pairs = _check_updates(_pairs(updates) + defaults.updates())
     exprs = outputs + [e for _, e in update_pairs]
-    if givens:
-        pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
-        replace = {old: _given(old, new) for old, new in pairs}
+    replace = {old: _given(old, new) for old, new in _pairs(givens)}
+    if replace:
         exprs = clone_graph(exprs, replace=replace)
+    implicit = io.default_updates(exprs, [v for v, _ in update_pairs], no_default_updates, blockers=inputs)
+    implicit = _check_updates([(v, clone_graph([e], replace=replace)[0]) for v, e in implicit])  # givens too
+    update_pairs += implicit
+    exprs += [e for _, e in implicit]
     used = set(ancestors(exprs, blockers=inputs))
     _check_missing(exprs, inputs)
     _check_unused(inputs, used, on_unused_input)
@@ -220,12 +222,27 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
                    if isinstance(v, SharedVariable) and v not in inputs]
     fgraph = FunctionGraph(inputs + shared_vars, exprs)
     fgraph.host_arguments = frozenset(fgraph.inputs[:len(inputs)])  # one-element ones go to kernels by value
-    from ..rewrites.pipeline import optimize
     device_outputs = bool(return_device_arrays) and device != "cpu"
     fgraph.output_places = ("device" if device_outputs else "host",) * len(outputs) + ("either",) * len(update_pairs)
-    optimize(fgraph, config.optimizer if mode is None else mode, device)
-    return Function(inputs, shared_vars, fgraph, len(outputs), single, [v for v, _ in update_pairs],
-                    device, name, device_outputs)
+    with suspended():  # rewrites build nodes on the graph's copies, which have no test values
+        mode.optimize(fgraph, device)
+    fn = Function(inputs, shared_vars, fgraph, len(outputs), single, [v for v, _ in update_pairs],
+                  device, name, device_outputs, defaults)
+    fn.maker.mode, fn.maker.reference = mode, functools.partial(modes.reference_program, inputs + shared_vars, exprs)
+    mode.instrument(fn, fn.maker.reference)
+    return fn
+
+
+def _pairs(mapping):
+    """The (key, value) pairs of a dict or of a list of pairs (each a tuple or a list of two)."""
+    if not mapping:
+        return []
+    if isinstance(mapping, dict):
+        return list(mapping.items())
+    for pair in mapping:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise InputError(f"function: updates and givens are (variable, expression) pairs, got {pair!r}")
+    return [tuple(pair) for pair in mapping]
 
 
 def _check_inputs(inputs):
@@ -237,25 +254,23 @@ def _check_inputs(inputs):
             raise InputError(f"function: input {i} must be a symbolic variable, got {type(v).__name__} {v!r}")
         if isinstance(v, Constant):
             raise InputError(f"function: input {i} is the constant {v}; constants cannot be inputs")
-        if v.owner is not None:
-            raise InputError(f"function: input {i} ({v}) is computed from other variables; "
-                             "inputs must be leaves (use givens= to substitute an expression)")
+        if isinstance(v, SharedVariable):
+            raise InputError(f"function: input {i} is the shared variable {v}, which functions read by "
+                             "themselves; to give its value as an argument, substitute a variable with givens=")
     if len(set(inputs)) != len(inputs):
         raise InputError("function: the same variable is given twice as an input")
     return inputs
 
 
-def _check_updates(updates):
-    if not updates:
-        return []
-    pairs = list(updates.items()) if isinstance(updates, dict) else list(updates)
+def _check_updates(pairs):
     checked = []
     for var, expr in pairs:
         if not isinstance(var, SharedVariable):
             raise InputError(f"updates: {var} is not a shared variable; only shared variables can be updated")
+        if any(var is done for done, _ in checked):
+            raise DuplicateUpdateError(f"updates: the shared variable {var} is given two updates")
         expr = as_tensor_variable(expr)
-        if expr.ndim != var.ndim:
-            raise InputError(f"updates: the new value of {var} has {expr.ndim} dimensions, expected {var.ndim}")
+        var.check_update(expr)
         if expr.dtype != var.dtype:
             from ..ops.scalar import cast
             if not np.can_cast(expr.dtype, var.dtype, casting="same_kind"):

@@ -42,7 +42,7 @@ from ..ops.transfer import Transfer
 from ..rewrites.fusion import Composite
 from ..scan.device import scan_thunk
 from ..scan.op import Scan
-from . import cupy_linalg
+from . import cupy_linalg, device_conv
 from .device_arrays import requested_bytes, backend_for, library_for, on_host, resident
 from .device_indexing import THUNKS as INDEXING_THUNKS
 from .device_dot_arange import arange_thunk, dot_thunk
@@ -356,5 +356,5 @@ _THUNKS = {Transfer: _transfer_thunk, Composite: _composite_thunk, Reduce: _redu
            Softmax: _softmax_thunk, LogSoftmax: _softmax_thunk, Dot: dot_thunk, Alloc: _alloc_thunk,
            Reshape: _reshape_thunk, Join: _join_thunk, Split: _split_thunk, Fill: _fill_thunk,
            Diagonal: _diagonal_thunk, AllocDiag: _alloc_diag_thunk, Repeat: _repeat_thunk,
-           RepeatSum: _repeat_sum_thunk, ARange: arange_thunk, Scan: scan_thunk, **INDEXING_THUNKS,
+           RepeatSum: _repeat_sum_thunk, ARange: arange_thunk, Scan: scan_thunk, **INDEXING_THUNKS, **device_conv.THUNKS,
            **{op: _linalg_thunk for op in cupy_linalg.ROUTINES}}

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..errors import GpugradError, ShapeError
 from ..graph.basic import Constant
-from . import error_board
+from . import error_board, lazy
 
 
 class Program:
@@ -22,25 +22,31 @@ class Program:
             return cells[var]
 
         self.input_cells = [cell(v) for v in fgraph.inputs]
-        self.nodes = fgraph.toposort()
+        order, paths = lazy.schedule(fgraph)  # toposort, each lazy branch's nodes before their node
         last_use = {}
-        for i, node in enumerate(self.nodes):
+        for i, node in enumerate(order):
             for v in node.inputs:
                 last_use[v] = i
         keep = set(fgraph.inputs) | set(fgraph.outputs)
-        self.thunks = []
+        thunks, raw = [], []
         with error_board.linking(cells) as (board, owned):
-            for i, node in enumerate(self.nodes):
+            for i, node in enumerate(order):
                 board.at(i, node)
                 make = node.op.make_thunk if node.tag.get("device", "cpu") == "cpu" else _device_thunk
                 thunk = make(node, [cell(v) for v in node.inputs], [cell(v) for v in node.outputs])
                 dead = [cells[v] for v in set(node.inputs)
                         if last_use.get(v) == i and v not in keep and not isinstance(v, Constant)]
                 dead += [cells[o] for o in node.outputs if o not in last_use and o not in keep]
-                self.thunks.append(_freeing(thunk, dead) if dead else thunk)
+                thunks.append(_freeing(thunk, dead) if dead else thunk)
+                raw.append(thunk)
+        self.nodes, self.thunks, self.blocks = lazy.fold(order, paths, thunks, raw, cells)
         self.board = board if owned and board.rows else None
         self.output_cells = [cell(v) for v in fgraph.outputs]
         self.cells = cells
+
+    def thunk_lists(self):
+        """``(thunks, nodes)`` lists that a call runs, for modes that wrap each thunk."""
+        return [(self.thunks, self.nodes)] + self.blocks
 
     def run(self):
         """Run every thunk with NumPy's floating-point warnings off (inf and nan are values

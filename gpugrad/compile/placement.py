@@ -14,7 +14,8 @@ graphs are left untouched). The rules:
   indices as views; integer arrays, ints mixed with them and boolean masks by gather and
   scatter kernels) and the categorical crossentropy's PickClass/PlaceClass, of every dtype
   but float16, Join, Fill, Diagonal (a view),
-  AllocDiag, Repeat (a gather) and RepeatSum (a scatter-add)), and the linear algebra
+  AllocDiag, Repeat (a gather) and RepeatSum (a scatter-add), the convolution and pooling ops of
+  ``device_conv.py``), and the linear algebra
   ops of ``LINALG_OPS`` (expm, expm_frechet, solve, solve_triangular, cholesky, inverse,
   pinv, det, slogdet, logm, eigh and so eigvalsh and the matrix norms built on it;
   float32/float64/complex64/complex128: all their dtypes), and scan loops with device work
@@ -66,12 +67,16 @@ from ..ops.join import ARange, Join, Repeat, RepeatSum, Split
 from ..ops.nnet import LogSoftmax, PickClass, PlaceClass, Softmax
 from ..ops.reduce import Arg, Reduce
 from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI
+from ..ops.specify import SpecifyShape
 from ..ops.subtensor import IncSubtensor, Subtensor
 from ..ops.transfer import Transfer
 from ..scan.device import has_device_work, host_inputs
 from ..scan.op import Scan
 from ..backends.load import C_TYPES
+from ..ifelse import IfElse
+from ..printing import Print
 from .cupy_linalg import ROUTINES as CUPY_LINALG
+from . import device_conv
 
 HOST = "cpu"
 LINALG_OPS = tuple(CUPY_LINALG)  # the linear algebra ops with a CuPy routine
@@ -148,16 +153,20 @@ DEVICE_OPS = {  # op class -> (which of its nodes, how they run on the device)
     PlaceClass: (_kernel_dtype, "zeros and kernels/scatter_nd.cu, as PickClass"),
     Join: (_always, "copies into the slices of one fresh device array (backends/kernels.concatenate)"),
     Scan: (has_device_work, "its body compiled for the device, run over device arrays (scan/device.py)"),
+    IfElse: (_always, "device copies of the chosen branch's values, its condition read back once (ifelse.py)"),
     **{op: (_lapack_dtype, "CuPy's cuSOLVER/cuBLAS routine on cuda (compile/cupy_linalg.py); the op's "
                            "NumPy/SciPy perform on cuda-sim") for op in LINALG_OPS},
+    **device_conv.DEVICE_OPS,
 }
 # op class -> the positions of its inputs that are sizes or scalar indices: read on the host, never copied
 SIZE_INPUTS = {Alloc: _sizes_from(1), Reshape: _sizes_from(1), Split: _sizes_from(1),
                Subtensor: _scalar_indices(1), IncSubtensor: _scalar_indices(2), AllocDiag: _sizes_from(1),
                Fill: lambda node: {0}, MatchShape: lambda node: {1}, Repeat: _sizes_from(1),
-               RepeatSum: _sizes_from(1), PlaceClass: lambda node: {2}, ARange: _sizes_from(0), Scan: host_inputs}
+               RepeatSum: _sizes_from(1), PlaceClass: lambda node: {2}, ARange: _sizes_from(0), Scan: host_inputs,
+               SpecifyShape: _sizes_from(1), IfElse: lambda node: {0}, **device_conv.SIZE_INPUTS}
 # op class -> which of its nodes are a view of the device array where they are read there: no copy
-VIEW_OPS = {DimShuffle: _always, Reshape: _always, Subtensor: _basic, Split: _always, MatchShape: _always}
+VIEW_OPS = {DimShuffle: _always, Reshape: _always, Subtensor: _basic, Split: _always, MatchShape: _always,
+            SpecifyShape: _always, Print: _always}
 METADATA_OPS = (Shape, ShapeI)
 
 

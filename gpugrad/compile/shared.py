@@ -1,6 +1,7 @@
 """Shared variables: state that lives across calls of compiled functions."""
 import numpy as np
 
+from ..errors import InputError
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable
@@ -17,12 +18,24 @@ class SharedVariable(TensorVariable):
     when the host next reads it (``get_value``, a CPU function). So parameters trained on
     a device never cross per call."""
 
-    def __init__(self, type, value, name=None):
+    default_update = None  # an expression every function reading the variable stores into it
+
+    def __init__(self, type, value, name=None, borrow=False):
         super().__init__(type, None, None, name)
         self.container = [None]
-        self.set_value(value)
+        self.set_value(value, borrow=borrow)
 
-    def get_value(self, borrow=False):
+    def get_value(self, borrow=False, return_internal_type=False):
+        """The value as a NumPy array (a copy unless ``borrow``: then the host array itself,
+        which aliases the variable until an update or ``set_value`` replaces it). With
+        ``return_internal_type`` the newest value as it is stored: a device array where a
+        device function last changed it (CuPy on ``cuda``), else the host array."""
+        if return_internal_type and self.newer_on is not None:
+            value = self._copies[self.newer_on]
+            if borrow:
+                return value
+            from .device_arrays import device_copy
+            return device_copy(self.newer_on, value)
         self.sync()
         value = self.container[0]
         return value if borrow else value.copy()
@@ -59,15 +72,38 @@ class SharedVariable(TensorVariable):
     def clone(self):
         return TensorVariable.clone(self)
 
+    def check_update(self, expr):
+        """An update keeps this variable's type, as in Theano: its rank, and its static sizes
+        where they are known. A size 1 on an axis this variable does not declare as 1 would
+        make it broadcast there (Theano's broadcast pattern); sizes left unknown (None) may
+        change at run time, as with ``set_value``."""
+        what = f"updates: the new value of shared variable {self.name or self}"
+        if expr.ndim != self.ndim:
+            raise InputError(f"{what} has {expr.ndim} dimensions ({expr.type}), expected {self.ndim} ({self.type})")
+        for axis, (want, got) in enumerate(zip(self.type.shape, expr.type.shape)):
+            if got is not None and got != want and (want is not None or got == 1):
+                raise InputError(
+                    f"{what} has static shape {_sizes(expr.type.shape)}, which contradicts its type "
+                    f"{_sizes(self.type.shape)} on axis {axis}; an update must keep the variable's shape "
+                    f"(declare it with shared(..., shape={_sizes(expr.type.shape)}) if that is intended)")
 
-def shared(value, name=None, strict=False, borrow=False, shape=None):
+
+def _sizes(shape):
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def shared(value, name=None, strict=False, borrow=False, shape=None, broadcastable=None):
     """A shared variable holding ``value`` (its dtype; Python floats become floatX).
-    ``shape`` may declare static sizes, e.g. ``(1, None)`` for a broadcastable row."""
+    ``shape`` may declare static sizes, e.g. ``(1, None)`` for a broadcastable row;
+    Theano's ``broadcastable=(True, False)`` says the same."""
+    if broadcastable is not None:
+        if shape is not None:
+            raise TypeError("shared: give shape or broadcastable, not both")
+        shape = tuple(1 if b else None for b in broadcastable)
     if isinstance(value, float):
         array = np.asarray(value, dtype=dtypes.as_dtype(None))
     else:
         array = np.asarray(value)
     dtypes.as_dtype(array.dtype)
     static = tuple(shape) if shape is not None else (None,) * array.ndim
-    var = SharedVariable(TensorType(str(array.dtype), static), array if borrow else array.copy(), name=name)
-    return var
+    return SharedVariable(TensorType(str(array.dtype), static), array, name=name, borrow=borrow)

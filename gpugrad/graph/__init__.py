@@ -1,0 +1,2 @@
+"""Graphs: variables, applies, ops, traversal, and ``clone_replace``."""
+from .replace import clone_replace

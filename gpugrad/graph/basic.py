@@ -7,6 +7,22 @@ import numpy as np
 _ids = itertools.count()
 
 
+class Tag(dict):
+    """A variable's annotations, by key or as attributes (Theano's ``x.tag.test_value``)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"tag has no {name!r}") from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+    def __delattr__(self, name):
+        self.pop(name, None)
+
+
 class Variable:
     """A symbolic value of a given ``type``; ``owner`` is the Apply that computes it
     (None for graph inputs and constants), ``index`` its position among the owner's outputs."""
@@ -16,7 +32,7 @@ class Variable:
         self.owner = owner
         self.index = index
         self.name = name
-        self.tag = {}
+        self.tag = Tag()
         self.id = next(_ids)
 
     def clone(self):

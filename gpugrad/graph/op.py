@@ -15,6 +15,7 @@
 ``__props__`` names the attributes that define an op; two ops with equal props are
 interchangeable, which is what merge and printing rely on.
 """
+from ..config import config
 from .basic import Apply
 
 
@@ -41,6 +42,9 @@ class Op:
 
     def __call__(self, *inputs, **kwargs):
         node = self.make_node(*inputs, **kwargs)
+        if config.compute_test_value != "off":
+            from .debug_values import compute_test_values
+            compute_test_values(node)
         return node.outputs[0] if len(node.outputs) == 1 else node.outputs
 
     def make_node(self, *inputs) -> Apply:

@@ -31,6 +31,31 @@ def relu(x, alpha=0):
     return S.switch(S.gt(x, 0), x, 0 if plain else alpha * x)
 
 
+def elu(x, alpha=1):
+    """x above 0, ``alpha * (exp(x) - 1)`` below (Clevert et al.); the exponential is taken
+    of min(x, 0) only, so a large x never makes an inf (or a NaN gradient)."""
+    x = as_tensor_variable(x)
+    positive = S.gt(x, 0)
+    return S.switch(positive, x, alpha * S.expm1(S.switch(positive, 0, x)))
+
+
+def selu(x):
+    """Scaled elu with the self-normalizing constants of Klambauer et al. (Theano's values)."""
+    return 1.0507009873554804934193349852946 * elu(x, 1.6732632423543772848170429916717)
+
+
+def softsign(x):
+    """x / (1 + |x|)."""
+    x = as_tensor_variable(x)
+    return x / (1 + S.abs(x))
+
+
+def hard_sigmoid(x):
+    """Theano's piecewise-linear sigmoid, clip(0.2 * x + 0.5, 0, 1)."""
+    x = as_tensor_variable(x)
+    return S.clip(x * 0.2 + 0.5, 0, 1)
+
+
 class _SoftmaxBase(Op):
     """Shared make_node and infer_shape of the normalized exponentials over ``axis``
     (a tuple of axes, normalized)."""
@@ -260,5 +285,5 @@ def sigmoid_binary_crossentropy(logits, target):
     return softplus(logits) - target * logits
 
 
-__all__ = ["sigmoid", "softplus", "relu", "softmax", "log_softmax", "Softmax", "LogSoftmax",
-           "categorical_crossentropy", "binary_crossentropy", "sigmoid_binary_crossentropy"]
+__all__ = ["sigmoid", "softplus", "relu", "elu", "selu", "softsign", "hard_sigmoid", "softmax", "log_softmax",
+           "Softmax", "LogSoftmax", "categorical_crossentropy", "binary_crossentropy", "sigmoid_binary_crossentropy"]

@@ -34,7 +34,8 @@ def remove_checked_match_shape(fgraph, node):
 
 def constant_folding(fgraph, node):
     """Compute nodes whose inputs are all constants, when the result is small."""
-    if not node.inputs or not all(isinstance(v, Constant) for v in node.inputs):
+    if not node.inputs or not all(isinstance(v, Constant) for v in node.inputs) or \
+            getattr(node.op, "side_effect", False):
         return None
     if any(None not in o.type.shape and np.prod(o.type.shape, dtype=float) > FOLD_LIMIT for o in node.outputs):
         return None

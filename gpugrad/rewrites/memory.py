@@ -26,7 +26,8 @@ class _Aliases:
     return a view of its first input, and an in-place node writes into its target."""
 
     def __init__(self, fgraph):
-        order = fgraph.toposort()
+        from ..compile.lazy import execution_order
+        order = execution_order(fgraph)  # a lazy branch's nodes run right before their node
         self.order = order
         self.last_read = {}
         for i, node in enumerate(order):

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..graph.basic import Constant, Variable
+from ..graph.debug_values import suspended
 from ..graph.traversal import ancestors, clone_graph, graph_inputs, toposort
 from ..ops.shape import expand_dims, shape_i
 from ..types import dtypes
@@ -33,12 +34,19 @@ class until:
         self.condition = condition
 
 
-def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None, go_backwards=False,
-         truncate_gradient=-1, name=None, strict=False):
+def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None, truncate_gradient=-1,
+         go_backwards=False, mode=None, name=None, profile=False, allow_gc=None, strict=False, return_list=False,
+         return_updates=True):
     """Theano's scan: returns ``(outputs, updates)``. ``fn`` receives each sequence's
     entries (one per tap), each state's previous values (one per tap), then the
     non-sequences, and returns the outputs in the order of ``outputs_info`` (None there
-    marks an output that is not fed back), optionally with an update dict and ``until``."""
+    marks an output that is not fed back), optionally with an update dict and ``until``.
+
+    As in Theano, ``mode`` compiles the body (its optimizer), ``name`` names the loop,
+    ``strict`` refuses shared variables not passed as non-sequences, ``return_list`` gives
+    a list even for one output; ``profile`` and ``allow_gc`` are accepted (the body is
+    timed with the function, its intermediates always freed). PyTensor's
+    ``return_updates=False`` returns the outputs alone."""
     seqs = [_sequence(s, k) for k, s in enumerate(_as_list(sequences))]
     specs = [_state(o, k) for k, o in enumerate(_as_list(outputs_info))]
     non_seqs = [as_tensor_variable(v) for v in _as_list(non_sequences)]
@@ -56,40 +64,57 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         fed = [o for o, s in zip(outs, kinds) if s is not None]
         return fed, [o for o, s in zip(outs, kinds) if s is None], cond, updates
 
-    results, updated = build_loop(step, plain, states, n_steps, exact, truncate_gradient, name)
+    results, updated = build_loop(step, plain, states, n_steps, exact, truncate_gradient, name,
+                                  optimizer_of(mode))
     if strict:
         _check_strict(results[0].owner, non_seqs + [s for s, _ in seqs])
     n_fed = len(states) + len(updated)
     bufs, nits = iter(results[:len(states)]), iter(results[n_fed:])
     outputs = [next(nits) if s is None else next(bufs)[s[2]:] for s in specs] or list(nits)
     updates = OrderedDict((shared, buf[-1]) for shared, buf in zip(updated, results[len(states):n_fed]))
-    return (outputs[0] if len(outputs) == 1 else outputs), updates
+    if len(outputs) == 1 and not return_list:
+        outputs = outputs[0]
+    if return_updates:
+        return outputs, updates
+    if updates:
+        raise InputError(f"scan: fn updates the shared variables {list(updates)}; with return_updates=False "
+                         "those updates would be lost (pass return_updates=True and give them to function)")
+    return outputs
 
 
-def map(fn, sequences, non_sequences=None, truncate_gradient=-1, go_backwards=False, name=None):
+def optimizer_of(mode):
+    """The optimizer a ``scan(mode=...)`` names for the body (None: the function's)."""
+    if mode is None:
+        return None
+    from ..compile.modes import get_mode
+    return get_mode(mode).optimizer
+
+
+def map(fn, sequences, non_sequences=None, truncate_gradient=-1, go_backwards=False, mode=None, name=None):
     """``fn`` applied to every entry of the sequences; returns ``(outputs, updates)``."""
-    return scan(fn, sequences, None, non_sequences, go_backwards=go_backwards,
-                truncate_gradient=truncate_gradient, name=name)
+    return scan(fn, sequences, None, non_sequences, truncate_gradient=truncate_gradient,
+                go_backwards=go_backwards, mode=mode, name=name)
 
 
-def reduce(fn, sequences, outputs_info, non_sequences=None, go_backwards=False, name=None):
+def reduce(fn, sequences, outputs_info, non_sequences=None, go_backwards=False, mode=None, name=None):
     """A scan of which only the last value of each output is kept."""
-    outputs, updates = scan(fn, sequences, outputs_info, non_sequences, go_backwards=go_backwards, name=name)
+    outputs, updates = scan(fn, sequences, outputs_info, non_sequences, go_backwards=go_backwards, mode=mode,
+                            name=name)
     if isinstance(outputs, list):
         return [o[-1] for o in outputs], updates
     return outputs[-1], updates
 
 
-def foldl(fn, sequences, outputs_info, non_sequences=None, name=None):
-    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=False, name=name)
+def foldl(fn, sequences, outputs_info, non_sequences=None, mode=None, name=None):
+    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=False, mode=mode, name=name)
 
 
-def foldr(fn, sequences, outputs_info, non_sequences=None, name=None):
-    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=True, name=name)
+def foldr(fn, sequences, outputs_info, non_sequences=None, mode=None, name=None):
+    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=True, mode=mode, name=name)
 
 
 # ---------------------------------------------------------------- building the op
-def build_loop(step, sequences, states, n_steps, exact=True, truncate=-1, name=None):
+def build_loop(step, sequences, states, n_steps, exact=True, truncate=-1, name=None, optimizer=None):
     """The outputs of a Scan node (whole state buffers, buffers of the shared variables
     that ``fn`` updates, then stacked per-step outputs) and those shared variables.
 
@@ -98,7 +123,8 @@ def build_loop(step, sequences, states, n_steps, exact=True, truncate=-1, name=N
     seq_slots = [_slot(TensorType(s.dtype, s.type.shape[1:])) for s in sequences]
     tap_slots = [[_slot(TensorType(init.dtype, init.type.shape[1:])) for _ in taps]
                  for init, taps, *_ in states]
-    fed, nit, cond, updates = step(seq_slots, tap_slots)
+    with suspended():  # the body is built on placeholders, which have no test values
+        fed, nit, cond, updates = step(seq_slots, tap_slots)
     fed, nit = [_output(o, "a recurrent output") for o in fed], [_output(o, "an output") for o in nit]
     states, updated = list(states), []
     for shared, expr in updates.items():
@@ -115,7 +141,7 @@ def build_loop(step, sequences, states, n_steps, exact=True, truncate=-1, name=N
     slots = seq_slots + [s for group in tap_slots for s in group]
     inner_inputs, inner_outputs, deps = close_over(outputs, slots)
     op = Scan(inner_inputs, inner_outputs, len(sequences), [s[1] for s in states], cond is not None,
-              exact, truncate, name)
+              exact, truncate, name, optimizer=optimizer)
     results = op(n_steps, *sequences, *[s[0] for s in states], *deps)
     return (results if isinstance(results, list) else [results]), [shared for shared, _ in updated]
 
@@ -176,9 +202,15 @@ def _as_list(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+def _taps(spec, default):
+    """A dict's taps as a list: Theano takes a plain int for one tap."""
+    taps = spec.get("taps", default)
+    return [taps] if isinstance(taps, (int, np.integer)) else list(taps)
+
+
 def _sequence(spec, k):
     if isinstance(spec, dict):
-        var, taps = as_tensor_variable(spec["input"]), list(spec.get("taps", [0]))
+        var, taps = as_tensor_variable(spec["input"]), _taps(spec, [0])
     else:
         var, taps = as_tensor_variable(spec), [0]
     if var.ndim == 0:
@@ -193,7 +225,7 @@ def _state(spec, k):
     label = f"outputs_info[{k}]"
     if spec is None or (isinstance(spec, dict) and spec.get("initial") is None):
         return None
-    init, taps = (spec["initial"], list(spec.get("taps", [-1]))) if isinstance(spec, dict) else (spec, [-1])
+    init, taps = (spec["initial"], _taps(spec, [-1])) if isinstance(spec, dict) else (spec, [-1])
     init = as_tensor_variable(init)
     if not taps or not all(isinstance(t, (int, np.integer)) and t < 0 for t in taps):
         raise InputError(f"scan: {label} has taps {taps}; output taps must be negative ints (previous steps)")
@@ -208,12 +240,13 @@ def _state(spec, k):
 
 
 def _plain_sequences(seqs, go_backwards):
-    """One tap-free sequence per (sequence, tap): entry t of the slice for tap k is
-    entry t + k - min(taps) of the sequence."""
+    """One tap-free sequence per (sequence, tap). Taps are relative to the step, as in
+    Theano: entry t of the slice for tap k is entry t + k - min(0, min(taps)) of the
+    sequence, so ``taps=[-1]`` starts at entry 0 and ends one entry early."""
     plain = []
     for var, taps in seqs:
         var = var[::-1] if go_backwards else var
-        lo, hi = min(taps), max(taps)
+        lo, hi = min(0, min(taps)), max(0, max(taps))
         for tap in taps:
             start, cut = tap - lo, hi - tap
             plain.append(var if start == cut == 0 else var[start:-cut] if cut else var[start:])

@@ -20,6 +20,7 @@ of the states carried as extra states.
 """
 from ..autodiff.grad import Rop, backpropagate
 from ..graph.basic import Constant
+from ..graph.debug_values import on_placeholders
 from ..graph.traversal import ancestors, clone_graph
 from ..ops import scalar as S
 from ..ops.join import stack
@@ -40,6 +41,7 @@ def _smooth(var):
     return not dtypes.is_discrete(var.dtype) and not isinstance(var, Constant)
 
 
+@on_placeholders
 def pullback(op, inputs, outputs, output_grads):
     _, seqs, inits, nonseqs = op.split_outer(inputs)
     bufs, nits = outputs[:op.n_states], outputs[op.n_states:]
@@ -125,6 +127,7 @@ def _window(op, k, window, row, grads, taps):
     return entries[0] if lag == 1 else stack(entries)
 
 
+@on_placeholders
 def pushforward(op, inputs, outputs, tangents):
     n_steps, seqs, inits, nonseqs = op.split_outer(inputs)
     _, t_seqs, t_inits, t_nonseqs = op.split_outer(tangents)

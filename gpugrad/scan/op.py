@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import GpugradError, InputError, ShapeError
 from ..graph.basic import Apply, Constant
 from ..graph.op import Op
+from ..graph.traversal import toposort
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
@@ -29,23 +30,32 @@ class Scan(Op):
     through time to the last ``truncate`` steps (-1: all)."""
 
     def __init__(self, inputs, outputs, n_seqs, taps, until=False, exact=True, truncate=-1, name=None,
-                 last_only=()):
+                 last_only=(), optimizer=None):
         self.inputs, self.outputs = list(inputs), list(outputs)
         self.n_seqs, self.taps = n_seqs, tuple(tuple(t) for t in taps)
         self.until, self.exact, self.truncate, self.name = until, exact, truncate, name
         self.last_only = frozenset(last_only)
+        self.optimizer = optimizer  # the body's, from scan(mode=...); None: config.optimizer
         self.n_states = len(self.taps)
         self.lags = tuple(-min(t) for t in self.taps)
         self.n_taps = sum(len(t) for t in self.taps)
         self.n_nit = len(self.outputs) - self.n_states - int(until)
         self._fgraphs = {}  # device -> the optimized body
+        self._key = None
 
-    # Two loops are interchangeable only if they are the same loop: the body is a graph.
+    # Two loops are interchangeable when they are the same loop: equal settings and bodies
+    # that compute the same thing (``body_signature``), so merge finds repeated loops.
     def __eq__(self, other):
-        return self is other
+        return self is other or (type(other) is Scan and self.key() == other.key())
 
     def __hash__(self):
-        return id(self)
+        return hash(self.key())
+
+    def key(self):
+        if self._key is None:
+            self._key = (self.n_seqs, self.taps, self.until, self.exact, self.truncate, self.name, self.last_only,
+                         self.optimizer, body_signature(self.inputs, self.outputs))
+        return self._key
 
     def __str__(self):
         return f"Scan{{{self.name}}}" if self.name else "Scan"
@@ -115,15 +125,17 @@ class Scan(Op):
         """The body, optimized once per device (the same pipeline as a function, scan phase
         included; for a device, placed as ``scan.device.device_body`` says)."""
         if device not in self._fgraphs:
-            if device == "cpu":
-                from ..config import config
-                from ..graph.fgraph import FunctionGraph
-                from ..rewrites.pipeline import optimize
-                fgraph = FunctionGraph(self.inputs, self.outputs)
-                optimize(fgraph, config.optimizer)
-            else:
-                from .device import device_body
-                fgraph = device_body(self, device)
+            from ..config import config
+            from ..graph.debug_values import suspended
+            with config.change_flags(optimizer=self.optimizer or config.optimizer), suspended():
+                if device == "cpu":
+                    from ..graph.fgraph import FunctionGraph
+                    from ..rewrites.pipeline import optimize
+                    fgraph = FunctionGraph(self.inputs, self.outputs)
+                    optimize(fgraph, config.optimizer)
+                else:
+                    from .device import device_body
+                    fgraph = device_body(self, device)
             self._fgraphs[device] = fgraph
         return self._fgraphs[device]
 
@@ -146,6 +158,23 @@ class Scan(Op):
     def pushforward(self, inputs, outputs, tangents):
         from .gradient import pushforward
         return pushforward(self, inputs, outputs, tangents)
+
+
+def body_signature(inputs, outputs):
+    """A loop body as a hashable value, equal for bodies that compute the same thing: each
+    node is numbered by (its op, the numbers of its inputs), an input by its position and
+    type, a constant by its value; then the node numbers in order and the outputs'."""
+    ids = {var: ("input", k, var.type) for k, var in enumerate(inputs)}
+    keys = []
+
+    def name(var):
+        return ids[var] if var in ids else ("constant",) + var.signature() if isinstance(var, Constant) \
+            else ("free", var.id)
+    for node in toposort(outputs, blockers=inputs):
+        keys.append((node.op, tuple(name(v) for v in node.inputs)))
+        for k, out in enumerate(node.outputs):
+            ids[out] = (len(keys) - 1, k)
+    return tuple(keys), tuple(name(o) for o in outputs)
 
 
 def _check_type(var, like, extra, what):

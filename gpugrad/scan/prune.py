@@ -33,7 +33,7 @@ def remove_unused_outputs(fgraph, node):
                   + [op.nonseq_slots[k] for k in nonseqs],
                   targets + op.outputs[len(op.outputs) - int(op.until):], len(seqs),
                   [op.taps[k] for k in keep_states], op.until, op.exact and bool(seqs), op.truncate, op.name,
-                  [keep_states.index(k) for k in op.last_only if k in keep_states])
+                  [keep_states.index(k) for k in op.last_only if k in keep_states], op.optimizer)
     new = new_op(n_steps, *[outer_seqs[k] for k in seqs], *[inits[k] for k in keep_states],
                  *[outer_nonseqs[k] for k in nonseqs])
     new = iter(new if isinstance(new, list) else [new])
@@ -58,7 +58,7 @@ def final_states_only(fgraph, node):
     if not finals:
         return None
     new_op = Scan(op.inputs, op.outputs, op.n_seqs, op.taps, op.until, op.exact, op.truncate, op.name,
-                  op.last_only | set(finals))
+                  op.last_only | set(finals), op.optimizer)
     new = new_op(*node.inputs)
     new = new if isinstance(new, list) else [new]
     for k, reads in finals.items():

@@ -9,11 +9,17 @@ from ..ops.scalar import *  # noqa: F401,F403
 from ..ops.scalar import switch
 from ..ops.shape import (alloc, dimshuffle, expand_dims, fill, flatten, ones, ones_like, reshape,
                          shape, squeeze, transpose, zeros, zeros_like)
+from ..ops.specify import specify_shape
 from ..ops.subtensor import *  # noqa: F401,F403
 from ..types.constructors import CONSTRUCTORS, tensor
 from ..types.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
-from . import nnet
-from . import nlinalg, slinalg
+from . import nnet, signal
+from . import nlinalg, slinalg, xlogx
 
 globals().update(CONSTRUCTORS)
 where = switch
+
+
+def join(axis, *tensors):
+    """Theano's ``join(axis, *tensors)``: ``concatenate(tensors, axis)``."""
+    return concatenate(tensors, axis)

@@ -33,10 +33,24 @@ class TensorType:
         return hash((self.dtype, self.shape))
 
     def __str__(self):
-        dims = ", ".join("?" if s is None else str(s) for s in self.shape)
-        return f"Tensor{{{self.dtype}, ({dims}{',' if self.ndim == 1 else ''})}}"
+        """Theano's names where its broadcast patterns say it all (``TensorType(float64, row)``,
+        ``TensorType(float32, 3D)``), PyTensor's ``shape=`` form for other static sizes."""
+        if all(s in (None, 1) for s in self.shape):
+            pattern = _NAMED.get(self.shape)
+            if pattern is None:
+                pattern = f"{self.ndim}D" if 1 not in self.shape else str(self.broadcastable)
+            return f"TensorType({self.dtype}, {pattern})"
+        return f"TensorType({self.dtype}, shape={self.shape})"
 
     __repr__ = __str__
+
+    def __call__(self, name=None, dtype=None):
+        """A new variable of this type (Theano's ``x.type()`` and ``T.dmatrix('x')``)."""
+        if dtype is not None and dtypes.as_dtype(dtype) != self.dtype:
+            raise TypeError(f"{self} makes {self.dtype} variables, not {dtype}; use "
+                            f"T.tensor({dtype!r}, shape={self.shape}) for another dtype")
+        from .variable import TensorVariable
+        return TensorVariable(self, name=name)
 
     def with_shape(self, shape):
         return TensorType(self.dtype, shape)
@@ -86,6 +100,9 @@ class TensorType:
             raise InputError(f"{what}: cannot cast {array.dtype} to {self.dtype} without losing "
                              f"information ({self}); cast it explicitly")
         return array.astype(self.dtype)
+
+
+_NAMED = {(): "scalar", (None,): "vector", (None, None): "matrix", (1, None): "row", (None, 1): "col"}
 
 
 def _fits(array, dtype):

@@ -4,6 +4,7 @@ Operators and methods delegate to ``gpugrad.tensor`` (imported on first use, sin
 the ops themselves are built on these classes)."""
 import numpy as np
 
+from ..config import config
 from ..graph.basic import Constant, Variable
 from . import dtypes
 from .tensor_type import TensorType
@@ -62,6 +63,14 @@ class _TensorMethods:
 
     def __getitem__(self, index): return _T().subtensor(self, index)
 
+    def __repr__(self):
+        """The name, and with ``config.print_test_value`` the test value below it (Theano)."""
+        text = super().__repr__()
+        if config.print_test_value and "test_value" in self.tag:
+            from ..graph.debug_values import value_of
+            return f"{text}\n{value_of(self)!r}"
+        return text
+
     def __iter__(self):
         raise TypeError("a symbolic tensor cannot be iterated; index it (x[i]) or use gpugrad.scan")
 
@@ -100,6 +109,24 @@ class _TensorMethods:
     def trace(self): return _T().trace(self)
     def copy(self, name=None):
         return _T().tensor_copy(self, name=name)
+
+    def eval(self, inputs_to_values=None, **kwargs):
+        """This variable's value for ``inputs_to_values`` ({variable or its name: value}),
+        as Theano's ``eval``: compiled by ``function`` once per set of inputs (and keyword
+        arguments, passed to ``function``), then cached on the variable."""
+        from ..graph.traversal import graph_inputs
+        values = dict(inputs_to_values or {})
+        names = {v.name: v for v in graph_inputs([self]) if v.name}
+        inputs = tuple(names.get(k, k) if isinstance(k, str) else k for k in values)
+        unknown = [k for k in inputs if isinstance(k, str)]
+        if unknown:
+            raise TypeError(f"eval: no input of {self} is named {unknown[0]!r}")
+        key = (inputs, tuple(sorted(kwargs.items())))
+        cache = self.__dict__.setdefault("_eval_functions", {})
+        if key not in cache:
+            from ..compile.function import function
+            cache[key] = function(list(inputs), self, on_unused_input="ignore", **kwargs)
+        return cache[key](*values.values())
 
 
 class TensorVariable(_TensorMethods, Variable):

@@ -4,7 +4,8 @@ bandwidth of a fused elementwise gradient kernel, of a 4-D broadcast add (its ax
 columns: the bias gradient's sum over axis 0, read in place) against the device's peak
 (reported in extra_info; the targets are 80% and 70%), the logistic gradient and the MLP step beside the
 same computation written with CuPy array operations, and the per-call overhead of a small
-compiled CUDA function. Without a GPU they are skipped, and the same functions run once,
+compiled CUDA function (the logistic gradient and the MLP step are the workloads of
+``python -m gpugrad.bench --device cuda``). Without a GPU they are skipped, and the same functions run once,
 small, on the CUDA simulator as correctness checks against the CPU."""
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ import pytest
 import gpugrad
 import gpugrad.tensor as T
 from gpugrad.backends.cuda import gpu_available
+from gpugrad.bench.libraries import by_hand, with_gpugrad
 
 HAS_GPU, WHY = gpu_available()
 gpu = pytest.mark.skipif(not HAS_GPU, reason=f"no usable GPU: {WHY}")
@@ -133,62 +135,26 @@ def test_reduction_bandwidth(benchmark, build, shape):
 
 @gpu
 @pytest.mark.benchmark(group="CUDA logistic gradient, 1000x1000 float64")
-def test_logistic_gradient_gpugrad(benchmark):
-    import cupy
-    x, out = logistic_gradient()
-    f = gpugrad.function([x], out, device="cuda", return_device_arrays=True)
-    value = cupy.random.standard_normal((1000, 1000))
-    benchmark(lambda: (f(value), cupy.cuda.Device().synchronize()))
+def test_logistic_gradient_gpugrad(suite_benchmark):
+    suite_benchmark(with_gpugrad, "logistic", device="cuda")
 
 
 @gpu
 @pytest.mark.benchmark(group="CUDA logistic gradient, 1000x1000 float64")
-def test_logistic_gradient_cupy(benchmark):
-    import cupy
-    value = cupy.random.standard_normal((1000, 1000))
-
-    def by_hand():
-        s = 1 / (1 + cupy.exp(-value))
-        return s * (1 - s)
-    benchmark(lambda: (by_hand(), cupy.cuda.Device().synchronize()))
+def test_logistic_gradient_cupy(suite_benchmark):
+    suite_benchmark(by_hand, "logistic", device="cuda")
 
 
 @gpu
 @pytest.mark.benchmark(group="CUDA MLP 784-512-10 SGD step, batch 256, float32")
-def test_mlp_step_gpugrad(benchmark, rng):
-    import cupy
-    from test_mlp import LEARNING_RATE, batch, initial_parameters
-    shared = [gpugrad.shared(p) for p in initial_parameters(rng)]
-    W1, b1, W2, b2 = shared
-    X, Y = T.fmatrix("X"), T.fmatrix("Y")
-    z = T.dot(T.tanh(T.dot(X, W1) + b1), W2) + b2
-    cost = -T.mean(T.sum(Y * (z - T.logsumexp(z, axis=1, keepdims=True)), axis=1))
-    step = gpugrad.function([X, Y], cost, device="cuda",
-                            updates=[(p, p - LEARNING_RATE * g) for p, g in zip(shared, T.grad(cost, shared))])
-    inputs = [cupy.asarray(a) for a in batch(rng)]
-    benchmark(lambda: (step(*inputs), cupy.cuda.Device().synchronize()))
+def test_mlp_step_gpugrad(suite_benchmark):
+    suite_benchmark(with_gpugrad, "mlp-step", device="cuda")
 
 
 @gpu
 @pytest.mark.benchmark(group="CUDA MLP 784-512-10 SGD step, batch 256, float32")
-def test_mlp_step_cupy(benchmark, rng):
-    import cupy
-    from test_mlp import LEARNING_RATE, batch, initial_parameters
-    W1, b1, W2, b2 = params = [cupy.asarray(p) for p in initial_parameters(rng)]
-    X, Y = (cupy.asarray(a) for a in batch(rng))
-
-    def step():
-        h = cupy.tanh(X @ W1 + b1)
-        z = h @ W2 + b2
-        z = z - z.max(axis=1, keepdims=True)
-        log_p = z - cupy.log(cupy.exp(z).sum(axis=1, keepdims=True))
-        cost = -cupy.mean(cupy.sum(Y * log_p, axis=1))
-        dz = (cupy.exp(log_p) - Y) / len(X)
-        dh = (dz @ W2.T) * (1 - h * h)
-        for p, g in zip(params, [X.T @ dh, dh.sum(axis=0), h.T @ dz, dz.sum(axis=0)]):
-            p -= LEARNING_RATE * g
-        return cost
-    benchmark(lambda: (step(), cupy.cuda.Device().synchronize()))
+def test_mlp_step_cupy(suite_benchmark):
+    suite_benchmark(by_hand, "mlp-step", device="cuda")
 
 
 @gpu

@@ -3,45 +3,27 @@ in the tutorial (the map is vectorized at compile time), beside ``np.diag(2 * x)
 An RNN (hidden 128, 100 steps, batch 32): forward plus gradient through scan beside
 hand-written NumPy backpropagation through time. Each run keeps its previous result
 alive, as a training loop does, so neither side can recycle the last output's memory."""
+from functools import partial
+
 import numpy as np
 import pytest
 
 import gpugrad as theano
 import gpugrad.tensor as T
+from gpugrad.bench.libraries import by_hand, with_gpugrad
+from gpugrad.bench.timing import holding_last
 
 HIDDEN, STEPS, BATCH = 128, 100, 32
 
 
-def looped(fn, *args):
-    last = [None]
-
-    def step():
-        last[0] = fn(*args)
-        return last[0]
-    return step
-
-
-def tutorial_jacobian():
-    x = T.dvector('x')
-    y = x ** 2
-    J, updates = theano.scan(lambda i, y, x: T.grad(y[i], x), sequences=T.arange(y.shape[0]), non_sequences=[y, x])
-    return theano.function([x], J, updates=updates)
-
-
-@pytest.fixture
-def x(rng):
-    return rng.standard_normal(1000)
+@pytest.mark.benchmark(group="W9 scan Jacobian of x**2, n=1000")
+def test_gpugrad_scan_jacobian(suite_benchmark):
+    suite_benchmark(with_gpugrad, "scan-jacobian")
 
 
 @pytest.mark.benchmark(group="W9 scan Jacobian of x**2, n=1000")
-def test_gpugrad_scan_jacobian(benchmark, x):
-    result = benchmark(looped(tutorial_jacobian(), x))
-    np.testing.assert_allclose(result, np.diag(2 * x))
-
-
-@pytest.mark.benchmark(group="W9 scan Jacobian of x**2, n=1000")
-def test_numpy_diag(benchmark, x):
-    benchmark(looped(lambda v: np.diag(2 * v), x))
+def test_numpy_diag(suite_benchmark):
+    suite_benchmark(by_hand, "scan-jacobian")
 
 
 def rnn_gradient():
@@ -80,11 +62,11 @@ def rnn_args(rng):
 
 @pytest.mark.benchmark(group="RNN h128 x 100 steps x batch 32, forward + gradient")
 def test_gpugrad_rnn_gradient(benchmark, rnn_args):
-    result = benchmark(looped(rnn_gradient(), *rnn_args))
+    result = benchmark(holding_last(partial(rnn_gradient(), *rnn_args)))
     for got, want in zip(result, numpy_rnn_gradient(*rnn_args)):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.benchmark(group="RNN h128 x 100 steps x batch 32, forward + gradient")
 def test_numpy_rnn_gradient(benchmark, rnn_args):
-    benchmark(looped(numpy_rnn_gradient, *rnn_args))
+    benchmark(holding_last(partial(numpy_rnn_gradient, *rnn_args)))

@@ -33,7 +33,8 @@ BASE_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-U_FORTIFY_SOURCE", "-fvisibility=h
 _KERNEL = re.compile(r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?(\w+)\s*\(')
 _EXTERN_SHARED = re.compile(
     r"extern\s+__shared__\s+(?:__align__\s*\(\s*\d+\s*\)\s*)?([A-Za-z_][\w:<>,\s]*?)\s*\b(\w+)\s*\[\s*\]\s*;")
-_SYNC = re.compile(r"__syncthreads|__syncwarp|__shfl|__ballot_sync|__any_sync|__all_sync|\batomic[A-Z]")
+_SYNC = re.compile(r"__syncthreads|__syncwarp|__shfl|__ballot_sync|__any_sync|__all_sync|gg_shfl|atomic[A-Z]|gg_atomic_add")
+PRELUDE = "gpugrad.cuh"  # in every kernel: its helpers count only where a kernel calls them (gg_shfl, gg_atomic_add)
 _INCLUDE = re.compile(r'#\s*include\s*"([^"]+)"')
 
 
@@ -89,16 +90,16 @@ def _includes(options):
 
 
 def included_texts(source, include_dirs):
-    """The source and the text of every header it includes with quotes, transitively."""
-    seen, texts, todo = set(), [source], [source]
+    """``(name, text)`` of the source (name None) and of every header it includes with quotes, transitively."""
+    seen, texts, todo = set(), [(None, source)], [source]
     while todo:
         for name in _INCLUDE.findall(todo.pop()):
             for d in include_dirs:
                 path = Path(d) / name
                 if path.is_file() and path not in seen:
                     seen.add(path)
-                    texts.append(path.read_text())
-                    todo.append(texts[-1])
+                    texts.append((name, path.read_text()))
+                    todo.append(texts[-1][1])
     return texts
 
 
@@ -142,10 +143,12 @@ def build(source, options=()):
     prepared, names = prepare(source)
     flags = host_flags(options)
     texts = included_texts(source, _includes(options))  # an edited header is a new key, never a stale build
-    key = hashlib.sha256("\0".join([prepared, *texts[1:], SHIM.read_text(), *flags, compiler_version()]).encode()).hexdigest()
+    key = hashlib.sha256("\0".join([prepared, *(t for _, t in texts[1:]), SHIM.read_text(), *flags,
+                                    compiler_version()]).encode()).hexdigest()
     out_dir = cache_dir()
     so_path = out_dir / f"{key[:32]}.so"
-    fibers = any(_SYNC.search(text) for text in texts)  # threads that synchronise or contend need fibers
+    # threads that synchronise or contend (atomics) need fibers
+    fibers = any(_SYNC.search(text) for name, text in texts if name != PRELUDE)
     if so_path.exists():
         return so_path, names, fibers
     out_dir.mkdir(parents=True, exist_ok=True)
