@@ -14,9 +14,9 @@ from .compile.shared import shared
 from .graph.replace import clone_replace
 from .ops.blas import dot
 from .config import config
-from .errors import (DeviceFallbackWarning, DeviceMemoryError, DisconnectedInputError, GpugradError, GradientError,
-                     GraphError, InputError, LinAlgError, MissingInputError, NanGuardError, NullTypeGradError,
-                     ShapeError, UnusedInputError)
+from .errors import (DeviceError, DeviceFallbackWarning, DeviceMemoryError, DisconnectedInputError, GpugradError,
+                     GradientError, GraphError, InputError, LinAlgError, MissingInputError, NanGuardError,
+                     NullTypeGradError, ShapeError, UnusedInputError)
 from .printing import pp
 from .scan import foldl, foldr, map, reduce, scan
 from . import gradient, ifelse, printing, scalar

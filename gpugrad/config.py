@@ -1,4 +1,4 @@
-"""Global settings: ``gpugrad.config.floatX``, ``.device``, ``.optimizer``, ``.mode``, ...
+"""Global settings: ``gpugrad.config.floatX``, ``.device``, ``.optimizer``, ``.mode``, ``.sync_launches``, ...
 
 ``change_flags`` is a context manager that restores the previous values, so tests
 and user code can switch a setting for one block without leaking it.
@@ -16,6 +16,7 @@ _CHOICES = {
     "compute_test_value": ("off", "ignore", "warn", "raise"),
     "exception_verbosity": ("low", "high"),
     "print_test_value": (False, True),
+    "sync_launches": (False, True),  # functions compiled while True wait after every device node
 }
 _WARN = "warn__"
 
@@ -43,6 +44,7 @@ class Config:
             "compute_test_value": "off",
             "print_test_value": False,
             "exception_verbosity": "low",
+            "sync_launches": os.environ.get("GPUGRAD_SYNC_LAUNCHES", "0") not in ("", "0"),
         })
 
     def __getattr__(self, name):

@@ -50,6 +50,10 @@ class DeviceMemoryError(GpugradError, MemoryError):
     """A device allocation failed; the message names the node and the bytes it asked for."""
 
 
+class DeviceError(GpugradError, ValueError):
+    """A device the machine does not have: ``cuda:7`` where there are fewer GPUs."""
+
+
 class DeviceFallbackWarning(UserWarning):
     """A CUDA device was requested but none is usable, so the function runs on the CPU."""
 

@@ -1,15 +1,22 @@
-"""Kernel backends behind one small interface (base.py): ``cuda`` over CuPy, ``cuda-sim`` on the CPU.
+"""Kernel backends: ``CudaBackend`` (cuda.py) over CuPy's API, on a GPU through ``cupy`` or on
+the CPU through the simulated CuPy of ``simcupy/``; ``SimBackend`` (cuda_sim/) is the
+simulator's own launcher underneath, which the kernel tests also drive directly.
 
 Nothing here imports CuPy; ``backend("cuda")`` does, when it is asked for.
 """
 
 
 def backend(name):
-    """A new backend: ``"cuda"``, ``"cuda:N"`` or ``"cuda-sim"``."""
-    if name == "cuda-sim":
-        from .cuda_sim import SimBackend
-        return SimBackend()
-    if name == "cuda" or name.startswith("cuda:"):
-        from .cuda import CudaBackend
-        return CudaBackend(int(name.partition(":")[2] or 0))
-    raise ValueError(f"unknown kernel backend {name!r} (expected 'cuda', 'cuda:N' or 'cuda-sim')")
+    """The backend of a device name: ``"cuda"``/``"cuda:N"`` (CuPy on a GPU) or
+    ``"cuda-sim"``/``"cuda-sim:N"`` (the simulated CuPy)."""
+    kind, _, ordinal = name.partition(":")
+    if kind not in ("cuda", "cuda-sim") or ordinal and not ordinal.isdigit():
+        raise ValueError(f"unknown kernel backend {name!r} (expected 'cuda', 'cuda:N', 'cuda-sim' or 'cuda-sim:N')")
+    from .cuda import CudaBackend
+    if kind == "cuda-sim":
+        from . import simcupy
+        return CudaBackend(int(ordinal or 0), simcupy, simcupy.cupyx, simcupy.pointer_owner, name)
+    import cupy
+    import cupyx.scipy.linalg
+    from .cuda import pointer_owner
+    return CudaBackend(int(ordinal or 0), cupy, cupyx, pointer_owner, name)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError, ShapeError
-from .kernels import ERROR_ROW
+from .kernels import ERROR_ROW, on_its_device
 
 BLOCK = 256
 MAX_GRID = 4096
@@ -62,6 +62,7 @@ def _elements(array, axis):
     return array.strides[axis] // array.itemsize
 
 
+@on_its_device
 def gathering(library, x, idx_list, values, what):
     """The ``Gathering`` of ``x[index]`` for an ``idx_list`` with at least one array
     (``ops/indexing.py``): ``values`` are the index inputs, host integers for its scalars and
@@ -118,6 +119,7 @@ def _checked_int(index, n, axis, what):
     return index
 
 
+@on_its_device
 def class_gathering(library, x, idx, what="categorical_crossentropy"):
     """The ``Gathering`` of ``x[arange(n), idx]`` for a matrix ``x`` and a vector of class
     indices in [0, classes): the rows are the broadcast position itself (``iota``)."""
@@ -197,6 +199,7 @@ def _check_on_host(g, index):
             raise g.out_of_range(int(bad[0]), j, n)
 
 
+@on_its_device
 def gather_nd(library, g, error=None):
     """``view[index]`` of a ``Gathering``: a fresh C-contiguous device array of ``g.shape``; a
     bad index raises at once, or with ``error`` is flagged there (``_launch``)."""
@@ -205,6 +208,7 @@ def gather_nd(library, g, error=None):
     return out
 
 
+@on_its_device
 def scatter_nd(library, g, value, set_instead_of_inc, error=None):
     """``view[index] = value`` (repeated indices: which lands is unspecified) or
     ``np.add.at(view, index, value)`` in place, ``value`` broadcast to ``g.shape``; bad
@@ -217,6 +221,7 @@ def scatter_nd(library, g, value, set_instead_of_inc, error=None):
     _launch(library, "scatter_nd", g, source, g.view, error, (("GG_SET", str(int(set_instead_of_inc))),))
 
 
+@on_its_device
 def mask_positions(library, mask, sizes, axis=0, what="nonzero"):
     """The coordinates of the Trues of boolean device array ``mask`` in C order, as an int64
     (ndim, count) device array (``np.nonzero`` stacked); ``sizes`` are those of the axes it

@@ -7,6 +7,7 @@ runs it over a grid, ``synchronize`` waits for the device. ``cuda`` does this ov
 CuPy on a GPU; ``cuda-sim`` runs the same sources on the CPU over NumPy arrays.
 """
 import abc
+import contextlib
 
 from ..errors import GpugradError
 
@@ -93,3 +94,12 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def synchronize(self):
         """Wait until every launched kernel has finished."""
+
+    def context(self):
+        """``with backend.context():`` runs device calls on this backend's device (a backend of
+        one device has nothing to switch)."""
+        return contextlib.nullcontext()
+
+    def name_parameters(self, kernel, names):
+        """Let launch errors of ``kernel`` name its parameters ``names``; nothing by default
+        (CuPy's kernels take no new attributes; the simulated CuPy reads them from the source)."""

@@ -1,37 +1,52 @@
-"""The ``cuda`` backend: CuPy arrays, ``cupy.RawModule`` compiled by NVRTC, real launches.
+"""The CUDA backend, over CuPy's API: ``cupy`` on a GPU (``device="cuda"``), the simulated
+CuPy of ``simcupy/`` on the CPU (``device="cuda-sim"``), the same code for both.
 
-CuPy is imported when a backend is made, never by ``import gpugrad``. The options
-given to NVRTC are ``OPTIONS`` plus the caller's; CuPy adds its own include paths and
-the device's ``-arch`` (``nvrtc_options`` spells out the full list, so tests can
-compile every kernel for sm_80 and sm_90 without a device).
+A ``CudaBackend`` is one device of an array module ``xp`` (with its ``cupyx``): it
+allocates, copies and launches there (every call inside ``with backend.context():``),
+compiles ``cupy.RawModule``s whose source names the hash of every header it includes
+(CuPy's disk cache keys on the source text alone, so an edited header must change it),
+and adopts device arrays passed to a function after asking the driver who owns their
+memory (``pointer_owner``: ``cuPointerGetAttribute`` on a GPU, the simulator's record on
+``cuda-sim``). CuPy is imported when a backend is made, never by ``import gpugrad``.
 """
+import contextlib
 import ctypes
 import functools
 import hashlib
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import InputError
-from . import base
+from . import base, nvrtc
+from .cuda_sim.compiler import included_texts
 
 OPTIONS = ("--std=c++17", "--fmad=false")  # a*b+c rounds twice, as NumPy's (README: Differences)
+HEADERS_LINE = "// gpugrad-headers: "
 _CONTEXT, _DEVICE_ORDINAL = 1, 9  # CUpointer_attribute values of cuPointerGetAttribute
+MULTIPROCESSORS = 16  # cudaDevAttrMultiProcessorCount
 
 
 def nvrtc_options(options=(), arch=80):
-    """The options NVRTC sees for ``cupy.RawModule(code, options=OPTIONS + options)`` on ``arch``."""
-    from cupy._core.core import assemble_cupy_compiler_options
-    return [*assemble_cupy_compiler_options((*OPTIONS, *options)), f"-arch=compute_{arch}"]
+    """The options NVRTC sees for ``load_module(source, options)`` on compute capability ``arch``."""
+    return nvrtc.cupy_options((*OPTIONS, *options), arch)
 
 
-def gpu_available():
-    """Whether CuPy imports and sees at least one device; the reason when it does not."""
+def gpu_count():
+    """How many GPUs CuPy sees, and why none where it sees none (or cannot be imported)."""
     try:
         import cupy
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:  # ImportError, CUDARuntimeError without a driver, ...
-        return False, f"{type(exc).__name__}: {exc}"
-    return (count > 0, "no CUDA device" if count == 0 else "")
+        return 0, f"{type(exc).__name__}: {exc}"
+    return count, "" if count else "no CUDA device"
+
+
+def gpu_available():
+    """Whether CuPy imports and sees at least one device; the reason when it does not."""
+    count, reason = gpu_count()
+    return count > 0, reason
 
 
 @functools.cache
@@ -67,49 +82,81 @@ def _saved_source(source):
     return path
 
 
-class CudaModule(base.Module):
-    def __init__(self, raw):
-        self.raw = raw
+def with_header_hash(source, options):
+    """``source`` behind a ``// gpugrad-headers: <sha>`` line hashing every header it includes
+    from the ``-I`` folders of ``options``, so that an edited header is a new source."""
+    texts = included_texts(source, [o[2:] for o in options if o.startswith("-I") and len(o) > 2])[1:]
+    digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()[:16]
+    return f"{HEADERS_LINE}{digest}\n{source}"
 
-    def get_function(self, name):
-        kernel = self.raw.get_function(name)
-        kernel.param_names = None
-        return kernel
+
+def _alignment(dtype):
+    """The byte alignment a kernel's loads assume: the item size (complex128: 16 bytes)."""
+    return np.dtype(dtype).itemsize
 
 
 class CudaBackend(base.Backend):
-    """See the module docstring; ``device`` is the CUDA device ordinal."""
+    """One device ``ordinal`` of array module ``xp`` (``cupy`` or ``simcupy``); ``name`` is the
+    device's name in messages (``cuda:1``, ``cuda-sim``)."""
 
-    name = "cuda"
+    def __init__(self, ordinal, xp, cupyx, pointer_owner, name):
+        self.xp, self.cupyx, self.ordinal, self.name = xp, cupyx, ordinal, name
+        self._pointer_owner = pointer_owner
+        self.device = xp.cuda.Device(ordinal)
+        self._failures = (xp.cuda.runtime.CUDARuntimeError, xp.cuda.driver.CUDADriverError)
 
-    def __init__(self, device=0):
-        import cupy
-        self.cupy, self.device = cupy, cupy.cuda.Device(device)
+    @contextlib.contextmanager
+    def _reporting(self):
+        """CUDA's errors (a fault of an earlier kernel, raised by the next launch or wait) as a
+        ``KernelLaunchError``, which the linker explains by the node that met it."""
+        try:
+            yield
+        except self._failures as exc:
+            raise base.KernelLaunchError(f"{self.name}: {exc}") from exc
 
-    def allocate(self, shape, dtype):
-        with self.device:
-            return self.cupy.empty(shape, dtype)
-
-    def to_device(self, array):
-        with self.device:
-            return self.cupy.asarray(array)
-
-    def to_host(self, array):
-        return self.cupy.asnumpy(array)
+    def context(self):
+        """``with backend.context():`` runs CuPy calls on this backend's device (a fresh
+        ``Device`` each time: CuPy's keep one stack per object, not per thread)."""
+        return self.xp.cuda.Device(self.ordinal)
 
     @functools.cached_property
-    def context(self):
+    def multiprocessors(self):
+        return self.xp.cuda.runtime.deviceGetAttribute(MULTIPROCESSORS, self.ordinal)
+
+    def allocate(self, shape, dtype):
+        with self.context():
+            return self.xp.empty(shape, dtype)
+
+    def to_device(self, array):
+        with self.context():
+            return self.xp.asarray(array)
+
+    def to_host(self, array):
+        """A NumPy copy (it waits for the device: a failed launch before it is raised here)."""
+        with self._reporting():
+            return self.xp.asnumpy(array)
+
+    def synchronize(self):
+        with self._reporting():
+            self.context().synchronize()
+
+    @functools.cached_property
+    def primary_context(self):
         """The context this backend's arrays live in: the device's primary one, which CuPy uses."""
-        with self.device:
-            self.cupy.empty(1)  # the runtime makes the primary context current
-            return self.cupy.cuda.driver.ctxGetCurrent()
+        with self.context():
+            self.xp.empty(1)  # the runtime makes the primary context current
+            return self.xp.cuda.driver.ctxGetCurrent()
+
+    def resident(self, value):
+        """Whether ``value`` is an array of this backend's device."""
+        return isinstance(value, self.xp.ndarray) and value.device.id == self.ordinal
 
     def adopt(self, value, what):
-        """``value`` as a CuPy array on this backend's device if it is device memory (a CuPy
-        array, or any object with ``__cuda_array_interface__``: PyTorch, Numba, JAX; no copy),
-        None if it is not; an InputError naming ``what`` where it lives on another GPU, in
-        another CUDA context, or in memory the driver does not know (freed)."""
-        if isinstance(value, self.cupy.ndarray):
+        """``value`` as an array of this device if it is device memory (an array of ``xp``, or
+        any object with ``__cuda_array_interface__``: PyTorch, Numba, JAX; no copy unless it is
+        misaligned), None if it is not; an InputError naming ``what`` where it lives on another
+        device, in another CUDA context, or in memory the driver does not know (freed)."""
+        if isinstance(value, self.xp.ndarray):
             ptr, size = value.data.ptr, value.size
         elif hasattr(value, "__cuda_array_interface__"):
             interface = value.__cuda_array_interface__
@@ -117,39 +164,51 @@ class CudaBackend(base.Backend):
         else:
             return None
         if size:
-            self._check_owner(pointer_owner(ptr), what)
-        return value if isinstance(value, self.cupy.ndarray) else self.cupy.asarray(value)
+            self._check_owner(self._pointer_owner(ptr), what)
+        with self.context():
+            return self._aligned(self.xp.asarray(value))
+
+    def _aligned(self, array):
+        """``array``, or an aligned copy where its address or strides break the alignment its
+        kernels' loads need (a misaligned complex128 load faults and poisons the context). The
+        copy reads it through a view of a type its address and strides do align to."""
+        need = _alignment(array.dtype)
+        if not array.size or not (array.data.ptr % need or any(s % need for s in array.strides)):
+            return array
+        unit = next(u for u in (8, 4, 2, 1) if u <= need and not array.data.ptr % u
+                    and not any(s % u for s in array.strides))
+        parts = self.xp.ndarray((*array.shape, array.itemsize // unit), np.dtype(f"u{unit}"), array.data,
+                                (*array.strides, unit))
+        return parts.copy().view(array.dtype).reshape(array.shape)
 
     def _check_owner(self, owner, what):
-        here = f"cuda:{self.device.id}"
         if owner == ():  # no driver library to ask: CuPy's own record of the device
             return
         if owner is None:
             raise InputError(f"{what}: not device memory the CUDA driver knows (freed, or of a destroyed "
-                             f"context); the function runs on {here}")
+                             f"context); the function runs on {self.name}")
         ordinal, context = owner
-        if ordinal != self.device.id:
-            raise InputError(f"{what}: a device array on cuda:{ordinal}, but the function runs on {here}; "
-                             f"copy it there first (cupy.asarray under cupy.cuda.Device({self.device.id}))")
-        if context != self.context:
-            raise InputError(f"{what}: a device array of another CUDA context (0x{context:x}) on {here}, "
-                             f"whose kernels run in its primary context (0x{self.context:x}, the one CuPy "
+        if ordinal != self.ordinal:
+            raise InputError(f"{what}: a device array on {self.name.partition(':')[0]}:{ordinal}, but the function "
+                             f"runs on {self.name}; copy it there first (cupy.asarray under "
+                             f"cupy.cuda.Device({self.ordinal}))")
+        if context != self.primary_context:
+            raise InputError(f"{what}: a device array of another CUDA context (0x{context:x}) on {self.name}, "
+                             f"whose kernels run in its primary context (0x{self.primary_context:x}, the one CuPy "
                              f"uses); copy it into a CuPy array while its own context is current")
 
     def load_module(self, source, options=(), name="module"):
-        with self.device:
-            raw = self.cupy.RawModule(code=source, options=(*OPTIONS, *options))
+        source = with_header_hash(source, options)
+        with self.context():
+            raw = self.xp.RawModule(code=source, options=(*OPTIONS, *options))
             try:
                 raw.compile()
-            except self.cupy.cuda.compiler.CompileException as exc:
+            except self.xp.cuda.compiler.CompileException as exc:
                 raise base.KernelCompileError(f"NVRTC failed to compile {name} (source: {_saved_source(source)}):"
                                               f"\n{exc}") from exc
-        return CudaModule(raw)
+        return raw
 
     def launch(self, kernel, grid, block, args, shared_mem=0):
-        grid, block = base.check_launch(getattr(kernel, "name", "kernel"), grid, block, shared_mem)
-        with self.device:
+        grid, block = base.check_launch(kernel.name, grid, block, shared_mem)
+        with self.context(), self._reporting():
             kernel(grid, block, tuple(args), shared_mem=shared_mem)
-
-    def synchronize(self):
-        self.device.synchronize()

@@ -32,6 +32,16 @@ _NUMPY = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "all": n
 _NEED_ELEMENTS = ("max", "min", "argmax", "argmin")
 
 
+def on_its_device(launcher):
+    """``launcher(library, ...)`` with its array calls (copies, views, assignments) and launches
+    on the library's device."""
+    @functools.wraps(launcher)
+    def run(library, *args, **kwargs):
+        with library.backend.context():
+            return launcher(library, *args, **kwargs)
+    return run
+
+
 def _block(cols):
     """Threads per block: a multiple of 32, no more than the row needs, at most BLOCK."""
     return min(BLOCK, max(32, -(-cols // 32) * 32))
@@ -132,6 +142,7 @@ def _combine(library, kind, x, axes, dtype):
     return _reduce_matrix(library, kind, _as_rows(library, x, axes)[0], dtype)
 
 
+@on_its_device
 def reduce_axes(library, kind, x, axes=None, keepdims=False):
     """NumPy's ``kind`` (sum, prod, max, min, all, any, argmax, argmin, logsumexp) of device
     array ``x`` over ``axes`` (None: all; argmax/argmin take one axis or None, like NumPy).
@@ -188,21 +199,25 @@ def _rowwise(library, name, arrays, axes, log):
     return _contiguous(library, moved.transpose(np.argsort(order)))
 
 
+@on_its_device
 def softmax(library, x, axis=-1):
     """exp(x) / sum(exp(x)) over ``axis`` (an int or a tuple), shifted by the max as Softmax.perform."""
     return _rowwise(library, "softmax_rows", [x], axis, log=False)
 
 
+@on_its_device
 def log_softmax(library, x, axis=-1):
     """x - logsumexp(x) over ``axis``, stable."""
     return _rowwise(library, "softmax_rows", [x], axis, log=True)
 
 
+@on_its_device
 def softmax_backward(library, g, y, axis=-1):
     """The gradient of softmax given its output ``y`` and output gradient ``g``: y * (g - sum(g * y))."""
     return _rowwise(library, "softmax_backward_rows", [g, y], axis, log=False)
 
 
+@on_its_device
 def log_softmax_backward(library, g, y, axis=-1):
     """The gradient of log_softmax given its output ``y`` and ``g``: g - exp(y) * sum(g)."""
     return _rowwise(library, "softmax_backward_rows", [g, y], axis, log=True)
@@ -258,6 +273,7 @@ def _check_on_host(library, indices, n, axis, what):
             raise out_of_bounds(what, axis, int(bad[0]), n)
 
 
+@on_its_device
 def gather(library, x, indices, axis=0, error=None):
     """``np.take(x, indices, axis)`` for int64 ``indices`` of any shape; an index outside
     [-n, n) raises ShapeError, read back from the kernel's error row (one sync), or is left
@@ -275,6 +291,7 @@ def gather(library, x, indices, axis=0, error=None):
     return out
 
 
+@on_its_device
 def scatter_add(library, dst, indices, src, axis=0, error=None):
     """``np.add.at(dst, (slice(None),) * axis + (indices,), src)`` in place on the C-contiguous
     device array ``dst`` of any dtype but float16 (repeated indices accumulate; integers wrap,
@@ -298,6 +315,7 @@ def scatter_add(library, dst, indices, src, axis=0, error=None):
     return dst
 
 
+@on_its_device
 def reshape(library, x, shape):
     """``x.reshape(shape)``: a view of a C-contiguous ``x``, else a view of a contiguous device
     copy (NumPy's own copy would land outside the simulator's device memory)."""
@@ -307,6 +325,7 @@ def reshape(library, x, shape):
         raise ShapeError(f"reshape: cannot reshape an array of shape {tuple(x.shape)} to {shape}") from None
 
 
+@on_its_device
 def concatenate(library, arrays, axis, dtype):
     """``np.concatenate(arrays, axis, dtype=dtype)``: each array copied into its slice of one
     fresh device array; arrays that differ off the join axis raise ShapeError."""
@@ -324,6 +343,7 @@ def concatenate(library, arrays, axis, dtype):
     return out
 
 
+@on_its_device
 def alloc_diag(library, v, shape, offset, axis1, axis2):
     """``AllocDiag.perform`` on the device: zeros of ``shape`` with ``v``'s last axis written on
     the (offset, axis1, axis2) diagonal, its other axes on the remaining ones in order. The
@@ -356,6 +376,7 @@ def _runs(library, counts, n, total, what):
     return library.backend.to_device(np.repeat(np.arange(n, dtype=np.int64), counts))
 
 
+@on_its_device
 def repeat(library, x, counts, axis):
     """``np.repeat(x, counts, axis)`` for host ``counts``: a gather of each entry along ``axis``."""
     counts = np.asarray(counts, np.int64)
@@ -365,6 +386,7 @@ def repeat(library, x, counts, axis):
     return gather(library, x, _runs(library, counts, x.shape[axis], total, "repeat"), axis, _unread_row(library))
 
 
+@on_its_device
 def repeat_sum(library, g, counts, n, axis):
     """``RepeatSum``: each run of ``counts`` entries of ``g`` along ``axis`` summed into one of
     ``n`` entries, by a scatter-add into zeros."""
@@ -381,6 +403,7 @@ def _unread_row(library):
     return library.backend.allocate(ERROR_ROW, np.int64)
 
 
+@on_its_device
 def astype(library, x, dtype):
     """``x`` as a device array of ``dtype``: itself when it is one, else a fresh device array the
     values are cast into by an assignment (a kernel of the backend's, never a trip through the host)."""
@@ -404,6 +427,7 @@ def _batched(library, x, batch):
     return _contiguous(library, x), x.shape[-2] * x.shape[-1]
 
 
+@on_its_device
 def int_matmul(library, a, b):
     """``np.matmul(a, b)`` of integer or bool device arrays of one dtype, of shapes (..., m, k) and
     (..., k, n) whose batch axes broadcast: kernels/int_matmul.cu, with NumPy's wraparound (and
@@ -428,6 +452,7 @@ def int_matmul(library, a, b):
     return out
 
 
+@on_its_device
 def arange(library, start, stop, step, dtype):
     """``np.arange(start, stop, step, dtype=dtype)`` of host numbers on the device, as NumPy makes it:
     the length ceil((stop - start) / step) and the first two values, start and start + step cast

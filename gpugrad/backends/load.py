@@ -175,7 +175,7 @@ class KernelLibrary:
             if hasattr(kernel, "params") and kernel.params != _sim_codes(source, types):
                 raise KernelCompileError(f"{source.path}: the signature line does not match the kernel's "
                                          f"parameters ({kernel.params} vs {_sim_codes(source, types)})")
-            kernel.param_names = [p.name for p in source.params]
+            self.backend.name_parameters(kernel, [p.name for p in source.params])
             self._kernels[key] = kernel
         return self._kernels[key]
 

@@ -1,6 +1,8 @@
-"""The linear algebra ops on ``cuda``: CuPy's cuSOLVER/cuBLAS-backed routines, one per
+"""The linear algebra ops on a device: CuPy's cuSOLVER/cuBLAS-backed routines, one per
 op class (``ROUTINES``), with the host's errors: where cuSOLVER reports a singular or
-indefinite matrix only through its info, the result is checked and ``LinAlgError`` raised."""
+indefinite matrix only through its info, the result is checked and ``LinAlgError`` raised.
+They take a backend's array module and ``cupyx`` (``cupy`` on ``cuda``, the simulated CuPy on
+``cuda-sim``) and run on its device."""
 import numpy as np
 import scipy.linalg
 
@@ -14,26 +16,23 @@ from ..linalg.logm import Logm, principal_log
 from ..linalg.solve import Solve, SolveTriangular, check_run
 
 
-def run(cp, op, values):
-    """The CuPy routine of ``op``; where cuSOLVER reports a singular or indefinite matrix only
-    through its info (or a non-finite result from finite input), the host's LinAlgError."""
-    import cupyx
+def run(be, op, values):
+    """The CuPy routine of ``op`` on ``be``'s device; where cuSOLVER reports a singular or
+    indefinite matrix only through its info (or a non-finite result from finite input), the
+    host's LinAlgError."""
     routine, failure = ROUTINES[type(op)]
-    if failure is None:
-        return routine(cp, op, *values)
-    try:
-        with cupyx.errstate(linalg="raise"):
-            results = routine(cp, op, *values)
-    except np.linalg.LinAlgError:
-        raise LinAlgError(f"{op}: {failure}") from None
-    if not all(bool(cp.isfinite(r).all()) for r in results) and all(bool(cp.isfinite(v).all()) for v in values):
-        raise LinAlgError(f"{op}: {failure}")
+    cp, cupyx = be.xp, be.cupyx
+    with be.context():
+        if failure is None:
+            return routine(cp, cupyx, op, *values)
+        try:
+            with cupyx.errstate(linalg="raise"):
+                results = routine(cp, cupyx, op, *values)
+        except np.linalg.LinAlgError:
+            raise LinAlgError(f"{op}: {failure}") from None
+        if not all(bool(cp.isfinite(r).all()) for r in results) and all(bool(cp.isfinite(v).all()) for v in values):
+            raise LinAlgError(f"{op}: {failure}")
     return results
-
-
-def _cupyx_linalg():
-    import cupyx.scipy.linalg
-    return cupyx.scipy.linalg
 
 
 def _mirrored(cp, a, lower, hermitian):
@@ -46,27 +45,27 @@ def _mirrored(cp, a, lower, hermitian):
     return strict + mirror + diagonal
 
 
-def _cupy_expm(cp, op, a):
+def _cupy_expm(cp, cupyx, op, a):
     """``cupyx.scipy.linalg.expm`` one matrix at a time (it takes no stacks); where the
     installed CuPy lacks it, SciPy's on a host copy: the one documented host fallback."""
     check_square(op, a)
     if a.size == 0:
         return [a.copy()]
-    expm = getattr(_cupyx_linalg(), "expm", None)
+    expm = getattr(cupyx.scipy.linalg, "expm", None)
     if expm is None:
         return [cp.asarray(scipy.linalg.expm(cp.asnumpy(a)))]
     flat = a.reshape((-1,) + a.shape[-2:])
     return [cp.stack([expm(m) for m in flat]).reshape(a.shape)]
 
 
-def _cupy_expm_frechet(cp, op, a, e):
+def _cupy_expm_frechet(cp, cupyx, op, a, e):
     """L(a, e) as the top-right block of expm([[a, e], [0, a]]) (Higham, Thm 3.6)."""
     check_square(op, a)
     if a.shape != e.shape:
         raise ShapeError(f"{op}: a of shape {a.shape} and e of shape {e.shape} differ")
     n = a.shape[-1]
     block = cp.concatenate([cp.concatenate([a, e], -1), cp.concatenate([cp.zeros_like(a), a], -1)], -2)
-    return [_cupy_expm(cp, op, block)[0][..., :n, n:]]
+    return [_cupy_expm(cp, cupyx, op, block)[0][..., :n, n:]]
 
 
 def _columns(op, b, solve):
@@ -76,20 +75,20 @@ def _columns(op, b, solve):
     return [solve(b[..., None])[..., 0]]
 
 
-def _cupy_solve(cp, op, a, b):
+def _cupy_solve(cp, cupyx, op, a, b):
     check_run(op, a, b)
     m = a if op.assume_a == "gen" else _mirrored(cp, a, op.lower, op.assume_a != "sym")
     return _columns(op, b, lambda cols: cp.linalg.solve(m, cols))
 
 
-def _cupy_solve_triangular(cp, op, a, b):
+def _cupy_solve_triangular(cp, cupyx, op, a, b):
     check_run(op, a, b)
-    solve = _cupyx_linalg().solve_triangular
+    solve = cupyx.scipy.linalg.solve_triangular
     return _columns(op, b, lambda cols: solve(a, cols, trans=op.trans, lower=op.lower,
                                               unit_diagonal=op.unit_diagonal))
 
 
-def _cupy_cholesky(cp, op, a):
+def _cupy_cholesky(cp, cupyx, op, a):
     """CuPy's lower factor of the matrix read from the op's triangle; the upper one is its ``^H``."""
     check_square(op, a)
     low = cp.linalg.cholesky(_mirrored(cp, a, op.lower, hermitian=True))
@@ -126,7 +125,7 @@ def _sqrtm_db(cp, a, eye):
     return None
 
 
-def _cupy_logm(cp, op, a):
+def _cupy_logm(cp, cupyx, op, a):
     """Inverse scaling and squaring: square roots until A^(1/2^s) is within 1/4 of I, the
     Gauss-Legendre form of the Pade approximant of log(I + X) there (solves), times 2^s.
     It needs no Schur form (CuPy has none); where the square roots do not converge (an
@@ -151,7 +150,7 @@ def _cupy_logm(cp, op, a):
 
 def _square(routine):
     """A CuPy routine of one square stack, checked as the op's ``perform`` checks it."""
-    def call(cp, op, a):
+    def call(cp, cupyx, op, a):
         check_square(op, a)
         result = routine(cp, op, a)
         return list(result) if isinstance(result, tuple) else [result]
@@ -165,7 +164,7 @@ ROUTINES = {  # op class -> (CuPy routine, the failure a non-finite result means
     SolveTriangular: (_cupy_solve_triangular, "Singular matrix"),
     Cholesky: (_cupy_cholesky, "Matrix is not positive definite"),
     MatrixInverse: (_square(lambda cp, op, a: cp.linalg.inv(a)), "Singular matrix"),
-    Pinv: (lambda cp, op, a: [cp.linalg.pinv(a)], None),
+    Pinv: (lambda cp, cupyx, op, a: [cp.linalg.pinv(a)], None),
     Det: (_square(lambda cp, op, a: cp.linalg.det(a)), None),
     SLogDet: (_square(lambda cp, op, a: cp.linalg.slogdet(a)), None),
     Logm: (_cupy_logm, None),

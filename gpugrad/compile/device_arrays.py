@@ -1,11 +1,12 @@
 """Device arrays: one backend and kernel library per device name, which values already live
 in a device's memory, and how arguments become device arrays (checked like host ones).
 
-A device array is a CuPy array on ``cuda`` and, on ``cuda-sim``, a NumPy array in the
-simulator's guarded memory (``backends/cuda_sim/memory.py``). ``resident``, ``input_filter``,
-``overlaps`` and ``device_copy`` let ``Function`` take such arrays as arguments and return
-them as results without a trip through the host; the device thunks (launch.py and its
-companions) allocate through ``backend_for`` and launch through ``library_for``.
+A device array is an array of the backend's array module: a ``cupy.ndarray`` on ``cuda``, a
+``simcupy.ndarray`` (the simulated CuPy's) on ``cuda-sim``; the code is the same for both.
+``resident``, ``input_filter``, ``overlaps`` and ``device_copy`` let ``Function`` take such
+arrays as arguments and return them as results without a trip through the host; the device
+thunks (launch.py and its companions) allocate through ``backend_for`` and launch through
+``library_for``. Each runs its CuPy calls on the function's device.
 """
 import errno
 import functools
@@ -15,7 +16,6 @@ import re
 import numpy as np
 
 from ..backends import backend
-from ..backends.cuda_sim import memory
 from ..backends.load import KernelLibrary
 
 
@@ -60,60 +60,47 @@ def library_for(device):
 
 def resident(device, value):
     """Whether ``value`` already is an array in ``device``'s memory."""
-    be = backend_for(device)
-    if be.name == "cuda":
-        return isinstance(value, be.cupy.ndarray)
-    return type(value) is np.ndarray and memory.region_of(value) is not None
+    return backend_for(device).resident(value)
 
 
 def input_filter(device, type_):
-    """``type_.filter`` for the arguments of a function on ``device``: a device array is
-    checked like a host one (same messages) and stays on the device. On ``cuda`` that is a
-    CuPy array or any ``__cuda_array_interface__`` object of the function's GPU and CUDA
-    context (anything else there is an InputError naming the input: ``CudaBackend.adopt``)."""
+    """``type_.filter`` for the arguments of a function on ``device``: a device array (of the
+    backend's array module, or any ``__cuda_array_interface__`` object) of the function's
+    device and CUDA context is checked like a host one (same messages) and stays on the
+    device; anything else there is an InputError naming the input (``CudaBackend.adopt``)."""
     be = backend_for(device)
 
     def filter_argument(value, what):
-        if be.name == "cuda":
-            adopted = be.adopt(value, what)
-            return type_.filter(value, what) if adopted is None else checked_on_device(type_, adopted, what)
-        if not resident(device, value):
-            return type_.filter(value, what)
-        return checked_on_device(type_, value, what)
+        adopted = be.adopt(value, what)
+        return type_.filter(value, what) if adopted is None else checked_on_device(device, type_, adopted, what)
     return filter_argument
 
 
-def checked_on_device(type_, value, what):
+def checked_on_device(device, type_, value, what):
     """The checks of ``type_.filter`` run on host stand-ins (the extremes of integer values
     for a narrowing cast, a zero-strided view for the shape), then the cast on the device."""
     if value.dtype != type_.dtype:
-        ends = [value.min().item(), value.max().item()] if value.size and value.dtype.kind in "biu" else []
-        type_._convert(np.array(ends, value.dtype), what)
-        value = value.astype(type_.dtype)
+        with backend_for(device).context():
+            ends = [value.min().item(), value.max().item()] if value.size and value.dtype.kind in "biu" else []
+            type_._convert(np.array(ends, value.dtype), what)
+            value = value.astype(type_.dtype)
     type_.filter(np.broadcast_to(np.zeros((), type_.dtype), value.shape), what)
     return value
 
 
 def overlaps(device, a, b):
-    """Whether device arrays ``a`` and ``b`` may share memory (a view has no ``base`` to tell
-    on the simulator: its arrays are views of their mappings)."""
-    if type(a) is not type(b):
-        return False
+    """Whether device arrays ``a`` and ``b`` may share memory (by their address ranges)."""
     be = backend_for(device)
-    return bool((be.cupy if be.name == "cuda" else np).may_share_memory(a, b))
+    return be.resident(a) and be.resident(b) and bool(be.xp.may_share_memory(a, b))
 
 
 def device_copy(device, value):
-    """A fresh device array equal to device array ``value``: a copy on the device (on
-    ``cuda-sim`` an assignment into its memory, the simulator's device-to-device copy)."""
-    be = backend_for(device)
-    if be.name == "cuda":
+    """A fresh device array equal to device array ``value``, copied on the device."""
+    with backend_for(device).context():
         return value.copy()
-    out = be.allocate(value.shape, value.dtype)
-    out[...] = value
-    return out
 
 
 def on_host(device, value):
     """Counts read on the host: a device result copied back, a host value as it is."""
-    return backend_for(device).to_host(value) if resident(device, value) else value
+    be = backend_for(device)
+    return be.to_host(value) if be.resident(value) else value

@@ -3,9 +3,7 @@
 ``Dot`` is one (batched) matmul of (batch, M, K) by (batch, K, N) views, as ``Dot.perform``.
 Its operands are first cast on the device to the result's dtype (NumPy's matmul casts to the
 common type too). A float or complex product is a library call: cuBLAS through ``cupy.matmul``
-on ``cuda``; on ``cuda-sim`` NumPy's matmul over the simulator's host-resident device arrays
-(it emulates kernels; BLAS-class work is a library call on both), written straight into its
-guarded memory. An integer or bool product has no library routine, so it is ``kernels/int_matmul.cu``
+(on ``cuda-sim`` the simulated CuPy's, NumPy's matmul underneath). An integer or bool product has no library routine, so it is ``kernels/int_matmul.cu``
 (NumPy's wraparound, and or of ands for bool) on both. ``ARange`` reads start, stop and step
 on the host (``placement.SIZE_INPUTS``): they fix the length, and ``kernels/arange.cu`` writes
 the values.
@@ -26,12 +24,8 @@ def dot_thunk(device, node, storage_in, storage_out):
     if dtype.kind in "biu":
         def matmul(a, b):
             return kernels.int_matmul(library, a, b)
-    elif be.name == "cuda":
-        matmul = be.cupy.matmul
     else:
-        def matmul(a, b):
-            batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-            return np.matmul(a, b, out=be.allocate((*batch, a.shape[-2], b.shape[-1]), dtype))
+        matmul = be.xp.matmul
     nb, nk = op.nbatch, op.ncontract
     (a_cell, b_cell), (dst,) = storage_in, storage_out
 

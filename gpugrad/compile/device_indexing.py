@@ -102,9 +102,8 @@ def _scatter_add(library, node, out, v, values, axis, row):
     indices = kernels.astype(library, values[0], np.int64)
     region = (*out.shape[:axis], *indices.shape, *out.shape[axis + 1:])
     check_value_broadcast(node, v, region)
-    be = library.backend
     try:
-        v = (be.cupy.broadcast_to if be.name == "cuda" else np.broadcast_to)(v, region)
+        v = library.backend.xp.broadcast_to(v, region)
     except ValueError:
         raise ShapeError(f"{node.op.what}: cannot broadcast a value of shape {v.shape} to the region "
                          f"[{render_index(node.op.idx_list)}] of shape {region}") from None

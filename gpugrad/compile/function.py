@@ -111,9 +111,9 @@ class Function:
         if value.base is None:
             shares = any(value is cell[0] for cell in self._sources) or any(value is other for other in taken)
         else:
-            shares = (any(np.may_share_memory(value, cell[0]) for cell in self._sources)
-                      or any(np.may_share_memory(value, c) for c in self._constants)
-                      or any(np.may_share_memory(value, other) for other in taken))
+            shares = (any(_shares(value, cell[0]) for cell in self._sources)
+                      or any(_shares(value, c) for c in self._constants)
+                      or any(_shares(value, other) for other in taken))
         return value.copy() if shares else value
 
     def _private_on_device(self, value, always, taken):
@@ -133,7 +133,7 @@ class Function:
             value, what = cell[0], f"update of {var.name or var}"
             resident = self._device_updates and self._arrays.resident(self.device, value)
             if resident:
-                value = self._private_on_device(self._arrays.checked_on_device(var.type, value, what),
+                value = self._private_on_device(self._arrays.checked_on_device(self.device, var.type, value, what),
                                                 always, outs + new)
             else:
                 value = self._private(var.type.filter(value, what), always, outs + new)
@@ -159,6 +159,12 @@ class Function:
 
     def _label(self):
         return f"function {self.name!r}" if self.name else "function"
+
+
+def _shares(host, other):
+    """Whether host array ``host`` may share memory with ``other`` (a device array never does:
+    and NumPy would hand it to CuPy's ``may_share_memory``, which takes device arrays only)."""
+    return isinstance(other, np.ndarray) and np.may_share_memory(host, other)
 
 
 def _shared_sides(fgraph, clones, shared_vars, where):
@@ -195,8 +201,8 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
     graph apply their ``default_update`` unless ``no_default_updates`` (True, or a list of
     variables) says not to; ``mode`` is a Theano mode name or object (compile/modes.py).
     ``return_device_arrays=True`` leaves the results on the function's device: CuPy
-    arrays on ``cuda``, NumPy arrays in the simulator's guarded memory on ``cuda-sim``
-    (readable as they are), NumPy arrays on ``cpu``."""
+    arrays on ``cuda``, the simulated CuPy's arrays on ``cuda-sim`` (``.get()`` reads them),
+    NumPy arrays on ``cpu``."""
     device = devices.resolve(device)
     mode = modes.get_mode(mode)
     inputs, specs = io.unpack_inputs(inputs)

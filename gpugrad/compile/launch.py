@@ -9,21 +9,22 @@ static size is 1, as in ``Elemwise``), each input is read through its own stride
 ``Composite.by_value``), and the outputs are fresh C-contiguous device arrays. Reductions
 and softmax run the kernels of ``kernels/`` through ``backends/kernels.py`` (one
 ``KernelLibrary`` per backend); ``Dot`` (a library matmul, or ``kernels/int_matmul.cu`` for integers)
-and ``ARange`` are in ``device_dot_arange.py``; the linear algebra ops
-(``placement.LINALG_OPS``) are library calls (cuSOLVER/cuBLAS through CuPy on ``cuda``, the op's own
-``perform`` on ``cuda-sim``); ``Alloc`` a copy kernel, ``Fill`` an assignment into a fresh
+and ``ARange`` are in ``device_dot_arange.py``; the linear algebra ops (``placement.LINALG_OPS``) are
+CuPy's cuSOLVER/cuBLAS routines (``cupy_linalg.py``); ``Alloc`` a copy kernel, ``Fill`` an assignment into a fresh
 array, ``AllocDiag`` zeros and a strided write, ``Repeat``/``RepeatSum`` a gather/scatter-add.
 ``Diagonal``, ``Reshape``, ``Split`` and basic
 ``Subtensor`` are views made with the array's own methods (a 0-d result too, and a reshape
-of a non-contiguous array from a device copy: NumPy's would land outside the simulator's
-memory); advanced indexing, ``IncSubtensor`` and the categorical crossentropy's
+of a non-contiguous array from a device copy); advanced indexing, ``IncSubtensor`` and the categorical crossentropy's
 ``PickClass``/``PlaceClass`` are in ``device_indexing.py``, and ``Join`` copies into slices
-of a fresh array. ``DimShuffle`` runs its ``perform``, which only makes a view and works on
-device arrays of either backend.
+of a fresh array. ``DimShuffle`` runs its ``perform``, which only makes a view (CuPy's
+``reshape`` and ``transpose``).
 
-Device arrays, backends and kernel libraries come from ``device_arrays.py``. A failed device allocation in a thunk (CuPy's
-``OutOfMemoryError``, the simulator's ``MemoryError``) is a ``DeviceMemoryError`` naming the node
-and the bytes asked for.
+Device arrays, backends and kernel libraries come from ``device_arrays.py``; every CuPy call
+goes through the backend's array module (``be.xp``), the same code on ``cuda`` and ``cuda-sim``.
+A failed device allocation in a thunk (CuPy's ``OutOfMemoryError``, the simulator's
+``MemoryError``) is a ``DeviceMemoryError`` naming the node and the bytes asked for. With
+``config.sync_launches`` (``GPUGRAD_SYNC_LAUNCHES=1``) every device node waits for its
+kernels, so a kernel that faults is reported at its own node, not at a later read-back.
 """
 import functools
 
@@ -31,6 +32,7 @@ import numpy as np
 
 from ..backends import kernels
 from ..codegen import elementwise as codegen
+from ..config import config
 from ..errors import DeviceMemoryError, ShapeError
 from ..graph.basic import Constant
 from ..ops.blas import AllocDiag, Diagonal, Dot
@@ -39,7 +41,8 @@ from ..ops.nnet import LogSoftmax, Softmax
 from ..ops.reduce import Arg, Reduce
 from ..ops.shape import Alloc, Fill, Reshape
 from ..ops.transfer import Transfer
-from ..rewrites.fusion import Composite
+from ..ops.elemwise import Elemwise
+from ..rewrites.fusion import Composite, composite_of
 from ..scan.device import scan_thunk
 from ..scan.op import Scan
 from . import cupy_linalg, device_conv
@@ -48,7 +51,7 @@ from .device_indexing import THUNKS as INDEXING_THUNKS
 from .device_dot_arange import arange_thunk, dot_thunk
 
 BLOCK = 256
-MAX_BLOCKS = {"cuda-sim": 8}  # few blocks on the simulator: every grid-stride loop really strides
+BLOCKS_PER_MULTIPROCESSOR = 32  # a grid-stride loop's grid: enough to fill the device, no more
 
 
 def _reporting_memory(node, thunk):
@@ -76,9 +79,18 @@ def _kernel(device, source):
 def device_thunk(node, storage_in, storage_out):
     device = node.tag["device"]
     make = _THUNKS.get(type(node.op))
-    if make is None:  # a view op: its perform only makes a view, on either backend's arrays
+    if make is None:  # a view op: its perform only makes a view (CuPy's reshape and transpose)
         return node.op.make_thunk(node, storage_in, storage_out)
-    return _reporting_memory(node, make(device, node, storage_in, storage_out))
+    thunk = _reporting_memory(node, make(device, node, storage_in, storage_out))
+    return _synchronized(backend_for(device), thunk) if config.sync_launches else thunk
+
+
+def _synchronized(be, thunk):
+    """``thunk``, then a wait for its kernels: a fault is raised here, naming this node."""
+    def run():
+        thunk()
+        be.synchronize()
+    return run
 
 
 def _transfer_thunk(device, node, storage_in, storage_out):
@@ -126,6 +138,15 @@ def _composite_thunk(device, node, storage_in, storage_out):
     return thunk
 
 
+def _elemwise_thunk(device, node, storage_in, storage_out):
+    """An elementwise node the fusion phase did not fuse (a mode excluding it): the kernel of
+    a one-node ``Composite``, reading the node's inputs that are not literals of it."""
+    composite, outer = composite_of([node], node.outputs)
+    inner = composite.make_node(*outer)
+    inner.tag.update(node.tag)
+    return _composite_thunk(device, inner, [storage_in[node.inputs.index(v)] for v in outer], storage_out)
+
+
 def _lifted(device, shape, out_statics, values):
     """The shape to launch over and the values to read: ``shape``, except that an empty axis
     some output is static 1 on (``x.sum(1, keepdims=True)`` fused with ``x[:, :0] / it``) is
@@ -135,13 +156,12 @@ def _lifted(device, shape, out_statics, values):
     if run == shape:
         return shape, values
     be = backend_for(device)
-    broadcast_to = be.cupy.broadcast_to if be.name == "cuda" else np.broadcast_to
     lifted = []
     for v in values:
         if not isinstance(v, np.generic) and v.size == 0:
             zero = be.allocate((1,) * len(run), v.dtype)
             zero[...] = 0
-            v = broadcast_to(zero, run)
+            v = be.xp.broadcast_to(zero, run)
         lifted.append(v)
     return run, lifted
 
@@ -160,7 +180,7 @@ def _launch_elementwise(device, kernel, shape, values, static, out_dtypes, geome
             if len(geometries) > 64:
                 geometries.clear()
             geometries[key] = be.to_device(_geometry(shape, static, arrays))
-        grid = min(-(-n // BLOCK), MAX_BLOCKS.get(device, 4096))
+        grid = min(-(-n // BLOCK), BLOCKS_PER_MULTIPROCESSOR * be.multiprocessors)
         be.launch(kernel, grid, BLOCK, [*values, *results, geometries[key], np.int64(n)])
     return results
 
@@ -188,21 +208,13 @@ def _softmax_thunk(device, node, storage_in, storage_out):
 
 
 def _linalg_thunk(device, node, storage_in, storage_out):
-    """A linear algebra op as a library call, as ``Dot``: on ``cuda`` the CuPy routine of
-    ``cupy_linalg`` (cuSOLVER/cuBLAS); on ``cuda-sim`` the op's own ``perform`` (NumPy and
-    SciPy over the simulator's host-resident device arrays, so the values and the errors are
-    the host's), each result copied into the simulator's guarded memory."""
+    """A linear algebra op as a library call, as ``Dot``: the CuPy routine of ``cupy_linalg``
+    (cuSOLVER/cuBLAS; on ``cuda-sim`` the simulated CuPy's, NumPy and SciPy underneath)."""
     be, op = backend_for(device), node.op
     dtypes_out = [o.dtype for o in node.outputs]
-    if be.name == "cuda":
-        def call(values):
-            return cupy_linalg.run(be.cupy, op, values)
-    else:
-        def call(values):
-            return [be.to_device(r) for r in op.perform(node, values)]
 
     def thunk():
-        results = call([c[0] for c in storage_in])
+        results = cupy_linalg.run(be, op, [c[0] for c in storage_in])
         for cell, result, dtype in zip(storage_out, results, dtypes_out):
             cell[0] = result.astype(dtype, copy=False)
     return thunk
@@ -213,7 +225,6 @@ def _alloc_thunk(device, node, storage_in, storage_out):
     C-contiguous array by the generated copy kernel; a one-element host value (placement's
     ``by_value``) is the kernel's scalar parameter instead."""
     be, dtype, ndim = backend_for(device), node.outputs[0].dtype, node.outputs[0].ndim
-    broadcast_to = be.cupy.broadcast_to if be.name == "cuda" else np.broadcast_to
     by_value = 0 in node.tag.get("by_value", ())
     copy, geometries = _kernel(device, codegen.copy_source(dtype, by_value)), {}
     (value_cell, *size_cells), (dst,) = storage_in, storage_out
@@ -224,7 +235,7 @@ def _alloc_thunk(device, node, storage_in, storage_out):
             args, static = [value_cell[0].flat[0]], []
         else:
             try:
-                args, static = [broadcast_to(value_cell[0], shape)], [(None,) * ndim]
+                args, static = [be.xp.broadcast_to(value_cell[0], shape)], [(None,) * ndim]
             except ValueError:
                 raise ShapeError(f"alloc: cannot broadcast a value of shape {value_cell[0].shape} "
                                  f"to {shape}") from None
@@ -352,7 +363,7 @@ def _narrow(out, out_static, shape):
     return out if tuple(out.shape) == want else out[tuple(slice(0, n) for n in want)]
 
 
-_THUNKS = {Transfer: _transfer_thunk, Composite: _composite_thunk, Reduce: _reduce_thunk, Arg: _reduce_thunk,
+_THUNKS = {Transfer: _transfer_thunk, Composite: _composite_thunk, Elemwise: _elemwise_thunk, Reduce: _reduce_thunk, Arg: _reduce_thunk,
            Softmax: _softmax_thunk, LogSoftmax: _softmax_thunk, Dot: dot_thunk, Alloc: _alloc_thunk,
            Reshape: _reshape_thunk, Join: _join_thunk, Split: _split_thunk, Fill: _fill_thunk,
            Diagonal: _diagonal_thunk, AllocDiag: _alloc_diag_thunk, Repeat: _repeat_thunk,

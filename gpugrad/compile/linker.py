@@ -1,11 +1,14 @@
 """The linker: a toposorted graph becomes a flat list of thunks reading and writing
 preallocated one-element storage cells; a value's cell is emptied right after its
-last reader runs, so intermediates are freed as early as possible."""
+last reader runs, so intermediates are freed as early as possible. A program with device
+nodes runs inside its device (``with backend.context():``), so every CuPy call of a call
+lands on the function's GPU, whichever device is current in the caller's thread."""
 import numpy as np
 
 from ..errors import GpugradError, ShapeError
 from ..graph.basic import Constant
 from . import error_board, lazy
+from .device_arrays import backend_for
 
 
 class Program:
@@ -43,12 +46,21 @@ class Program:
         self.board = board if owned and board.rows else None
         self.output_cells = [cell(v) for v in fgraph.outputs]
         self.cells = cells
+        devices = {node.tag.get("device", "cpu") for node in order} - {"cpu"}
+        self._context = backend_for(devices.pop()).context if devices else None
 
     def thunk_lists(self):
         """``(thunks, nodes)`` lists that a call runs, for modes that wrap each thunk."""
         return [(self.thunks, self.nodes)] + self.blocks
 
     def run(self):
+        """Run every thunk, on the program's device if it has one (see ``_run``)."""
+        if self._context is None:
+            return self._run()
+        with self._context():
+            return self._run()
+
+    def _run(self):
         """Run every thunk with NumPy's floating-point warnings off (inf and nan are values
         here, as in compiled Theano code), set once per call rather than per node. A program
         whose device kernels check indices reads its error board once, at the end; any failure

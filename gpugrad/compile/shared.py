@@ -5,6 +5,7 @@ from ..errors import InputError
 from ..types import dtypes
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable
+from .device_arrays import backend_for
 
 
 class SharedVariable(TensorVariable):
@@ -54,18 +55,18 @@ class SharedVariable(TensorVariable):
         self.newer_on, self._copies = device, {device: array}
 
     def on_device(self, device):
-        """The value as an array of ``device``, uploaded on first use after a change."""
+        """The value as an array of ``device``, uploaded on first use after a change (and
+        again if the copy kept is not in that device's memory)."""
         array = self._copies.get(device)
-        if array is None:
-            from .device_arrays import backend_for
+        be = backend_for(device)
+        if array is None or not be.resident(array):
             self.sync()
-            array = self._copies[device] = backend_for(device).to_device(self.container[0])
+            array = self._copies[device] = be.to_device(self.container[0])
         return array
 
     def sync(self):
         """Bring the host value up to date after a device function changed it."""
         if self.newer_on is not None:
-            from .device_arrays import backend_for
             self.container[0] = backend_for(self.newer_on).to_host(self._copies[self.newer_on])
             self.newer_on = None
 

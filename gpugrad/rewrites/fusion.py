@@ -119,21 +119,27 @@ def _regions(fgraph):
     return list(regions.values())
 
 
-def _fuse(fgraph, nodes):
+def composite_of(nodes, used_outside):
+    """The ``Composite`` computing ``used_outside`` (outputs of ``nodes``, a connected region of
+    elementwise nodes in topological order) and the outer variables it reads, in order
+    (scalar constants become literals of its kernel, not inputs)."""
     produced = {o for n in nodes for o in n.outputs}
     outer = list(dict.fromkeys(v for n in nodes for v in n.inputs
                                if v not in produced and not codegen.is_literal(v)))
-    member = set(nodes)
-    used_outside = [o for o in produced if o in fgraph.outputs
-                    or any(client not in member for client, _ in fgraph.clients.get(o, ()))]
-    used_outside.sort(key=lambda o: (nodes.index(o.owner), o.index))
     by_value = {k for k, v in enumerate(outer) for n in nodes
                 for pos in n.tag.get("by_value", ()) if n.inputs[pos] is v}
     memo = {v: v.clone() for v in outer}
     for n in nodes:
         inner = Apply(n.op, [memo.get(v, v) for v in n.inputs], [o.clone() for o in n.outputs])
         memo.update(zip(n.outputs, inner.outputs))
-    op = Composite([memo[v] for v in outer], [memo[o] for o in used_outside], by_value)
+    return Composite([memo[v] for v in outer], [memo[o] for o in used_outside], by_value), outer
+
+
+def _fuse(fgraph, nodes):
+    member = set(nodes)
+    used_outside = [o for n in nodes for o in n.outputs if o in fgraph.outputs
+                    or any(client not in member for client, _ in fgraph.clients.get(o, ()))]
+    op, outer = composite_of(nodes, used_outside)
     node = op.make_node(*outer)
     node.tag["device"] = nodes[0].tag["device"]
     for old, new in zip(used_outside, node.outputs):
@@ -158,4 +164,4 @@ class FusionPhase:
         return "fusion: connected elementwise regions on one device as one Composite (one kernel)"
 
 
-__all__ = ["Composite", "FusionPhase"]
+__all__ = ["Composite", "FusionPhase", "composite_of"]

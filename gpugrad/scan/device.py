@@ -92,7 +92,7 @@ def host_inputs(node):
 def scan_thunk(device, node, storage_in, storage_out):
     """The loop of ``op.Loop`` over device arrays, allocated by the device's backend; an
     input the body reads on the host that arrives on the device is copied back once per call."""
-    from ..compile.device_arrays import backend_for, resident
+    from ..compile.device_arrays import backend_for
     be = backend_for(device)
     loop = Loop(node.op, node, device, be.allocate)
     to_host = sorted(host_inputs(node) - {0})
@@ -100,7 +100,7 @@ def scan_thunk(device, node, storage_in, storage_out):
     def thunk():
         values = [cell[0] for cell in storage_in]
         for pos in to_host:
-            if resident(device, values[pos]):
+            if be.resident(values[pos]):
                 values[pos] = be.to_host(values[pos])
         for cell, value in zip(storage_out, loop.run(values)):
             cell[0] = value

@@ -11,6 +11,8 @@ from gpugrad.ops import scalar
 from gpugrad.rewrites.fusion import Composite
 from gpugrad.rewrites.pipeline import optimize
 
+from device_checks import DEVICE
+
 DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
           "float32", "float64", "complex64", "complex128"]
 _FUNCTIONS = {"and": scalar.bitwise_and, "or": scalar.bitwise_or, "xor": scalar.bitwise_xor}
@@ -54,7 +56,7 @@ def sample(dtype, shape, rng):
     return value.astype(dtype)
 
 
-def composite_sources(inputs, outputs, device="cuda-sim"):
+def composite_sources(inputs, outputs, device=DEVICE):
     """The kernel sources the pipeline makes for a device, without compiling anything."""
     fgraph = FunctionGraph(list(inputs), list(outputs))
     optimize(fgraph, "fast_run", device)

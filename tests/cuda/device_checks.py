@@ -1,17 +1,34 @@
-"""What the device tests share: a graph compiled for the simulator and the CPU, where its
-nodes ran, the transfers a call makes, and result comparisons."""
+"""What the device tests share: the device they run on, a graph compiled for it and the CPU,
+where its nodes ran, the transfers a call makes, and result comparisons.
+
+The device is ``cuda-sim`` unless ``GPUGRAD_TEST_DEVICE`` names another (``cuda``, ``cuda:1``,
+``cuda-sim:1``: tests/gpu/run.sh runs the suite on the GPU with it). On a GPU the float
+results a test compares bit for bit on the simulator are compared with tolerances (cuBLAS
+and the CUDA math library round differently from NumPy), and the tests that drive the
+simulator itself skip."""
+import os
+
 import numpy as np
+import pytest
 
 import gpugrad as gg
 from gpugrad.graph.basic import Constant
 from gpugrad.ops.transfer import Transfer
 
-SIM = "cuda-sim"
+DEVICE = os.environ.get("GPUGRAD_TEST_DEVICE", "cuda-sim")
+ON_GPU = not DEVICE.startswith("cuda-sim")
+sim_only = pytest.mark.skipif(ON_GPU, reason="drives the simulator itself")
+
+
+def host(value):
+    """``value`` as a NumPy array: a device array read back (``.get()``: CuPy's arrays and the
+    simulated ones refuse ``np.asarray``), a host value as it is."""
+    return value.get() if hasattr(value, "__cuda_array_interface__") else np.asarray(value)
 
 
 def on_both(inputs, outputs, **kwargs):
-    """``[on cuda-sim, on cpu]``: the same graph compiled for both."""
-    return [gg.function(inputs, outputs, device=d, **kwargs) for d in (SIM, "cpu")]
+    """``[on DEVICE, on cpu]``: the same graph compiled for both."""
+    return [gg.function(inputs, outputs, device=d, **kwargs) for d in (DEVICE, "cpu")]
 
 
 def places(f, op_type):
@@ -34,8 +51,12 @@ def same(got, expected, double_tol=1e-12):
 
 
 def identical(got, expected):
-    """Equal dtypes, shapes and values, NaNs in the same part of the same places."""
+    """Equal dtypes, shapes and values, NaNs in the same part of the same places (floats to
+    ``same``'s tolerances on a GPU)."""
     for g, e in zip(got, expected):
         assert g.dtype == e.dtype and g.shape == e.shape
+        if ON_GPU and g.dtype.kind in "fc":
+            same([g], [e], double_tol=1e-11)
+            continue
         np.testing.assert_array_equal(np.real(g), np.real(e))
         np.testing.assert_array_equal(np.imag(g), np.imag(e))

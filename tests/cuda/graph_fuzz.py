@@ -27,7 +27,8 @@ from gpugrad.compile import device_arrays
 from gpugrad.errors import GpugradError
 from gpugrad.ops import scalar
 
-SIM = "cuda-sim"
+from device_checks import DEVICE, host
+
 DTYPES = ["bool", "int8", "int32", "int64", "uint8", "float32", "float64", "complex64", "complex128"]
 # rows whose results a device computes exactly as NumPy does (for real operands)
 EXACT_ROWS = {"add", "sub", "mul", "neg", "abs", "real", "imag", "conj", "maximum", "minimum", "sqr", "sqrt",
@@ -473,7 +474,7 @@ def compare(got, expected, tol, what):
     """Equal dtype and shape; integers and bools exact; floats to ``tol`` or the dtype's tolerance
     relative to the largest magnitude, NaNs and infinities in the same places (for complex
     values only where they are: C's and NumPy's special cases differ on the other part)."""
-    got, expected = np.array(got), np.asarray(expected)
+    got, expected = host(got).copy(), np.asarray(expected)
     if got.dtype != expected.dtype or got.shape != expected.shape:
         raise Mismatch(f"{what}: got {got.dtype}{got.shape}, expected {expected.dtype}{expected.shape}")
     if got.dtype.kind in "biu":
@@ -497,14 +498,14 @@ def compare(got, expected, tol, what):
 def _call_args(values, rng, device):
     """The arguments of one call: 0-d ones sometimes Python scalars, others sometimes
     non-contiguous views, and on the device sometimes device arrays (strided ones too)."""
-    be = device_arrays.backend_for(SIM)
+    be = device_arrays.backend_for(DEVICE)
     out = []
     for value in values:
         r = rng.random()
         if value.ndim == 0 and r < 0.5:
             out.append(value.item())
             continue
-        on_device = device == SIM and rng.random() < 0.3
+        on_device = device == DEVICE and rng.random() < 0.3
         if value.ndim and value.shape[-1] and r < 0.4:
             wide = np.repeat(value, 2, axis=-1)
             out.append((be.to_device(wide) if on_device else wide)[..., ::2])
@@ -514,10 +515,10 @@ def _call_args(values, rng, device):
 
 
 def _run(f, args, what):
-    kept = [np.array(a) for a in args]
+    kept = [host(a).copy() for a in args]
     results = f(*args)
     for a, k in zip(args, kept):
-        if not np.array_equal(np.asarray(a), k, equal_nan=True):
+        if not np.array_equal(host(a), k, equal_nan=True):
             raise Mismatch(f"{what}: the call wrote into its argument")
     return results
 
@@ -531,7 +532,7 @@ def _outputs(g):
 
 def _both(inputs, outputs, rng):
     cpu = gg.function(inputs, outputs, device="cpu", on_unused_input="ignore")
-    sim = gg.function(inputs, outputs, device=SIM, on_unused_input="ignore",
+    sim = gg.function(inputs, outputs, device=DEVICE, on_unused_input="ignore",
                       return_device_arrays=bool(rng.random() < 0.3))
     return cpu, sim
 
@@ -545,10 +546,10 @@ def run_graph(seed):
     for k, (t, e) in enumerate(zip(outs, expected)):
         if not t.fuzzy:
             compare(e, t.val, t.tol, f"cpu vs NumPy, output {k}")
-    got = _run(sim, _call_args(g.args, rng, SIM), SIM)
+    got = _run(sim, _call_args(g.args, rng, DEVICE), DEVICE)
     for k, (t, gv, e) in enumerate(zip(outs, got, expected)):
         if t.fuzzy:
-            gv = np.array(gv)
+            gv = host(gv)
             if (gv.dtype, gv.shape) != (e.dtype, e.shape):
                 raise Mismatch(f"cuda-sim vs cpu, output {k}: got {gv.dtype}{gv.shape}, expected {e.dtype}{e.shape}")
         else:
@@ -571,7 +572,7 @@ def _check_errors(g, cpu, sim, rng, outs, expected):
     args = list(g.args)
     args[k] = sample(rng, args[k].dtype, tuple(shape))
     outcomes = []
-    for f, device in ((cpu, "cpu"), (sim, SIM)):
+    for f, device in ((cpu, "cpu"), (sim, DEVICE)):
         try:
             outcomes.append(f(*_call_args(args, rng, device)))
         except GpugradError as exc:

@@ -18,6 +18,7 @@ from gpugrad.ops.transfer import Transfer
 from gpugrad.rewrites.fusion import Composite
 
 from cases import DTYPES, every_row, sample
+from device_checks import DEVICE
 
 TOLERANCE = {"float32": 2e-6, "complex64": 2e-6}
 
@@ -35,7 +36,7 @@ def test_every_row_on_the_simulator_matches_numpy(dtype, rng):
     inputs, names, outputs = every_row(dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # complex -> real casts warn on the CPU
-        sim = gg.function(inputs, outputs, device="cuda-sim")
+        sim = gg.function(inputs, outputs, device=DEVICE)
         cpu = gg.function(inputs, outputs, device="cpu")
         args = [sample(dtype, (3, 5), rng), sample(dtype, (3, 5), rng)]
         got, expected = sim(*args), cpu(*args)
@@ -53,7 +54,7 @@ def test_broadcasting_and_non_contiguous_inputs(rng):
     y = T.fmatrix("y")
     z = T.fmatrix("z")
     out = T.tanh(x * y) + z.T * 2.0 - T.sqrt(T.abs(y))
-    sim = gg.function([x, y, z], out, device="cuda-sim")
+    sim = gg.function([x, y, z], out, device=DEVICE)
     cpu = gg.function([x, y, z], out, device="cpu")
     big_x = rng.standard_normal((4, 3, 12)).astype("float32")
     args = [big_x[:, 1:2, ::3], rng.standard_normal((5, 4)).astype("float32")[::-1],
@@ -67,7 +68,7 @@ def test_broadcasting_and_non_contiguous_inputs(rng):
 
 def test_bad_broadcast_is_a_shape_error(rng):
     x, y = T.dmatrix("x"), T.dmatrix("y")
-    f = gg.function([x, y], T.exp(x) + y, device="cuda-sim")
+    f = gg.function([x, y], T.exp(x) + y, device=DEVICE)
     with pytest.raises(ShapeError, match="broadcast"):
         f(np.ones((3, 4)), np.ones((3, 1)))
     assert f(np.zeros((0, 4)), np.zeros((0, 4))).shape == (0, 4)
@@ -75,18 +76,18 @@ def test_bad_broadcast_is_a_shape_error(rng):
 
 def test_placement_transfers_one_per_input_and_output():
     x, y = T.dmatrix("x"), T.dvector("y")
-    f = gg.function([x, y], [T.exp(x) * y, (T.exp(x) * y).sum(), T.argmax(x)], device="cuda-sim")
+    f = gg.function([x, y], [T.exp(x) * y, (T.exp(x) * y).sum(), T.argmax(x)], device=DEVICE)
     # x and y go over once each (x is read by the kernel and by argmax); the three results come back
     assert sorted(_transfers(f)) == ["device", "device", "host", "host", "host"]
     assert _count(f, Composite) == 1 and _count(f, Reduce) == 1
     reductions = {str(node.op): device for node, device in f.placement.items() if isinstance(node.op, (Reduce, Arg))}
-    assert reductions == {"sum{axis=[0, 1]}": "cuda-sim", "Arg{argmax, None, False}": "cuda-sim"}
+    assert reductions == {"sum{axis=[0, 1]}": DEVICE, "Arg{argmax, None, False}": DEVICE}
     assert "on cuda-sim" in gg.printing.debugprint(f, file=io.StringIO())
 
 
 def test_shape_arithmetic_stays_on_the_host(rng):
     x = T.dvector("x")
-    f = gg.function([x], x / x.shape[0], device="cuda-sim")
+    f = gg.function([x], x / x.shape[0], device=DEVICE)
     shape_nodes = [n for n, d in f.placement.items() if type(n.op).__name__ in ("Shape", "ShapeI")]
     assert shape_nodes and all(f.placement[n] == "cpu" for n in shape_nodes)
     # the vector goes over once; the length, computed on the host, is a kernel parameter
@@ -119,7 +120,7 @@ def _logistic(device, rng, feats=7):
 
 def test_logistic_regression_step_matches_the_cpu(rng):
     data = rng.standard_normal((20, 7)), (rng.random(20) > 0.5).astype("float64")
-    sim, w_sim, b_sim = _logistic("cuda-sim", rng)
+    sim, w_sim, b_sim = _logistic(DEVICE, rng)
     cpu, w_cpu, b_cpu = _logistic("cpu", rng)
     for _ in range(2):
         got, expected = sim(*data), cpu(*data)
@@ -134,7 +135,7 @@ def test_logistic_regression_step_matches_the_cpu(rng):
     kernels = [str(node.op) for node in sim.graph.toposort() if isinstance(node.op, (Composite, Reduce))]
     assert len(kernels) == 5 and "sigmoid" in kernels[0] and "softplus" in kernels[0]
     assert sum(k.startswith("sum") for k in kernels) == 2
-    assert [d for n, d in sim.placement.items() if isinstance(n.op, Dot)] == ["cuda-sim", "cuda-sim"]
+    assert [d for n, d in sim.placement.items() if isinstance(n.op, Dot)] == [DEVICE, DEVICE]
     # x, y, w and b go over once (w and b stay on the device between calls); the
     # host-computed 1/len(y) is a kernel parameter passed by value (no transfer);
     # prediction and xent come back, the new w and b stay on the device
@@ -160,9 +161,9 @@ def test_on_a_real_gpu(rng):
 def test_sum_on_the_device(dtype, axis, keepdims, rng):
     x = T.tensor(dtype, shape=(None, None, None), name="x")
     out = T.sum(T.exp(x) * 0.5, axis=axis, keepdims=keepdims)
-    sim = gg.function([x], out, device="cuda-sim")
+    sim = gg.function([x], out, device=DEVICE)
     cpu = gg.function([x], out, device="cpu")
-    assert _count(sim, Reduce) == 1 and sim.placement[sim.graph.outputs[0].owner.inputs[0].owner] == "cuda-sim"
+    assert _count(sim, Reduce) == 1 and sim.placement[sim.graph.outputs[0].owner.inputs[0].owner] == DEVICE
     value = sample(dtype, (40, 3, 50), rng).transpose(0, 2, 1)[:, ::2]  # a strided input
     tol = 1e-5 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(sim(value), cpu(value), rtol=tol, atol=tol)
@@ -173,7 +174,7 @@ def test_an_output_narrower_than_its_kernel(rng):
     """exp(row) is computed in the (m, n) kernel of exp(row) * y but returned as (1, n)."""
     row, y = T.tensor("float64", shape=(1, None), name="row"), T.dmatrix("y")
     e = T.exp(row)
-    sim = gg.function([row, y], [e, e * y], device="cuda-sim")
+    sim = gg.function([row, y], [e, e * y], device=DEVICE)
     assert _count(sim, Composite) == 1
     args = rng.standard_normal((1, 5)), rng.standard_normal((4, 5))
     got = sim(*args)
@@ -187,7 +188,7 @@ def test_composite_perform_is_the_numpy_oracle(rng):
     from gpugrad.rewrites.pipeline import optimize
     x, y = T.fmatrix("x"), T.tensor("float32", shape=(1, None), name="y")
     fgraph = FunctionGraph([x, y], [T.switch(x > 0, x * 0.5, T.exp(y))])
-    optimize(fgraph, "fast_run", "cuda-sim")
+    optimize(fgraph, "fast_run", DEVICE)
     (node,) = [n for n in fgraph.toposort() if isinstance(n.op, Composite)]
     args = rng.standard_normal((3, 4)).astype("float32"), rng.standard_normal((1, 4)).astype("float32")
     (out,) = node.op.perform(node, list(args))

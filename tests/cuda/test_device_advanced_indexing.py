@@ -12,7 +12,7 @@ from gpugrad.ops.nnet import PickClass, PlaceClass
 from gpugrad.ops.subtensor import IncSubtensor, Subtensor
 from gpugrad.ops.transfer import Transfer
 
-from device_checks import on_both, places, same, transfers
+from device_checks import DEVICE, on_both, places, same, transfers
 
 DTYPES = ["bool", "int8", "int64", "float32", "float64", "complex128"]
 SHAPE = (4, 5, 6)
@@ -42,7 +42,7 @@ def test_masks_and_several_arrays_match_the_cpu(dtype, rng):
     outputs = [x[m1], x[m2], x[:, m2[0]], x[1:, ::-1][m2[:3, :5]], x[i, j], x[:, i, j], x[i, :, j],
                x[None, i, 1:, k], x[-1, :, i], x[k, None, j], x[m1, 2:, i[:1]], x[::2, i[:, None], ::-3]]
     sim, cpu = on_both([x, m1, m2, i, j, k], outputs)
-    assert places(sim, Subtensor) == {"cuda-sim"}
+    assert places(sim, Subtensor) == {DEVICE}
     assert transfers(sim) == ["device"] * 5 + ["host"] * len(outputs)  # k is read on the host
     args = (_value(dtype, rng), np.array([True, False, True, True]), rng.random((4, 5)) < 0.5,
             np.array([3, -4, 2]), np.array([[0, -1, 4]], "int32"), -1)
@@ -58,7 +58,7 @@ def test_set_and_inc_at_arrays_and_masks_match_the_cpu(dtype, rng):
                T.set_subtensor(x[i[:2], 1:3, j[:2]], v[:2, None]), T.set_subtensor(x[:, m[0]], v),
                T.set_subtensor(x[i[1:3], ::-1, -1], v[:5])]
     sim, cpu = on_both([x, m, i, j, v], outputs)
-    assert places(sim, IncSubtensor) == {"cuda-sim"}
+    assert places(sim, IncSubtensor) == {DEVICE}
     assert transfers(sim) == ["device"] * 5 + ["host"] * len(outputs)
     args = (_value(dtype, rng), rng.random((4, 5)) < 0.5, np.array([1, 3, 1, -3]), np.array([-1, 0, 5, 5]),
             _value(dtype, rng, (6,)))
@@ -72,7 +72,7 @@ def test_gradients_of_advanced_indexing_match_the_cpu(dtype, rng):
     cost = T.sum(T.real(x[m] * T.conj(x[m]))) + T.sum(T.real(x[i, j] * w)) + \
         T.sum(T.real(T.set_subtensor(x[i[:2], j[:2]], w[:2]) * T.conj(x)))
     sim, cpu = on_both([x, w, m, i, j], T.grad(cost, [x, w]))
-    assert places(sim, (Subtensor, IncSubtensor)) == {"cuda-sim"}
+    assert places(sim, (Subtensor, IncSubtensor)) == {DEVICE}
     assert _arrays_crossing(sim) == (["i", "j", "m", "w", "x"], 2)
     args = _value(dtype, rng, (5, 4)), _value(dtype, rng, (3,)), rng.random((5, 4)) < 0.5, [0, -1, 0], [3, 1, 3]
     same(sim(*args), cpu(*args))
@@ -84,7 +84,7 @@ def test_categorical_crossentropy_and_its_gradient_on_the_device(dtype, rng):
     p = T.nnet.softmax(x)
     cost = T.mean(T.nnet.categorical_crossentropy(p, y)) + T.sum(T.nnet.categorical_crossentropy(T.exp(x) / 9, y))
     sim, cpu = on_both([x, y], [cost, T.grad(cost, x)])
-    assert places(sim, (PickClass, PlaceClass)) == {"cuda-sim"}
+    assert places(sim, (PickClass, PlaceClass)) == {DEVICE}
     assert _arrays_crossing(sim) == (["x", "y"], 2)
     args = _value(dtype, rng, (6, 5)), np.array([0, 4, 2, 2, 1, 3], "int32")
     same(sim(*args), cpu(*args))

@@ -11,7 +11,8 @@ from gpugrad.errors import InputError, ShapeError
 from gpugrad.ops.nnet import PickClass, PlaceClass
 from gpugrad.ops.subtensor import IncSubtensor, Subtensor
 
-SIM = "cuda-sim"
+from device_checks import DEVICE
+
 
 
 def _board_reads(log):
@@ -33,10 +34,10 @@ def _embedding_model(rng):
 
 def test_one_read_back_of_the_board_per_call(rng, copies):
     inputs, outputs = _embedding_model(rng)
-    f = gg.function(inputs, outputs, device=SIM)
+    f = gg.function(inputs, outputs, device=DEVICE)
     cpu = gg.function(inputs, outputs, device="cpu")
     assert {f.placement[n] for n in f.placement if isinstance(n.op, (Subtensor, IncSubtensor, PickClass,
-                                                                     PlaceClass))} == {SIM}
+                                                                     PlaceClass))} == {DEVICE}
     args = rng.integers(0, 10, (6, 2)), rng.integers(0, 5, 6).astype("int32")
     f(*args)
     copies.clear()
@@ -51,7 +52,7 @@ def test_one_read_back_of_the_board_per_call(rng, copies):
 
 def test_bad_indices_raise_as_before_and_the_function_still_works(rng):
     inputs, outputs = _embedding_model(rng)
-    f = gg.function(inputs, outputs, device=SIM)
+    f = gg.function(inputs, outputs, device=DEVICE)
     cpu = gg.function(inputs, outputs, device="cpu")
     ids, y = np.arange(12).reshape(6, 2) % 10, np.array([0, 1, 2, 3, 4, 1], "int32")
     with pytest.raises(ShapeError, match="index 10 is out of bounds for axis 0 with size 10"):
@@ -66,7 +67,7 @@ def test_bad_indices_raise_as_before_and_the_function_still_works(rng):
 
 def test_a_later_failure_caused_by_a_bad_index_reports_the_index(rng):
     x, i = T.lvector("x"), T.lvector("i")
-    f = gg.function([x, i], T.alloc(1.0, x[i].sum() - 1) * 2, device=SIM)
+    f = gg.function([x, i], T.alloc(1.0, x[i].sum() - 1) * 2, device=DEVICE)
     values = np.array([3, 4, 5])
     with pytest.raises(ShapeError, match="index 3 is out of bounds for axis 0 with size 3") as info:
         f(values, np.array([3]))  # the gather gives 0, and the alloc of size -1 fails
@@ -77,7 +78,7 @@ def test_a_later_failure_caused_by_a_bad_index_reports_the_index(rng):
 def test_a_scan_reads_the_board_once_per_call_not_per_step(rng, copies):
     table, ids, h0 = T.dmatrix("table"), T.lmatrix("ids"), T.dvector("h0")
     hs, _ = gg.scan(lambda i, h: T.tanh(h + table[i].sum(axis=0)), sequences=ids, outputs_info=h0)
-    f = gg.function([table, ids, h0], hs, device=SIM)
+    f = gg.function([table, ids, h0], hs, device=DEVICE)
     cpu = gg.function([table, ids, h0], hs, device="cpu")
     value = rng.standard_normal((5, 3))
     for steps in (2, 7):
@@ -92,13 +93,12 @@ def test_a_scan_reads_the_board_once_per_call_not_per_step(rng, copies):
 
 
 def test_launchers_given_a_row_leave_the_flag_there(rng):
-    library, be = device_arrays.library_for(SIM), device_arrays.backend_for(SIM)
+    library, be = device_arrays.library_for(DEVICE), device_arrays.backend_for(DEVICE)
     x = be.to_device(rng.standard_normal((3, 4)))
-    row = be.allocate(kernels.ERROR_ROW, np.int64)
-    row.fill(0)
+    row = be.to_device(np.zeros(kernels.ERROR_ROW, np.int64))
     kernels.gather(library, x, be.to_device(np.array([0, 4, 1])), 1, error=row)
     np.testing.assert_array_equal(be.to_host(row), [1, 4, 0, 4])
-    row.fill(0)
+    row = be.to_device(np.zeros(kernels.ERROR_ROW, np.int64))
     g = advanced_index.gathering(library, x, ["a", "a"], [be.to_device(np.array([1, 2])),
                                                          be.to_device(np.array([0, -5]))], "x[i, j]")
     advanced_index.gather_nd(library, g, error=row)

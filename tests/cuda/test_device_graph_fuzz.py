@@ -10,7 +10,9 @@ import scipy.special
 import gpugrad as gg
 import gpugrad.tensor as T
 
-from graph_fuzz import SIM, compare, run_graph
+from graph_fuzz import DEVICE, compare, run_graph
+
+from device_checks import DEVICE
 
 SEEDS = list(range(60))  # about 40 s with a cold kernel cache (g++ compiles each fused kernel), 2 s warm
 
@@ -22,7 +24,7 @@ def test_random_graph(seed):
 
 def _on_both(inputs, outputs, args):
     """The results of ``outputs`` on the CPU and the simulator, checked equal; the CPU's."""
-    cpu, sim = (gg.function(inputs, outputs, device=d) for d in ("cpu", SIM))
+    cpu, sim = (gg.function(inputs, outputs, device=d) for d in ("cpu", DEVICE))
     expected = cpu(*args)
     for k, (got, e) in enumerate(zip(sim(*args), expected)):
         compare(got, e, 1e-6, f"output {k}")

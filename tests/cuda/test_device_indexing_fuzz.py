@@ -14,6 +14,8 @@ import gpugrad as gg
 import gpugrad.tensor as T
 from gpugrad.errors import ShapeError
 
+from device_checks import DEVICE
+
 DTYPES = ["bool", "int8", "int64", "float32", "float64", "complex128"]
 INDEX_DTYPES = ["int64", "int32", "int8", "uint8"]
 BLOCKS = [(), (3,), (2, 3), (2, 1), (1, 4), (4,), (3, 1, 2), (0,), (2, 0)]
@@ -331,8 +333,8 @@ def check_case(seed):
     variables = [x, v, *(var for var, _, _ in inputs)]
     values = [case["x"], v_value, *(val for _, val, _ in inputs)]
     refs = expected(case, idx, v_value)
-    functions = [gg.function(variables, list(outputs.values()), device=d) for d in ("cuda-sim", "cpu")]
-    for f, device in zip(functions, ("cuda-sim", "cpu")):
+    functions = [gg.function(variables, list(outputs.values()), device=d) for d in (DEVICE, "cpu")]
+    for f, device in zip(functions, (DEVICE, "cpu")):
         _check(dict(zip(outputs, f(*values))), refs, xp, idx, v_value, device)
     bad = _out_of_range(rng, case["items"])
     if bad is None:
@@ -344,9 +346,9 @@ def check_case(seed):
     except IndexError as exc:
         _raises_like_numpy(functions, bad_values, exc)
     else:  # NumPy does not look at an index that broadcasts to nothing
-        for f, device in zip(functions, ("cuda-sim", "cpu")):
+        for f, device in zip(functions, (DEVICE, "cpu")):
             _check(dict(zip(outputs, f(*bad_values))), expected(case, bad_idx, v_value), xp, bad_idx, v_value, device)
-    for f, device in zip(functions, ("cuda-sim", "cpu")):
+    for f, device in zip(functions, (DEVICE, "cpu")):
         _check(dict(zip(outputs, f(*values))), refs, xp, idx, v_value, device)
 
 
@@ -359,7 +361,7 @@ def _check_invalid(case, sym_idx, inputs):
     except ShapeError:
         return
     variables = [x, v, *(var for var, _, _ in inputs)]
-    for device in ("cuda-sim", "cpu"):
+    for device in (DEVICE, "cpu"):
         f = gg.function(variables, [outputs["get"], outputs["set"], outputs["inc"]], device=device)
         with pytest.raises(ShapeError):
             f(case["x"], _values(case["rng"], case["dtype"], ()), *(val for _, val, _ in inputs))
@@ -372,7 +374,7 @@ def test_random_indexing_matches_the_cpu_and_numpy(seed):
 
 
 def _both(inputs, outputs):
-    return [gg.function(inputs, outputs, device=d) for d in ("cuda-sim", "cpu")]
+    return [gg.function(inputs, outputs, device=d) for d in (DEVICE, "cpu")]
 
 
 def test_an_integer_is_checked_even_where_the_index_arrays_broadcast_to_nothing():

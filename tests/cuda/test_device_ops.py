@@ -14,7 +14,7 @@ from gpugrad.ops.reduce import Arg, Reduce
 from gpugrad.ops.shape import Alloc
 from gpugrad.ops.transfer import Transfer
 
-from device_checks import on_both, transfers
+from device_checks import DEVICE, on_both, transfers
 
 SHAPE = (4, 3, 5)
 REDUCE_DTYPES = {"sum": ["bool", "int32", "float32", "complex128"], "prod": ["int64", "float64"],
@@ -52,7 +52,7 @@ def test_reductions_match_the_cpu(kind, dtype, rng):
     axes = ARG_AXES if kind.startswith("arg") else AXES
     outputs = [getattr(T, kind)(x, axis=axis, keepdims=keep) for axis, keep in axes]
     sim, cpu = on_both([x], outputs)
-    assert set(_placed(sim, (Reduce, Arg))) == {"cuda-sim"} and len(_placed(sim, (Reduce, Arg))) == 3
+    assert set(_placed(sim, (Reduce, Arg))) == {DEVICE} and len(_placed(sim, (Reduce, Arg))) == 3
     assert transfers(sim) == ["device"] + ["host"] * 3
     value = _value(dtype, rng, (4, 6, 10)).transpose(0, 2, 1)[:, ::2]  # strided: the kernels copy first
     for got, expected in zip(sim(value), cpu(value)):
@@ -73,7 +73,7 @@ def test_empty_reductions_follow_numpy():
 def test_complex_max_and_argmax_run_on_the_device(rng):  # their order: test_device_complex_order.py
     z = T.tensor("complex128", shape=(None, None), name="z")
     sim, cpu = on_both([z], [T.max(z, axis=1), T.argmax(z), T.sum(z, axis=0)])
-    assert sorted(_placed(sim, (Reduce, Arg))) == ["cuda-sim"] * 3
+    assert sorted(_placed(sim, (Reduce, Arg))) == [DEVICE] * 3
     value = _value("complex128", rng, (3, 4))
     for got, expected in zip(sim(value), cpu(value)):
         _close(got, expected, "complex128")
@@ -87,7 +87,7 @@ def test_softmax_and_log_softmax_match_the_cpu(dtype, axis, rng):
     w = T.tensor(dtype, shape=(None,) * 3, name="w")
     grads = T.grad(T.sum(sm * w) + T.sum(lsm * w), x)
     sim, cpu = on_both([x, w], [sm, lsm, grads])
-    assert set(_placed(sim, (Softmax, LogSoftmax))) == {"cuda-sim"}
+    assert set(_placed(sim, (Softmax, LogSoftmax))) == {DEVICE}
     assert transfers(sim) == ["device"] * 2 + ["host"] * 3  # the gradient never leaves the device
     args = [(rng.standard_normal(SHAPE) * 3).astype(dtype), rng.standard_normal(SHAPE).astype(dtype)]
     for got, expected in zip(sim(*args), cpu(*args)):
@@ -115,7 +115,7 @@ def test_dot_matches_the_cpu(name, fn, a_spec, b_spec, rng):
     a, b = T.tensor(da, shape=sa, name="a"), T.tensor(db, shape=sb, name="b")
     out = fn(a, b)
     sim, cpu = on_both([a, b], out)
-    assert set(_placed(sim, Dot)) == {"cuda-sim"} and transfers(sim) == ["device", "device", "host"]
+    assert set(_placed(sim, Dot)) == {DEVICE} and transfers(sim) == ["device", "device", "host"]
     args = [_value(da, rng, va), _value(db, rng, vb)]
     args[0] = np.asfortranarray(args[0])  # a non-contiguous operand
     _close(sim(*args), cpu(*args), out.dtype)
@@ -125,7 +125,7 @@ def test_dot_gradients_and_errors_on_the_device(rng):
     a, b = T.dmatrix("a"), T.dmatrix("b")
     cost = T.sum(T.tanh(T.dot(a, b)))
     sim, cpu = on_both([a, b], T.grad(cost, [a, b]))
-    assert _placed(sim, Dot) == ["cuda-sim"] * 3
+    assert _placed(sim, Dot) == [DEVICE] * 3
     args = rng.standard_normal((5, 3)), rng.standard_normal((3, 4))
     for got, expected in zip(sim(*args), cpu(*args)):
         _close(got, expected, "float64")
@@ -136,7 +136,7 @@ def test_dot_gradients_and_errors_on_the_device(rng):
 def test_integer_dot_runs_on_the_device(rng):
     a, b = T.imatrix("a"), T.imatrix("b")
     sim, cpu = on_both([a, b], T.dot(a, b) * 2)
-    assert _placed(sim, Dot) == ["cuda-sim"]
+    assert _placed(sim, Dot) == [DEVICE]
     args = _value("int32", rng, (3, 4)), _value("int32", rng, (4, 2))
     np.testing.assert_array_equal(sim(*args), cpu(*args))
 
@@ -164,7 +164,7 @@ def test_mlp_training_step_matches_the_cpu_with_one_transfer_per_input_and_outpu
               np.zeros(n_out, "float32")]
     X = rng.standard_normal((batch, n_in)).astype("float32")
     Y = np.eye(n_out, dtype="float32")[rng.integers(0, n_out, batch)]
-    sim, sim_params = _mlp_step("cuda-sim", params)
+    sim, sim_params = _mlp_step(DEVICE, params)
     cpu, cpu_params = _mlp_step("cpu", params)
     for _ in range(2):
         np.testing.assert_allclose(sim(X, Y), cpu(X, Y), rtol=1e-5)
@@ -185,7 +185,7 @@ def test_alloc_on_the_device_broadcasts_with_host_sizes(rng):
     v, x = T.dvector("v"), T.dmatrix("x")
     out = T.alloc(v, x.shape[0], v.shape[0]) * 2.0 + T.alloc(T.exp(v).sum(), 2, 3).sum()
     sim, cpu = on_both([v, x], out)
-    assert _placed(sim, Alloc) == ["cuda-sim"] * 2
+    assert _placed(sim, Alloc) == [DEVICE] * 2
     assert transfers(sim) == ["device", "host"]  # x is only read for its shape
     args = rng.standard_normal(4), rng.standard_normal((3, 5))
     _close(sim(*args), cpu(*args), "float64")

@@ -17,6 +17,8 @@ from gpugrad.rewrites.pipeline import optimize
 
 from test_device_io import _mlp_step
 
+from device_checks import DEVICE
+
 
 def _uploads(log):
     return [shape for direction, shape, _ in log if direction == "to_device"]
@@ -35,7 +37,7 @@ def test_mlp_step_uploads_no_scalars(rng, copies):
     two float32 0-d arrays every call; now only the batch itself does."""
     sizes = [(20, 16), (16,), (16, 4), (4,)]
     params = [(rng.standard_normal(s) / 4).astype("float32") for s in sizes]
-    sim, on_sim = _mlp_step(params, "cuda-sim")
+    sim, on_sim = _mlp_step(params, DEVICE)
     cpu, on_cpu = _mlp_step(params, "cpu")
     for i in range(3):
         batch = rng.standard_normal((8, 20)).astype("float32"), np.eye(4, dtype="float32")[rng.integers(0, 4, 8)]
@@ -48,7 +50,7 @@ def test_mlp_step_uploads_no_scalars(rng, copies):
         np.testing.assert_allclose(s.get_value(), c.get_value(), rtol=1e-5, atol=1e-6)
     assert any(op.by_value for op in _composites(sim))
     allocs = [node for node in sim.graph.toposort() if isinstance(node.op, Alloc)]
-    assert allocs and all(node.tag["device"] == "cuda-sim" and node.tag["by_value"] == {0} for node in allocs)
+    assert allocs and all(node.tag["device"] == DEVICE and node.tag["by_value"] == {0} for node in allocs)
     assert _scalar_transfers(sim) == ["host"]  # the cost
 
 
@@ -69,7 +71,7 @@ def test_host_scalars_of_every_kind_pass_by_value(dtype, rng, copies):
     s = _host_scalar(x, dtype)
     outputs = [x & s, x | (x.shape[1] > 4), T.switch(s, x * 2.0, 1.0)] if dtype == "bool" else \
         [x * s + s, T.switch(T.real(s) > 0, T.exp(T.real(s)) * x, x)]
-    sim, cpu = (gg.function([x], outputs, device=d) for d in ("cuda-sim", "cpu"))
+    sim, cpu = (gg.function([x], outputs, device=d) for d in (DEVICE, "cpu"))
     value = rng.random((5, 4)) > 0.5 if dtype == "bool" else (rng.standard_normal((5, 4)) * 3).astype(dtype)
     for call in range(2):
         copies.clear()
@@ -85,7 +87,7 @@ def test_host_scalars_of_every_kind_pass_by_value(dtype, rng, copies):
 def test_a_kernel_of_host_scalars_only(rng):
     x = T.dmatrix("x")
     outputs = [T.exp(T.cast(x.shape[1], "float64").dimshuffle("x", "x")), T.alloc(x.shape[0] * 0.5, 2, 3)]
-    sim, cpu = (gg.function([x], outputs, device=d) for d in ("cuda-sim", "cpu"))
+    sim, cpu = (gg.function([x], outputs, device=d) for d in (DEVICE, "cpu"))
     value = rng.standard_normal((5, 4))
     for got, expected in zip(sim(value), cpu(value)):
         np.testing.assert_allclose(got, expected, rtol=1e-13)
@@ -95,7 +97,7 @@ def test_a_kernel_of_host_scalars_only(rng):
 def test_constants_that_are_no_literal_pass_by_value(rng):
     x = T.fvector("x")
     out = T.maximum(x, np.float32(-np.inf)) + T.switch(x > 0, np.float32(np.nan), x)
-    sim, cpu = (gg.function([x], out, device=d) for d in ("cuda-sim", "cpu"))
+    sim, cpu = (gg.function([x], out, device=d) for d in (DEVICE, "cpu"))
     value = rng.standard_normal(6).astype("float32")
     np.testing.assert_array_equal(sim(value), cpu(value))
     assert [node.op.to for node in sim.graph.toposort() if isinstance(node.op, Transfer)] == ["device", "host"]
@@ -107,7 +109,7 @@ def test_a_view_another_reader_needs_on_the_device_is_read_there(rng, copies):
     x = T.dmatrix("x")
     row = T.cast(x.shape[0], "float64").dimshuffle("x")
     outputs = [T.concatenate([row, x[0]]), x * T.reshape(row, (1, 1))]
-    sim, cpu = (gg.function([x], outputs, device=d) for d in ("cuda-sim", "cpu"))
+    sim, cpu = (gg.function([x], outputs, device=d) for d in (DEVICE, "cpu"))
     value = rng.standard_normal((3, 4))
     copies.clear()
     for got, expected in zip(sim(value), cpu(value)):
@@ -121,7 +123,7 @@ def _program(inputs, outputs):
     function's own inputs are: ``fgraph.host_arguments``), and its linked program."""
     fgraph = FunctionGraph(inputs, outputs)
     fgraph.host_arguments = frozenset(fgraph.inputs)
-    optimize(fgraph, "fast_run", "cuda-sim")
+    optimize(fgraph, "fast_run", DEVICE)
     return fgraph, Program(fgraph)
 
 
@@ -147,7 +149,7 @@ def test_a_learning_rate_argument_passes_by_value(rng, copies):
         (got,) = _run(program, args + [rate])
         np.testing.assert_allclose(got, args[0] - rate * args[1], rtol=1e-6)
         assert () not in _uploads(copies)
-    sim_rate = device_arrays.backend_for("cuda-sim").to_device(np.asarray(0.5, dtype="float32"))
+    sim_rate = device_arrays.backend_for(DEVICE).to_device(np.asarray(0.5, dtype="float32"))
     copies.clear()
     (got,) = _run(program, args + [sim_rate])  # a device argument is read back: one copy
     np.testing.assert_allclose(got, args[0] - 0.5 * args[1], rtol=1e-6)
@@ -158,7 +160,7 @@ def test_a_learning_rate_argument_of_a_function_goes_by_value(rng, copies):
     """A 0-d argument (a Python float) is a kernel parameter: after the first call (which
     uploads the kernel's geometry once) only the arrays go over."""
     w, g, lr = T.fmatrix("w"), T.fmatrix("g"), T.fscalar("lr")
-    sim, cpu = (gg.function([w, g, lr], w - lr * T.tanh(g), device=d) for d in ("cuda-sim", "cpu"))
+    sim, cpu = (gg.function([w, g, lr], w - lr * T.tanh(g), device=d) for d in (DEVICE, "cpu"))
     args = [rng.standard_normal((3, 4)).astype("float32") for _ in range(2)]
     sim(*args, 1.0)
     for rate in (0.1, 0.05, 2.0):

@@ -14,9 +14,8 @@ from gpugrad.ops.transfer import Transfer
 from gpugrad.scan import until
 from gpugrad.scan.op import Scan
 
-from device_checks import on_both, same, transfers
+from device_checks import DEVICE, on_both, same, transfers
 
-SIM = "cuda-sim"
 
 
 def _scans(f):
@@ -34,7 +33,7 @@ def test_maps_match_the_cpu(rng):
     mapped, _ = gg.map(lambda row: T.exp(row) * 2, sequences=x)
     looped, _ = gg.scan(lambda row, x: T.sum(row * x[0]) + row[::-1], sequences=x, non_sequences=x, n_steps=k)
     sim = _run_both([x, k], [mapped, looped], (rng.standard_normal((6, 3)), 4))
-    assert {sim.placement[node] for node in _scans(sim)} == {SIM}  # n_steps given: the loop stays
+    assert {sim.placement[node] for node in _scans(sim)} == {DEVICE}  # n_steps given: the loop stays
 
 
 def test_recurrence_with_taps_several_outputs_and_non_sequences(rng):
@@ -57,7 +56,7 @@ def test_until_stops_on_the_device(rng):
                     n_steps=40)
     sim = _run_both([h0, w], hs, (np.array([1.0, -0.5, 0.2]), np.array([1.5, 1.2, -1.1])))
     assert len(sim(np.array([1.0, -0.5, 0.2]), np.array([1.5, 1.2, -1.1]))) < 40
-    assert {sim.placement[node] for node in _scans(sim)} == {SIM}
+    assert {sim.placement[node] for node in _scans(sim)} == {DEVICE}
 
 
 def _rnn(dtype):
@@ -81,7 +80,7 @@ def test_rnn_forward_gradient_and_rop_match_the_cpu(dtype, rng):
     outputs = [hs] + T.grad(cost, [x, h0, W, U]) + [T.Rop(hs, W, V)]
     args = _rnn_args(dtype, rng) + [rng.standard_normal((3, 3)).astype(dtype)]
     sim = _run_both(inputs + [V], outputs, args)
-    assert len(_scans(sim)) == 3 and {sim.placement[node] for node in _scans(sim)} == {SIM}
+    assert len(_scans(sim)) == 3 and {sim.placement[node] for node in _scans(sim)} == {DEVICE}
     assert transfers(sim) == ["device"] * 5 + ["host"] * len(outputs)
 
 
@@ -89,9 +88,9 @@ def test_the_loop_and_its_body_run_on_the_device(rng):
     inputs, hs = _rnn("float64")
     sim, _ = on_both(inputs, [hs, T.grad(T.sum(hs), inputs[2])])
     for node in _scans(sim):
-        assert sim.placement[node] == SIM
-        assert {n.tag["device"] for n in node.op.inner_fgraph(SIM).toposort()} == {SIM}
-        assert not [n for n in node.op.inner_fgraph(SIM).toposort()
+        assert sim.placement[node] == DEVICE
+        assert {n.tag["device"] for n in node.op.inner_fgraph(DEVICE).toposort()} == {DEVICE}
+        assert not [n for n in node.op.inner_fgraph(DEVICE).toposort()
                     if isinstance(n.op, Transfer) and n.op.to == "host"]
 
 
@@ -105,8 +104,8 @@ def test_a_body_with_host_ops_and_a_nested_scan(rng, monkeypatch):
 
     hs, _ = gg.scan(step, sequences=x, outputs_info=T.zeros_like(x[0]))
     sim = _run_both([x], [hs, T.grad(T.sum(hs), x)], (rng.standard_normal((4, 3)),))
-    places = {str(n.op): n.tag["device"] for n in _scans(sim)[0].op.inner_fgraph(SIM).toposort()}
-    assert places["Scan"] == SIM and places["sum{axis=[0]}"] == "cpu" and places["transfer_to_host"] == SIM
+    places = {str(n.op): n.tag["device"] for n in _scans(sim)[0].op.inner_fgraph(DEVICE).toposort()}
+    assert places["Scan"] == DEVICE and places["sum{axis=[0]}"] == "cpu" and places["transfer_to_host"] == DEVICE
 
 
 def test_an_index_sequence_stays_on_the_host(rng):
@@ -116,8 +115,8 @@ def test_an_index_sequence_stays_on_the_host(rng):
     sim = _run_both([x], rows, (rng.standard_normal((5, 3)),))
     (node,) = _scans(sim)
     assert transfers(sim) == ["device", "host"]  # the indices are never copied
-    inner = node.op.inner_fgraph(SIM)
-    assert {n.tag["device"] for n in inner.toposort() if n.outputs[0].ndim} == {SIM}
+    inner = node.op.inner_fgraph(DEVICE)
+    assert {n.tag["device"] for n in inner.toposort() if n.outputs[0].ndim} == {DEVICE}
 
 
 def power(A, k):
@@ -147,7 +146,7 @@ def test_scan_updates_of_shared_variables_on_the_device(rng):
     x = T.dmatrix("x")
     value = rng.standard_normal(3)
     results = []
-    for device in (SIM, "cpu"):
+    for device in (DEVICE, "cpu"):
         acc = gg.shared(value.copy(), name="acc")
         ys, updates = gg.scan(lambda x_t: (x_t * acc, {acc: acc + x_t}), sequences=x)
         f = gg.function([x], ys, updates=updates, device=device)
@@ -159,11 +158,11 @@ def test_scan_updates_of_shared_variables_on_the_device(rng):
 def test_a_shape_error_names_the_step_and_the_function_still_works(rng):
     sizes, h0 = T.lvector("sizes"), T.dvector("h0")
     hs, _ = gg.scan(lambda k, h: T.tanh(h + T.alloc(1.0, k)), sequences=sizes, outputs_info=h0)
-    f = gg.function([sizes, h0], hs, device=SIM)
+    f = gg.function([sizes, h0], hs, device=DEVICE)
     with pytest.raises(ShapeError, match="in step 2 of Scan"):
         f(np.array([3, 3, 4, 3]), np.zeros(3))
     grows, _ = gg.scan(lambda h: T.concatenate([h, h]), outputs_info=h0, n_steps=3)
-    g = gg.function([h0], grows, device=SIM)
+    g = gg.function([h0], grows, device=DEVICE)
     with pytest.raises(ShapeError, match="at step 0 the body's recurrent output 0 has shape"):
         g(np.zeros(2))
     cpu = gg.function([sizes, h0], hs, device="cpu")

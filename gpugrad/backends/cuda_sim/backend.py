@@ -96,6 +96,9 @@ class SimBackend(base.Backend):
             self._modules[path] = SimModule(path, names, fibers)
         return self._modules[path]
 
+    def name_parameters(self, kernel, names):
+        kernel.param_names = list(names)
+
     def synchronize(self):
         """Launches run to completion before they return."""
 

@@ -64,6 +64,22 @@ def kernel_names(source):
     return _KERNEL.findall(source)
 
 
+def parameter_names(source, name):
+    """The names of kernel ``name``'s parameters, read from its C signature (for messages)."""
+    match = next((m for m in _KERNEL.finditer(source) if m.group(1) == name), None)
+    params, depth, current = [], 0, ""
+    for char in source[match.end():] if match else "":
+        depth += (char in "(<[") - (char in ")>]")
+        if depth < 0 or (char == "," and depth == 0):
+            params.append(current)
+            current = ""
+            if depth < 0:
+                break
+        else:
+            current += char
+    return [re.findall(r"\w+", p)[-1] for p in params if p.strip()] or None
+
+
 def _rewrite_extern_shared(source):
     def replace(match):
         ctype, name = match.group(1).strip(), match.group(2)

@@ -1,0 +1,36 @@
+"""tests/gpu/run.sh's logic, checked without a GPU: it skips cleanly, plans the steps for one
+and two GPUs, and runs its plan end to end on the simulated devices (``--simulate``)."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gpugrad.backends import cuda
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN = [sys.executable, str(ROOT / "tests" / "gpu" / "run.py")]
+
+
+@pytest.mark.skipif(cuda.gpu_available()[0], reason="a GPU is here: run.sh would run in full")
+def test_without_a_gpu_it_says_so_and_succeeds():
+    done = subprocess.run(["bash", str(ROOT / "tests" / "gpu" / "run.sh")], capture_output=True, text=True)
+    assert done.returncode == 0 and "skipped, no usable GPU here" in done.stdout
+
+
+@pytest.mark.parametrize("gpus", [1, 2])
+def test_the_plan_for_one_and_two_gpus(gpus):
+    plan = subprocess.run([*RUN, "--dry-run", "--gpus", str(gpus)], capture_output=True, text=True,
+                          check=True).stdout.splitlines()
+    assert [line.split(":")[0] for line in plan] == ["tests on cuda-sim", "tests on cuda", *(["tests on cuda"] *
+                                                      (gpus == 2)), "GPU benchmarks"]
+    assert ("GPUGRAD_TEST_DEVICE=cuda:1 pytest tests/cuda " in "\n".join(plan)) == (gpus == 2)
+
+
+def test_the_plan_runs_on_the_simulated_devices(tmp_path):
+    done = subprocess.run([*RUN, "--simulate", "--suite", "tests/cuda/test_device_multi.py", "--out", str(tmp_path)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {line[:28].strip(): line.split()[-5:] for line in done.stdout.splitlines()[1:4]}
+    assert rows["tests on cuda-sim"][:2] == ["6", "0"] and rows["tests on cuda-sim:1"][:2] == ["6", "0"]
+    assert rows["GPU benchmarks"][1] == "0" and rows["GPU benchmarks"][-1] == "ok"  # skipped without a GPU
