@@ -30,7 +30,9 @@ def test_golden_host_scalar_parameter_float32():
     x = T.fmatrix("x")
     n = T.cast(x.shape[0], "float32")
     (source,) = composite_sources([x], [T.exp(x) / n - n])
-    assert source == (GOLDEN / "host_scalar_f32.cu").read_text()
+    kernel = source[source.index('extern "C"'):]  # the prelude and gg_unravel: as in switch_f32.cu
+    assert source == codegen.PRELUDE + codegen.HELPERS["gg_unravel"] + "\n" + kernel
+    assert kernel == (GOLDEN / "host_scalar_f32.cu").read_text()
 
 
 def test_a_kernel_of_host_scalars_only_indexes_nothing():
