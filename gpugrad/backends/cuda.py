@@ -86,7 +86,7 @@ def with_header_hash(source, options):
     """``source`` behind a ``// gpugrad-headers: <sha>`` line hashing every header it includes
     from the ``-I`` folders of ``options``, so that an edited header is a new source."""
     texts = included_texts(source, [o[2:] for o in options if o.startswith("-I") and len(o) > 2])[1:]
-    digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()[:16]
+    digest = hashlib.sha256("\0".join(text for _, text in texts).encode()).hexdigest()[:16]
     return f"{HEADERS_LINE}{digest}\n{source}"
 
 

@@ -16,7 +16,7 @@ from gpugrad.rewrites.fusion import Composite
 from gpugrad.tensor.nnet import bn
 from gpugrad.tensor.signal.pool import pool_2d, pool_3d
 
-from device_checks import DEVICE, on_both, places, same, transfers
+from device_checks import DEVICE as SIM, on_both, places, same, transfers
 
 CONVS = [  # input shape, filter shape, keyword arguments
     ((2, 4, 7, 6), (6, 2, 3, 2), dict(border_mode=((1, 0), (2, 1)), subsample=(2, 1), filter_dilation=(1, 2),
@@ -50,7 +50,7 @@ def test_convolution_and_its_derivatives_match_the_cpu(dtype, x_shape, w_shape, 
     gx, gw = T.grad(cost, [x, w])
     outputs = [y, gx, gw, T.Rop(y, x, tx), T.grad(T.sum(gx * tx), w)]
     sim, cpu = on_both([x, w, tx], outputs)
-    assert places(sim, (Im2Col, Col2Im, Dot)) == {DEVICE}
+    assert places(sim, (Im2Col, Col2Im, Dot)) == {SIM}
     assert transfers(sim) == ["device"] * 3 + ["host"] * len(outputs)
     values = [rng.standard_normal(s).astype(dtype) for s in (x_shape, w_shape, x_shape)]
     same(sim(*values), cpu(*values), double_tol=1e-10)
@@ -64,7 +64,7 @@ def test_pooling_and_its_derivatives_match_the_cpu(mode, shape, kwargs, rng):
     g = T.grad(T.sum(y ** 2), x)
     outputs = [y, g, T.Rop(y, x, t), T.grad(T.sum(g * t), x), T.Rop(g, x, t)]
     sim, cpu = on_both([x, t], outputs)
-    assert places(sim, (Pool, PoolGrad, MaxPoolRop)) == {DEVICE}
+    assert places(sim, (Pool, PoolGrad, MaxPoolRop)) == {SIM}
     X = np.round(rng.standard_normal(shape), 1)  # ties within windows
     X.flat[::7] = np.nan if mode == "max" else 0.5
     values = [X, rng.standard_normal(shape)]
@@ -84,7 +84,7 @@ def test_float32_and_integer_pooling(rng):
 def test_verify_grad_on_the_device(dtype, rng):
     X, W = rng.standard_normal((1, 2, 5, 4)).astype(dtype), rng.standard_normal((2, 2, 2, 2)).astype(dtype)
     apart = (rng.permutation(X.size).reshape(X.shape) * 0.1).astype(dtype)  # maxima stay put under eps
-    with gg.config.change_flags(device=DEVICE):
+    with gg.config.change_flags(device=SIM):
         verify_grad(lambda x, w: T.nnet.conv2d(x, w, border_mode=1, subsample=(2, 1)), [X, W], rng=rng)
         verify_grad(lambda x: pool_2d(x, ws=(2, 2), ignore_border=False), [apart], rng=rng)
         verify_grad(lambda x: pool_2d(x, ws=(3, 2), pad=(1, 1), ignore_border=True, mode="average_inc_pad"),
@@ -96,7 +96,7 @@ def test_batch_normalization_runs_on_the_device(rng):
     out, mean, invstd = bn.batch_normalization_train(x, g, b, "spatial")
     outputs = [out, mean, invstd, *T.grad(T.sum(out ** 2), [x, g, b])]
     sim, cpu = on_both([x, g, b], outputs)
-    assert places(sim, (Reduce, Composite)) == {DEVICE}
+    assert places(sim, (Reduce, Composite)) == {SIM}
     values = [rng.standard_normal((4, 3, 2, 5)).astype("float32"), rng.uniform(0.5, 1.5, 3).astype("float32"),
               rng.standard_normal(3).astype("float32")]
     same(sim(*values), cpu(*values))
@@ -109,7 +109,7 @@ def test_a_small_lenet_trains_alike_on_both_devices(rng):
     X = rng.standard_normal((5, 1, 10, 10)).astype("float32")
     Y = rng.integers(0, 10, 5).astype("int32")
     results = []
-    for device in (DEVICE, "cpu"):
+    for device in (SIM, "cpu"):
         shared = [gg.shared(p.copy()) for p in params]
         W0, b0, W1, b1, W2, b2 = shared
         x, y = T.ftensor4("x"), T.ivector("y")
@@ -127,7 +127,7 @@ def test_a_small_lenet_trains_alike_on_both_devices(rng):
 
 def test_errors_on_the_device():
     x, w = T.ftensor4("x"), T.ftensor4("w")
-    f = gg.function([x, w], [T.nnet.conv2d(x, w), pool_2d(x, ws=(3, 3), ignore_border=True)], device=DEVICE)
+    f = gg.function([x, w], [T.nnet.conv2d(x, w), pool_2d(x, ws=(3, 3), ignore_border=True)], device=SIM)
     with pytest.raises(ShapeError, match="conv2d: the input .* has 2 channels but the filters expect 3"):
         f(np.zeros((1, 2, 4, 4), "float32"), np.zeros((1, 3, 2, 2), "float32"))
     with pytest.raises(ShapeError, match="pool_2d: the window"):

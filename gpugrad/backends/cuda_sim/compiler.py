@@ -105,23 +105,18 @@ def _includes(options):
     return [o[2:] for o in options if o.startswith("-I") and len(o) > 2]
 
 
-def included_headers(source, include_dirs):
-    """``(name, text)`` of every header ``source`` includes with quotes, transitively."""
-    seen, headers, todo = set(), [], [source]
+def included_texts(source, include_dirs):
+    """``(name, text)`` of the source (name None) and of every header it includes with quotes, transitively."""
+    seen, texts, todo = set(), [(None, source)], [source]
     while todo:
         for name in _INCLUDE.findall(todo.pop()):
             for d in include_dirs:
                 path = Path(d) / name
                 if path.is_file() and path not in seen:
                     seen.add(path)
-                    headers.append((name, path.read_text()))
-                    todo.append(headers[-1][1])
-    return headers
-
-
-def included_texts(source, include_dirs):
-    """The source and the text of every header it includes with quotes, transitively."""
-    return [source, *(text for _, text in included_headers(source, include_dirs))]
+                    texts.append((name, path.read_text()))
+                    todo.append(texts[-1][1])
+    return texts
 
 
 def _compile(args, target, what):
@@ -163,13 +158,13 @@ def build(source, options=()):
     """Compile (or find in the cache) ``source``; returns (path of the .so, kernel names, fibers)."""
     prepared, names = prepare(source)
     flags = host_flags(options)
-    headers = included_headers(source, _includes(options))  # an edited header is a new key, never a stale build
-    key = hashlib.sha256("\0".join([prepared, *(t for _, t in headers), SHIM.read_text(), *flags,
+    texts = included_texts(source, _includes(options))  # an edited header is a new key, never a stale build
+    key = hashlib.sha256("\0".join([prepared, *(t for _, t in texts[1:]), SHIM.read_text(), *flags,
                                     compiler_version()]).encode()).hexdigest()
     out_dir = cache_dir()
     so_path = out_dir / f"{key[:32]}.so"
     # threads that synchronise or contend (atomics) need fibers
-    fibers = any(_SYNC.search(text) for name, text in [(None, source), *headers] if name != PRELUDE)
+    fibers = any(_SYNC.search(text) for name, text in texts if name != PRELUDE)
     if so_path.exists():
         return so_path, names, fibers
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -45,7 +45,7 @@ def nvrtc_compile(code, options, arch):
     if module is None:
         return
     full = nvrtc.cupy_options(options, arch)
-    headers = compiler.included_texts(code, [o[2:] for o in full if o.startswith("-I")])[1:]
+    headers = [text for _, text in compiler.included_texts(code, [o[2:] for o in full if o.startswith("-I")])[1:]]
     key = hashlib.sha256("\0".join([code, *headers, *full, str(nvrtc.version())]).encode()).hexdigest()[:32]
     done = _nvrtc_cache() / key
     if done.exists():
