@@ -21,7 +21,7 @@ from . import base, nvrtc
 from .artifact_cache import ArtifactCache
 from .cuda_sim.compiler import included_texts
 
-OPTIONS = ("--std=c++17",)
+OPTIONS = ("--std=c++17", "--fmad=false")  # a*b+c rounds twice, as NumPy's (README: Differences)
 HEADERS_LINE = "// gpugrad-headers: "
 _CONTEXT, _DEVICE_ORDINAL = 1, 9  # CUpointer_attribute values of cuPointerGetAttribute
 MULTIPROCESSORS = 16  # cudaDevAttrMultiProcessorCount

@@ -101,11 +101,14 @@ INTERRUPTED = textwrap.dedent("""
 @pytest.mark.parametrize("device, steps", [("cpu", 20_000), ("cuda-sim", 300)])
 def test_ctrl_c_during_a_long_call_leaves_the_function_usable(device, steps):
     """SIGINT at several points of a long call (a scan); the next call is right and the
-    update lock was released (it would hang otherwise). In a subprocess: the Ctrl-C is real."""
+    update lock was released (it would hang otherwise). In a subprocess: the Ctrl-C is real.
+    Before, on cuda-sim: a Ctrl-C landing in the finalizer of a device allocation was lost
+    ("Exception ignored") and could leave the simulator's table of allocations corrupt."""
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     proc = subprocess.run([sys.executable, "-c", INTERRUPTED, device, str(steps)], env=env, capture_output=True,
                           text=True, timeout=300)
-    assert proc.returncode == 0 and "Error" not in proc.stderr.replace("KeyboardInterrupt", ""), proc.stderr[-3000:]
+    assert proc.returncode == 0 and "Error" not in proc.stderr, proc.stderr[-3000:]
+    assert "Exception ignored" not in proc.stderr, proc.stderr[-3000:]  # no Ctrl-C lost in a finalizer
     interrupted, calls = (int(v) for v in proc.stdout.split()[1::2])
     assert interrupted >= 3, proc.stdout
     assert calls == 2 + 6 + (6 - interrupted)  # every finished call, and only those, updated once

@@ -27,14 +27,16 @@ from ..base import KernelCompileError
 SHIM = Path(__file__).with_name("shim.h")
 FALLBACK_INCLUDE = Path(__file__).with_name("fallback")
 # -fno-tree-slp-vectorize: g++ 12's SLP vectorizer folds complex128 -> complex64 -> complex128
-# casts into the identity, dropping the rounding a GPU performs.
+# casts into the identity, dropping the rounding a GPU performs. -ffp-contract=off: a*b+c
+# rounds twice, as NumPy's and as NVRTC's with --fmad=false (gpugrad/backends/cuda.py).
+# -fwrapv: signed integers wrap (-INT_MIN is INT_MIN), as NumPy's and a GPU's do.
 BASE_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-U_FORTIFY_SOURCE", "-fvisibility=hidden", "-fno-strict-aliasing",
-              "-fno-tree-slp-vectorize", "-w")
+              "-fno-tree-slp-vectorize", "-ffp-contract=off", "-fwrapv", "-w")
 _KERNEL = re.compile(r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?(\w+)\s*\(')
 _EXTERN_SHARED = re.compile(
     r"extern\s+__shared__\s+(?:__align__\s*\(\s*\d+\s*\)\s*)?([A-Za-z_][\w:<>,\s]*?)\s*\b(\w+)\s*\[\s*\]\s*;")
-_SYNC = re.compile(r"__syncthreads|__syncwarp|__shfl|__ballot_sync|__any_sync|__all_sync|gg_shfl")
-PRELUDE = "gpugrad.cuh"  # in every kernel: its shuffle helpers count only where a kernel calls them (gg_shfl)
+_SYNC = re.compile(r"__syncthreads|__syncwarp|__shfl|__ballot_sync|__any_sync|__all_sync|gg_shfl|atomic[A-Z]|gg_atomic_add")
+PRELUDE = "gpugrad.cuh"  # in every kernel: its helpers count only where a kernel calls them (gg_shfl, gg_atomic_add)
 _INCLUDE = re.compile(r'#\s*include\s*"([^"]+)"')
 CACHE = ArtifactCache("cuda_sim")
 
@@ -162,7 +164,8 @@ def build(source, options=()):
     texts = included_texts(source, _includes(options))  # an edited header is a new key, never a stale build
     key = hashlib.sha256("\0".join([prepared, *(t for _, t in texts[1:]), pch_key, *flags, *keep,
                                     compiler_version()]).encode())
-    fibers = any(_SYNC.search(text) for name, text in texts if name != PRELUDE)  # threads that synchronise need fibers
+    # threads that synchronise or contend (atomics) need fibers
+    fibers = any(_SYNC.search(text) for name, text in texts if name != PRELUDE)
 
     def produce(workspace):
         cpp = _write_source(workspace, "kernel.cpp", prepared)
