@@ -148,11 +148,20 @@ def index(g):
 
 
 def set_inc(g):
+    """set_subtensor / inc_subtensor of two rows: a slice, or two indices, repeated ones only
+    for inc (they accumulate; which of a set's repeated values lands is unspecified on a GPU)."""
     sym, shape = g.pick(lambda s: len(s) > 0)
-    picks = g.integers(shape[0], 2)
     value, _ = g.shaped((2,) + shape[1:])
-    op = T.set_subtensor if g.rng.random() < 0.5 else T.inc_subtensor
-    return op(sym[picks] if g.rng.random() < 0.5 else sym[:2] if shape[0] >= 2 else sym[picks], value), shape
+    setting, sliced = g.rng.random() < 0.5, g.rng.random() < 0.5 and shape[0] >= 2
+    if sliced:
+        where = sym[:2]
+    elif setting:
+        if shape[0] < 2:
+            raise Rejected
+        where = sym[[int(i) for i in g.rng.choice(shape[0], 2, replace=False)]]
+    else:
+        where = sym[g.integers(shape[0], 2)]
+    return (T.set_subtensor if setting else T.inc_subtensor)(where, value), shape
 
 
 def loop(g):
