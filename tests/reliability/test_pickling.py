@@ -161,3 +161,11 @@ def test_defaults_and_modes_survive_a_round_trip():
     for how, trip in ROUND_TRIPS.items():
         g = trip(f)
         assert g(y=1.0) == 7.0 and type(g.maker.mode).__name__ == "DebugMode", how
+
+
+def test_a_function_copy_names_itself_as_unpicklable():
+    """``Function.copy`` reuses the compiled graph, so it has no recipe to compile from."""
+    x = T.dscalar("x")
+    f = gpugrad.function([x], x * 2, name="double")
+    with pytest.raises(PicklingError, match="cannot pickle function 'double copy': it was not made by"):
+        pickle.dumps(f.copy())
