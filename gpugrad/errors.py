@@ -1,4 +1,6 @@
 """The exceptions of gpugrad; every one names its culprit in the message."""
+import pickle
+
 import numpy as np
 
 
@@ -56,8 +58,21 @@ class GradientError(GpugradError, AssertionError):
         self.abs_err, self.rel_err, self.where = abs_err, rel_err, where
 
 
+class PicklingError(GpugradError, pickle.PicklingError):
+    """A gpugrad object holds something pickle cannot save; the message names the object and what."""
+
+
 class DeviceMemoryError(GpugradError, MemoryError):
     """A device allocation failed; the message names the node and the bytes it asked for."""
+
+
+class HostMemoryError(GpugradError, MemoryError):
+    """A host allocation failed (NumPy's MemoryError); the message names the node that asked."""
+
+
+class CacheWarning(UserWarning):
+    """gpugrad's cache of compiled code is not used as configured (a folder another user could
+    write, a read-only one, no HOME), or one of its artifacts was damaged and is built again."""
 
 
 class DeviceError(GpugradError, ValueError):

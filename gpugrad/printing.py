@@ -10,13 +10,20 @@ from .runtime.lazy import host_reader
 from .types.variable import as_tensor_variable
 
 
+PP_MAX_CHARS = 10_000
+
+
 def pp(var):
-    """Infix rendering: ``((fill((x ** 2), 1.0) * 2) * (x ** (2 - 1)))``."""
+    """Infix rendering: ``((fill((x ** 2), 1.0) * 2) * (x ** (2 - 1)))``. A subexpression longer
+    than ``PP_MAX_CHARS`` keeps its two ends around `` ... `` (a deep graph, or one that reuses
+    a value at every step, would otherwise print exponentially long)."""
     names = {}
     memo = {}
     for node in toposort([var]):
         for out in node.outputs:
-            memo[out] = _render(node, out, memo, names)
+            text = _render(node, out, memo, names)
+            memo[out] = text if len(text) <= PP_MAX_CHARS else \
+                f"{text[:PP_MAX_CHARS // 2]} ... {text[-PP_MAX_CHARS // 2:]}"
     return _leaf(var, names) if var not in memo else memo[var]
 
 
@@ -40,10 +47,15 @@ def _render(node, out, memo, names):
     return f"{node.op}({', '.join(args)})"
 
 
+DEBUGPRINT_MAX_INDENT = 40
+
+
 def debugprint(obj, file=None, print_type=True):
     """One line per node, children indented under the node that reads them; a node
     seen before is shown by its id only. ``obj`` is a variable, a list of them, a compiled
-    function or an Apply node. Returns the text (and prints it to ``file``)."""
+    function or an Apply node. Returns the text (and prints it to ``file``). Past
+    ``DEBUGPRINT_MAX_INDENT`` levels a line shows its depth instead of more indentation (the
+    text of a chain stays linear in its length)."""
     outputs = _outputs_of(obj)
     placement = getattr(obj, "placement", {})
     ids, lines = {}, []
@@ -53,19 +65,25 @@ def debugprint(obj, file=None, print_type=True):
             var, depth = stack.pop()
             node = var.owner
             if node is None:
-                lines.append("   " * depth + f"{var!r}" + (f" [{var.type}]" if print_type else ""))
+                lines.append(_indent(depth) + f"{var!r}" + (f" [{var.type}]" if print_type else ""))
                 continue
             seen = node in ids
             ident = ids.setdefault(node, f"id {chr(65 + len(ids) % 26)}{len(ids) // 26 or ''}")
             where = f" on {placement[node]}" if node in placement else ""
             label = f"{node.op}" + (f".{var.index}" if len(node.outputs) > 1 else "")
-            lines.append("   " * depth + f"{label} [{ident}]" + (f" {var.type}" if print_type else "")
+            lines.append(_indent(depth) + f"{label} [{ident}]" + (f" {var.type}" if print_type else "")
                          + ("" if seen else where) + (" (seen above)" if seen else ""))
             if not seen:
                 stack.extend((v, depth + 1) for v in reversed(node.inputs))
     text = "\n".join(lines)
     print(text, file=file)
     return text
+
+
+def _indent(depth):
+    if depth <= DEBUGPRINT_MAX_INDENT:
+        return "   " * depth
+    return "   " * DEBUGPRINT_MAX_INDENT + f"({depth}) "
 
 
 DEVICE_COLOURS = {"cpu": "#cfe2f3", "cuda": "#b6d7a8", "cuda-sim": "#d9ead3"}

@@ -13,13 +13,12 @@ import contextlib
 import ctypes
 import functools
 import hashlib
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
 from . import base, nvrtc
+from .artifact_cache import ArtifactCache
 from .cuda_sim.compiler import included_texts
 
 OPTIONS = ("--std=c++17", "--fmad=false")  # a*b+c rounds twice, as NumPy's (README: Differences)
@@ -74,12 +73,10 @@ def pointer_owner(ptr):
 
 
 def _saved_source(source):
-    """The failing source written where the user can open it (named in the compile error)."""
-    folder = Path(tempfile.gettempdir()) / "gpugrad-failed-kernels"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{hashlib.sha256(source.encode()).hexdigest()[:16]}.cu"
-    path.write_text(source)
-    return path
+    """The failing source written where the user can open it (named in the compile error): the
+    user's cache, else a private ``mkdtemp`` folder (artifact_cache.py)."""
+    name = f"{hashlib.sha256(source.encode()).hexdigest()[:16]}.cu"
+    return ArtifactCache("failed-kernels").save(name, source.encode())
 
 
 def with_header_hash(source, options):

@@ -320,6 +320,8 @@ def reshape(library, x, shape):
     """``x.reshape(shape)``: a view of a C-contiguous ``x``, else a view of a contiguous device
     copy (NumPy's own copy would land outside the simulator's device memory)."""
     try:
+        if min(shape, default=0) < 0:  # NumPy and CuPy would take any negative for a -1
+            raise ValueError
         return _contiguous(library, x).reshape(shape)
     except ValueError:
         raise ShapeError(f"reshape: cannot reshape an array of shape {tuple(x.shape)} to {shape}") from None

@@ -19,8 +19,8 @@ def copy_function(fn, share_memory=False, swap=None, delete_updates=False, name=
         if new.type != old.type:
             raise InputError(f"copy: {old} ({old.type}) cannot be swapped for {new} ({new.type}): "
                              "a swapped shared variable needs the same type")
-    n_outputs = len(fn._outputs)
-    update_vars = [] if delete_updates else [swap.get(var, var) for var, _, _ in fn._updates]
+    n_outputs = len(fn._plan.copy_outputs)
+    update_vars = [] if delete_updates else [swap.get(var, var) for var, _ in fn._plan.copy_updates]
     fgraph = _copied_graph(fn.graph, len(fn.inputs), fn.graph.outputs[:n_outputs + len(update_vars)])
     copy = type(fn)(fn.inputs, [swap.get(var, var) for var in fn.shared_vars], fgraph, n_outputs, fn._single,
                     update_vars, fn.device, name or (f"{fn.name} copy" if fn.name else None),

@@ -1,5 +1,6 @@
 """``gpugrad.function``: check the arguments, build the graph to run, optimize, link."""
 import functools
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -12,10 +13,11 @@ from ..ops.scalar import cast
 from ..ops.transfer import Transfer
 from ..runtime import device_arrays
 from ..types.variable import HOOKS, as_tensor_variable
-from ..utils import report
+from ..utils import cyclic_gc_paused, report
 from . import devices, io, modes
 from .copy import copy_function
-from .linker import Program
+from .linked import Linked
+from .pickling import reduce_function, remembered
 from .shared import SharedVariable
 
 
@@ -51,97 +53,110 @@ class Function:
         self.placement = {node: node.tag.get("device", "cpu") for node in fgraph.toposort()}
         n_in = len(inputs)
         self._host_shared, self._device_shared = _shared_sides(fgraph, fgraph.inputs[n_in:], shared_vars, device)
-        program = Program(fgraph, {v: s.container for v, s in zip(fgraph.inputs[n_in:], shared_vars)})
-        self._program, self._single, self._n_in = program, single, n_in
-        self._run = self._sync_and_run if self._host_shared else program.run
+        self._single, self._n_in = single, n_in
         if device != "cpu":
             self._arrays = device_arrays
         filters = [v.type.filter if device == "cpu" else device_arrays.input_filter(device, v.type) for v in inputs]
-        self._filters = tuple((cell, filt, f"input {i} ({v.name or v.type})")
-                              for i, (cell, v, filt) in enumerate(zip(program.input_cells[:n_in], inputs, filters)))
-        self._sources = tuple(program.input_cells)
-        self._constants = tuple(cell[0] for var, cell in program.cells.items() if isinstance(var, Constant))
-        results = fgraph.outputs
-        self._outputs = tuple((program.output_cells[k], _must_copy(results, k, fgraph.inputs))
-                              for k in range(n_outputs))
-        self._updates = tuple((var, program.output_cells[n_outputs + k], _must_copy(results, n_outputs + k,
-                                                                                    fgraph.inputs))
-                              for k, var in enumerate(update_vars))
+        copies = _must_copy(fgraph.outputs, fgraph.inputs)
+        lone = single and not update_vars and not copies[0] and not device_outputs
+        self._plan = SimpleNamespace(
+            fgraph=fgraph, shared_vars=tuple(shared_vars), host_shared=self._host_shared, lone=lone, instruments=[],
+            filters=tuple((filt, f"input {i} ({v.name or v.type})")
+                          for i, (v, filt) in enumerate(zip(inputs, filters))),
+            copy_outputs=tuple(copies[:n_outputs]),
+            copy_updates=tuple(zip(update_vars, copies[n_outputs:])))
+        self._idle = [Linked(self._plan)]
+        self._locks = tuple(var.update_lock for var in sorted(set(update_vars), key=lambda v: v.id))
         self._defaults = defaults or io.Defaults(inputs, [None] * n_in)
-        lone = single and not update_vars and not self._outputs[0][1] and not device_outputs
-        self._lone = self._outputs[0][0] if lone else None  # the common case, inlined in __call__
         self._n_device_outputs = n_outputs if device_outputs else 0
         self._device_updates = device != "cpu"
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._n_in:
             args = self._defaults.complete(self._label(), args, kwargs)
-        for (cell, filt, what), value in zip(self._filters, args):
-            cell[0] = filt(value, what)
-        self._run()
-        if self._lone is not None:  # the common case, inlined: an array of its own, not an argument
-            value = self._lone[0]
-            if value.base is None:
-                for cell in self._sources:
-                    if value is cell[0]:
-                        return value.copy()
-                return value
-            return self._private(value, False, ())
-        outs = []
-        for k, (cell, always) in enumerate(self._outputs):
+        idle, locks = self._idle, self._locks
+        try:  # a linked copy no other thread is using (compile/linked.py)
+            linked = idle.pop()
+        except IndexError:
+            linked = Linked(self._plan)
+        if locks:
+            _acquire(locks)
+        try:
+            for (cell, filt, what), value in zip(linked.filters, args):
+                cell[0] = filt(value, what)
+            linked.run()
+            lone = linked.lone
+            if lone is not None:  # the common case, inlined: an array of its own, not an argument
+                value = lone[0]
+                if value.base is None:
+                    for cell in linked.sources:
+                        if value is cell[0]:
+                            return value.copy()
+                    return value
+                return self._private(linked, value, False, (), None)
+            return self._results(linked)
+        finally:
+            if locks:
+                for lock in reversed(locks):
+                    lock.release()
+            idle.append(linked)
+
+    def _results(self, linked):
+        outs, seen = [], {id(cell[0]) for cell in linked.sources}
+        for k, (cell, always) in enumerate(linked.outputs):
             private = self._private_on_device if k < self._n_device_outputs else self._private
-            outs.append(private(cell[0], always, outs))
-        if self._updates:
-            self._apply_updates(outs)
+            outs.append(private(linked, cell[0], always, outs, seen))
+            seen.add(id(outs[-1]))
+        if linked.updates:
+            self._apply_updates(linked, outs, seen)
         return outs[0] if self._single else outs
 
-    def _sync_and_run(self):
-        """Run, after copying back the shared values a device function changed and this graph
-        reads on the host (``SharedVariable.sync``)."""
-        for var in self._host_shared:
-            if var.newer_on is not None:
-                var.sync()
-        self._program.run()
+    def instrument(self, change):
+        """Apply ``change(program)`` (a mode's run-time checks, compile/modes.py) to every linked
+        copy of the program, the ones linked later for other threads too."""
+        self._plan.instruments.append(change)
+        self._idle[:] = [Linked(self._plan)]
 
-    def _private(self, value, always, taken):
+    def _private(self, linked, value, always, taken, seen):
         """``value``, or a copy of it if the caller would otherwise share its memory with
         an argument, a shared variable, a constant or another result. An array owning its
-        memory can only be one of those itself; a view (a reshaped matmul result, say) is
-        checked by memory bounds, and copied only when it may overlap one."""
+        memory can only be one of those itself (``seen``: their ids); a view (a reshaped
+        matmul result, say) is checked by memory bounds, and copied only when it may overlap one."""
         if always:
             return value.copy()
         if value.base is None:
-            shares = any(value is cell[0] for cell in self._sources) or any(value is other for other in taken)
+            shares = id(value) in seen
         else:
-            shares = (any(_shares(value, cell[0]) for cell in self._sources)
-                      or any(_shares(value, c) for c in self._constants)
+            shares = (any(_shares(value, cell[0]) for cell in linked.sources)
+                      or any(_shares(value, c) for c in linked.constants)
                       or any(_shares(value, other) for other in taken))
         return value.copy() if shares else value
 
-    def _private_on_device(self, value, always, taken):
+    def _private_on_device(self, linked, value, always, taken, seen):
         """``_private`` for a device array, which has no ``base`` to tell a view (the
         simulator's arrays are views of their mappings): ask the memory ranges instead."""
         overlaps, device = self._arrays.overlaps, self.device
-        sources = [cell[0] for cell in self._sources] + [var.on_device(device) for var in self._device_shared]
+        sources = [cell[0] for cell in linked.sources] + [var.on_device(device) for var in self._device_shared]
         if always or any(overlaps(device, value, other) for other in sources + taken):
             return self._arrays.device_copy(self.device, value)
         return value
 
-    def _apply_updates(self, outs):
+    def _apply_updates(self, linked, outs, seen):
         """Check every new value first, then store them all, so a failing check changes nothing.
         A value computed on the device stays there."""
         new, on_device = [], []
-        for var, cell, always in self._updates:
+        for var, cell, always in linked.updates:
             value, what = cell[0], f"update of {var.name or var}"
             resident = self._device_updates and self._arrays.resident(self.device, value)
             if resident:
-                value = self._private_on_device(self._arrays.checked_on_device(self.device, var.type, value, what),
-                                                always, outs + new)
+                value = self._private_on_device(linked, self._arrays.checked_on_device(self.device, var.type, value,
+                                                                                       what), always, outs + new, seen)
             else:
-                value = self._private(var.type.filter(value, what), always, outs + new)
+                value = self._private(linked, var.type.filter(value, what), always, outs + new, seen)
             new.append(value)
+            seen.add(id(value))
             on_device.append(resident)
-        for (var, _, _), value, resident in zip(self._updates, new, on_device):
+        for (var, _, _), value, resident in zip(linked.updates, new, on_device):
             if resident:
                 var.store_on_device(self.device, value)
             else:
@@ -158,6 +173,10 @@ class Function:
         """Theano's ``Function.copy`` (compile/copy.py): the compiled graph reused."""
         return copy_function(self, share_memory, swap, delete_updates, name)
 
+    def __reduce__(self):
+        """Pickled (and deep-copied) as what it was compiled from: compile/pickling.py."""
+        return reduce_function(self)
+
     def _label(self):
         return f"function {self.name!r}" if self.name else "function"
 
@@ -166,6 +185,23 @@ def _shares(host, other):
     """Whether host array ``host`` may share memory with ``other`` (a device array never does:
     and NumPy would hand it to CuPy's ``may_share_memory``, which takes device arrays only)."""
     return isinstance(other, np.ndarray) and np.may_share_memory(host, other)
+
+
+def _acquire(locks):
+    """Take ``locks`` in their order, or none of them (a Ctrl-C while waiting). A call of a
+    function with updates holds the lock of every variable it updates (one global order, so
+    functions updating the same ones never deadlock) from before it reads them until its new
+    values are stored: updates from many threads, through one function or several, apply one
+    after the other."""
+    taken = []
+    try:
+        for lock in locks:
+            lock.acquire()
+            taken.append(lock)
+    except BaseException:
+        for lock in reversed(taken):
+            lock.release()
+        raise
 
 
 def _shared_sides(fgraph, clones, shared_vars, where):
@@ -186,13 +222,17 @@ def _shared_sides(fgraph, clones, shared_vars, where):
     return tuple(host), tuple(device)
 
 
-def _must_copy(results, k, inputs):
-    """Whether result ``k`` always needs a copy: it is an input or a constant, or the
-    same variable is returned or stored twice (an output that is also an update)."""
-    var = results[k]
-    return var in inputs or isinstance(var, Constant) or any(v is var for j, v in enumerate(results) if j != k)
+def _must_copy(results, inputs):
+    """Whether each result always needs a copy: it is an input or a constant, or the same
+    variable is returned or stored twice (an output that is also an update)."""
+    inputs, seen, twice = set(inputs), set(), set()
+    for var in results:
+        (twice if var in seen else seen).add(var)
+    return [var in inputs or isinstance(var, Constant) or var in twice for var in results]
 
 
+@remembered
+@cyclic_gc_paused
 def function(inputs, outputs=None, updates=None, givens=None, device=None,
              on_unused_input="raise", name=None, mode=None, allow_input_downcast=None,
              return_device_arrays=False, no_default_updates=False):
@@ -225,8 +265,9 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
     used = set(ancestors(exprs, blockers=inputs))
     _check_missing(exprs, inputs)
     _check_unused(inputs, used, on_unused_input)
+    listed = set(inputs)
     shared_vars = [v for v in graph_inputs(exprs, blockers=inputs)
-                   if isinstance(v, SharedVariable) and v not in inputs]
+                   if isinstance(v, SharedVariable) and v not in listed]
     fgraph = FunctionGraph(inputs + shared_vars, exprs)
     fgraph.host_arguments = frozenset(fgraph.inputs[:len(inputs)])  # one-element ones go to kernels by value
     device_outputs = bool(return_device_arrays) and device != "cpu"
@@ -298,8 +339,9 @@ def _given(old, new):
 
 
 def _check_missing(exprs, inputs):
+    listed = set(inputs)
     for v in graph_inputs(exprs, blockers=inputs):
-        if v in inputs or isinstance(v, (Constant, SharedVariable)):
+        if v in listed or isinstance(v, (Constant, SharedVariable)):
             continue
         raise MissingInputError(f"function: the outputs depend on {v} ({v.type}), "
                                 "which is not among the inputs; add it to the inputs list")

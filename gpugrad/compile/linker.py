@@ -3,9 +3,11 @@ preallocated one-element storage cells; a value's cell is emptied right after it
 last reader runs, so intermediates are freed as early as possible. A program with device
 nodes runs inside its device (``with backend.context():``), so every CuPy call of a call
 lands on the function's GPU, whichever device is current in the caller's thread."""
+import functools
+
 import numpy as np
 
-from ..errors import GpugradError, ShapeError
+from ..errors import GpugradError, HostMemoryError, ShapeError
 from ..graph.basic import Constant
 from ..runtime import error_board, lazy
 from ..runtime.device_arrays import backend_for
@@ -83,12 +85,14 @@ class Program:
             raise
         finally:
             _loud(token)
-        flagged = board.first_error(explain) if board is not None else None
-        if flagged is not None:
-            raise flagged
+        if board is not None:
+            flagged = board.first_error(explain)
+            if flagged is not None:
+                raise flagged
 
 
-_EXPLAINED = (GpugradError, ArithmeticError, ValueError, TypeError, IndexError, np.linalg.LinAlgError)
+_EXPLAINED = (GpugradError, ArithmeticError, ValueError, TypeError, IndexError, MemoryError,
+              np.linalg.LinAlgError)
 
 
 def explain(node, i, exc, cells):
@@ -99,6 +103,8 @@ def explain(node, i, exc, cells):
             f"with shapes {shapes}"
     if isinstance(exc, GpugradError):
         cls = type(exc)
+    elif isinstance(exc, MemoryError):
+        cls = HostMemoryError
     elif isinstance(exc, (ValueError, IndexError)):
         cls = ShapeError
     else:
@@ -125,7 +131,7 @@ def _errstate_switch():
     try:
         from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
         quiet = _make_extobj(all="ignore")
-        return (lambda: _extobj_contextvar.set(quiet)), _extobj_contextvar.reset
+        return functools.partial(_extobj_contextvar.set, quiet), _extobj_contextvar.reset
     except (ImportError, AttributeError, TypeError):
         def enter():
             state = np.errstate(all="ignore")

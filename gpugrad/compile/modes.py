@@ -19,6 +19,7 @@ intermediates freed after their last reader, ``ifelse`` branches run lazily), so
 ============== ================================================================
 """
 import copy
+import functools
 
 import numpy as np
 
@@ -99,10 +100,12 @@ class _PerNode(Mode):
     """A mode that runs a check after (and maybe before) every node of the program."""
 
     def instrument(self, fn, reference):
-        program = fn._program
+        fn.instrument(functools.partial(self._wrap_thunks, fn.device))
+
+    def _wrap_thunks(self, device, program):
         for thunks, nodes in program.thunk_lists():
             for i, (node, thunk) in enumerate(zip(nodes, thunks)):
-                thunks[i] = self._wrap(fn.device, i, node, thunk, program.cells)
+                thunks[i] = self._wrap(device, i, node, thunk, program.cells)
 
     def _wrap(self, device, i, node, thunk, cells):
         cell_io = _Cells([cells[v] for v in node.inputs], [cells[v] for v in node.outputs])
@@ -188,7 +191,7 @@ class DebugMode(_PerNode):
     def instrument(self, fn, reference):
         super().instrument(fn, reference)
         if self.check_results:
-            fn._run = _compared(fn, fn._run, reference())
+            fn.instrument(functools.partial(_compared, fn, reference()))
 
     def after(self, device, i, node, cells):
         for k, (var, cell) in enumerate(zip(node.outputs, cells.outputs)):
@@ -203,19 +206,21 @@ class DebugMode(_PerNode):
                                      f"shape {shape}, but its type is {var.type}")
 
 
-def _compared(fn, run, reference):
-    """``run``, then each result compared with the reference program's on the same values."""
-    program = fn._program
+def _compared(fn, reference, program):
+    """``program`` runs, then each result is compared with the reference program's on the same values."""
+    run = program.run
 
     def run_and_compare():
         for var in fn.shared_vars:
             var.sync()
+        arguments = [cell[0] for cell in program.input_cells[:len(fn.inputs)]]
         with np.errstate(all="ignore"):
-            expected = reference([_host(fn.device, cell[0]) for cell in program.input_cells])
+            expected = reference([_host(fn.device, value) for value in arguments]
+                                 + [var.container[0] for var in fn.shared_vars])
         run()
         for k, (cell, want) in enumerate(zip(program.output_cells, expected)):
             _check_same(k, _host(fn.device, cell[0]), want)
-    return run_and_compare
+    program.run = run_and_compare
 
 
 def _check_same(k, got, want):

@@ -1,4 +1,6 @@
 """Shared variables: state that lives across calls of compiled functions."""
+import threading
+
 import numpy as np
 
 from ..errors import InputError
@@ -17,13 +19,18 @@ class SharedVariable(TensorVariable):
     until the value changes, and leave their updates there (``store_on_device``): the
     host value is then stale (``newer_on`` names the device) and ``sync`` copies it back
     when the host next reads it (``get_value``, a CPU function). So parameters trained on
-    a device never cross per call."""
+    a device never cross per call.
+
+    Threads: the host value, ``newer_on`` and the device copies change together under a
+    lock of their own; ``update_lock`` is held by every call of a function that updates the
+    variable, from its read to its store (``_acquire`` in function.py)."""
 
     default_update = None  # an expression every function reading the variable stores into it
 
     def __init__(self, type, value, name=None, borrow=False):
         super().__init__(type, None, None, name)
         self.container = [None]
+        self._guard, self.update_lock = threading.Lock(), threading.Lock()
         self.set_value(value, borrow=borrow)
 
     def get_value(self, borrow=False, return_internal_type=False):
@@ -46,12 +53,14 @@ class SharedVariable(TensorVariable):
 
     def store(self, array):
         """A new host value (checked by the caller); every device copy is out of date."""
-        self.container[0] = array
-        self.newer_on, self._copies = None, {}
+        with self._guard:
+            self.container[0] = array
+            self.newer_on, self._copies = None, {}
 
     def store_on_device(self, device, array):
         """A new value computed on ``device``: kept there, copied back only when read on the host."""
-        self.newer_on, self._copies = device, {device: array}
+        with self._guard:
+            self.newer_on, self._copies = device, {device: array}
 
     def on_device(self, device):
         """The value as an array of ``device``, uploaded on first use after a change (and
@@ -59,18 +68,38 @@ class SharedVariable(TensorVariable):
         array = self._copies.get(device)
         be = backend_for(device)
         if array is None or not be.resident(array):
-            self.sync()
-            array = self._copies[device] = be.to_device(self.container[0])
+            with self._guard:
+                self._sync()
+                array = self._copies.get(device)
+                if array is None or not be.resident(array):
+                    array = self._copies[device] = be.to_device(self.container[0])
         return array
 
     def sync(self):
         """Bring the host value up to date after a device function changed it."""
+        if self.newer_on is not None:
+            with self._guard:
+                self._sync()
+
+    def _sync(self):
         if self.newer_on is not None:
             self.container[0] = backend_for(self.newer_on).to_host(self._copies[self.newer_on])
             self.newer_on = None
 
     def clone(self):
         return TensorVariable.clone(self)
+
+    def __getstate__(self):
+        """Pickled (and deep-copied) by value: the newest value, no device copies, no locks."""
+        self.sync()
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_guard", "update_lock", "_copies", "newer_on")}
+        state["container"] = [self.container[0]]
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self._guard, self.update_lock = threading.Lock(), threading.Lock()
+        self.newer_on, self._copies = None, {}
 
     def check_update(self, expr):
         """An update keeps this variable's type, as in Theano: its rank, and its static sizes

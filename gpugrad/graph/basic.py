@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 
 from ..errors import GraphError
+from . import pickling
 
 _ids = itertools.count()
 
@@ -40,6 +41,14 @@ class Variable:
     def clone(self):
         return type(self)(self.type, None, None, self.name)
 
+    def __reduce_ex__(self, protocol):
+        """Pickled (and deep-copied) without recursion, however deep the graph (graph/pickling.py)."""
+        return pickling.reduce_variable(self, self.__getstate__())
+
+    def __setstate__(self, state):
+        self.__dict__.update(pickling.restore_state(state))
+        self.id = next(_ids)
+
     def __repr__(self):
         return self.name if self.name else f"<{self.type} #{self.id}>"
 
@@ -56,6 +65,10 @@ class Constant(Variable):
 
     def clone(self):
         return type(self)(self.type, self.data, self.name, self.weak)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self.data.setflags(write=False)
 
     def signature(self):
         """What makes two constants interchangeable (used by merge)."""

@@ -1,5 +1,7 @@
 """FunctionGraph: a private, mutable copy of a graph between fixed inputs and outputs,
 which rewrites edit in place by replacing variables."""
+import collections
+
 from ..errors import GpugradError
 from .basic import Apply, Constant
 from .traversal import ancestors, toposort
@@ -13,7 +15,7 @@ class FunctionGraph:
         if clone:
             inputs, outputs = self._clone(inputs, outputs)
         self.inputs = list(inputs)
-        self.outputs = list(outputs)
+        self.outputs = OutputList(outputs)
         self._order = None
         self.clients = {}
         self.nodes = set()
@@ -70,7 +72,8 @@ class FunctionGraph:
         for node, pos in self.clients.pop(old, []):
             node.inputs[pos] = new
             self.clients.setdefault(new, []).append((node, pos))
-        self.outputs = [new if v is old else v for v in self.outputs]
+        if old in self.outputs:
+            self.outputs = OutputList(new if v is old else v for v in self.outputs)
         self._order = None
 
     def prune(self):
@@ -82,3 +85,43 @@ class FunctionGraph:
 
     def __str__(self):
         return f"FunctionGraph({', '.join(map(str, self.outputs))})"
+
+
+class OutputList(list):
+    """``FunctionGraph.outputs``: a list whose ``in`` is a dictionary lookup. Rewrites ask it of
+    nearly every node, so with as many outputs as nodes (the gradient with respect to 10,000
+    inputs) a list's scan would make compiling quadratic."""
+
+    def __init__(self, items=()):
+        super().__init__(items)
+        self._recount()
+
+    def _recount(self):
+        self._counts = collections.Counter(self)
+
+    def __contains__(self, var):
+        return self._counts.get(var, 0) > 0
+
+    def __setitem__(self, index, value):
+        if isinstance(index, slice):
+            super().__setitem__(index, value)
+            self._recount()
+            return
+        self._counts[self[index]] -= 1
+        self._counts[value] += 1
+        super().__setitem__(index, value)
+
+
+def _recounting(name):
+    method = getattr(list, name)
+
+    def mutate(self, *args):
+        result = method(self, *args)
+        self._recount()
+        return result
+    mutate.__name__ = name
+    return mutate
+
+
+for _name in ("__delitem__", "__iadd__", "append", "extend", "insert", "pop", "remove", "clear"):
+    setattr(OutputList, _name, _recounting(_name))

@@ -19,7 +19,7 @@ interchangeable, which is what merge and printing rely on. Ops users write (Thea
 mapped onto these facets once per class, and checked, by ``graph/user_op.py``.
 """
 from ..config import config
-from . import user_op
+from . import pickling, user_op
 from .basic import Apply
 from .debug_values import compute_test_values
 
@@ -90,6 +90,13 @@ class Op:
 
     def __repr__(self):
         return str(self)
+
+    def __reduce_ex__(self, protocol):
+        return pickling.reduce_op(self, protocol)
+
+    def __deepcopy__(self, memo):
+        """Ops are values (``__props__``): copies of a graph share them."""
+        return self
 
     def __call__(self, *inputs, **kwargs):
         node = self.make_node(*inputs, **kwargs)

@@ -48,6 +48,26 @@ def toposort(outputs, blockers=()):
     return order
 
 
+def dependency_order(outputs, known=()):
+    """The variables ``outputs`` depend on that are not in ``known`` (a set or dict), each after
+    the inputs of its owner: what a memoized computation over a graph visits first, so that it
+    never has to recurse."""
+    order, done = [], set()
+    stack = [(v, False) for v in reversed(outputs)]
+    while stack:
+        var, expanded = stack.pop()
+        if expanded:
+            order.append(var)
+            continue
+        if var in done or var in known:
+            continue
+        done.add(var)
+        stack.append((var, True))
+        if var.owner is not None:
+            stack.extend((v, False) for v in reversed(var.owner.inputs) if v not in done and v not in known)
+    return order
+
+
 def clients_of(nodes):
     """Map variable -> list of (node, input position) that read it."""
     clients = {}

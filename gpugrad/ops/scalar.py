@@ -93,11 +93,18 @@ def _no_derivative(s, *args):
     return _zeros_grad(s)
 
 
+_PYTHON_SCALARS = frozenset((bool, int, float, complex))
+
+
 def _nary(fn):
     """A NumPy binary ufunc folded over any number of arguments (flattened add and mul);
-    partial results are updated in place where their shape and dtype allow."""
+    partial results are updated in place where their shape and dtype allow. Two Python
+    scalars (weak constants) first make a Python scalar again, as in NumPy 2: ``2 * 2 * x``
+    of a float32 ``x`` is float32, whichever order the operands come in."""
     def apply(*args, out=None):
         result = fn(args[0], args[1], out=out)
+        if not isinstance(result, np.ndarray) and type(args[0]) in _PYTHON_SCALARS and type(args[1]) in _PYTHON_SCALARS:
+            result = result.item()
         for arg in args[2:]:
             fits = (isinstance(result, np.ndarray) and np.result_type(result, arg) == result.dtype
                     and np.broadcast_shapes(result.shape, np.shape(arg)) == result.shape)

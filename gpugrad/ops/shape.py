@@ -230,6 +230,8 @@ class Reshape(Op):
     def perform(self, node, inputs):
         x, *dims = inputs
         try:
+            if min(dims, default=0) < 0:  # a -1 was resolved when built; NumPy would take any negative for it
+                raise ValueError
             return [x.reshape(tuple(int(d) for d in dims))]
         except ValueError:
             raise ShapeError(f"reshape: cannot reshape an array of shape {x.shape} "

@@ -38,25 +38,34 @@ def _scalar(var):
     return data.item() if data is not None and data.size == 1 else None
 
 
-def _expand(fgraph, var, dtype, cost):
-    """``{leaves: coefficient}`` for ``var`` (leaves a tuple of variables of ``dtype`` in a fixed
-    order); ``cost[0]`` counts the elementwise operations met. None past MAX_MONOMIALS or at a
-    leaf of another dtype."""
-    number = _scalar(var)
-    if number is not None:
-        return {(): number}
-    if not _inner(fgraph, var, dtype):
-        # a leaf of another dtype (a bool, an int8) would not promote where the rebuilt tree
-        # negates or multiplies it as it is (no negative bools; int8 products overflow)
-        return {(var,): 1} if var.dtype == dtype else None
-    return _expand_node(fgraph, var, dtype, cost)
+def _expand_node(fgraph, root, dtype, cost):
+    """``{leaves: coefficient}`` for the add/sub/neg/mul node computing ``root`` (leaves a tuple
+    of variables of ``dtype`` in a fixed order); ``cost[0]`` counts the elementwise operations
+    met. None past MAX_MONOMIALS or at a leaf of another dtype. Children first, from a stack:
+    a tree as deep as the graph never recurses."""
+    expanded, stack = {}, [(root, False)]
+    while stack:
+        var, ready = stack.pop()
+        if ready:
+            expanded[var] = _combine(var, [expanded[v] for v in var.owner.inputs], cost)
+            continue
+        number = _scalar(var)
+        if number is not None:
+            expanded[var] = {(): number}
+        elif var is not root and not _inner(fgraph, var, dtype):
+            # a leaf of another dtype (a bool, an int8) would not promote where the rebuilt tree
+            # negates or multiplies it as it is (no negative bools; int8 products overflow)
+            expanded[var] = {(var,): 1} if var.dtype == dtype else None
+        else:
+            stack.append((var, True))
+            stack.extend((v, False) for v in var.owner.inputs)
+    return expanded[root]
 
 
-def _expand_node(fgraph, var, dtype, cost):
-    """``_expand`` of the add/sub/neg/mul node computing ``var``."""
-    name, inputs = scalar_name(var), var.owner.inputs
-    cost[0] += max(1, len(inputs) - 1)
-    parts = [_expand(fgraph, v, dtype, cost) for v in inputs]
+def _combine(var, parts, cost):
+    """The monomials of ``var``'s node from those of its inputs (``parts``)."""
+    name = scalar_name(var)
+    cost[0] += max(1, len(parts) - 1)
     if any(p is None for p in parts):
         return None
     if name == "neg":
@@ -68,8 +77,16 @@ def _expand_node(fgraph, var, dtype, cost):
             for k, c in part.items():
                 total[k] = total.get(k, 0) + sign * c
         return total
-    product = {(): 1}
-    for part in parts:
+    coefficient, leaves, sums = 1, [], []
+    for part in parts:  # one-monomial factors at once: a product of n factors in O(n log n)
+        if len(part) == 1:
+            ((k, c),) = part.items()
+            coefficient *= c
+            leaves.extend(k)
+        else:
+            sums.append(part)
+    product = {_merge(tuple(leaves), ()): coefficient}
+    for part in sums:
         product = {_merge(k1, k2): c1 * c2 for k1, c1 in product.items() for k2, c2 in part.items()}
         if len(product) > MAX_MONOMIALS:
             return None

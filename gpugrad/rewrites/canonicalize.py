@@ -83,7 +83,8 @@ def _inferred_sizes(var):
     lifted = []
     for size in sizes:
         size = None if size is None else S.cast(size, "int64")
-        lifted.append(None if size is None or var in ancestors([size]) else size)
+        # var can only be reached before the node's inputs (a walk past them costs the whole graph)
+        lifted.append(None if size is None or var in ancestors([size], blockers=node.inputs) else size)
     return lifted
 
 
@@ -222,7 +223,10 @@ def neg_out_of_products(fgraph, node):
         return None
     inputs = [v.owner.inputs[0] if k in negs else v for k, v in enumerate(node.inputs)]
     inner = node.op(*inputs)
-    return [inner if len(negs) % 2 == 0 else S.neg(inner)]
+    new = inner if len(negs) % 2 == 0 else S.neg(inner)
+    # a weak operand under the negation (a cast of a Python number that replaced a fill)
+    # promotes otherwise than the negation did
+    return [new] if new.dtype == node.outputs[0].dtype else None
 
 
 def products_over_one_division(fgraph, node):

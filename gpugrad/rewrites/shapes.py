@@ -6,6 +6,7 @@ Keys come from each op's ``infer_shape``, followed back to the graph inputs. An
 Elemwise also proves its non-broadcast inputs equal along each axis (they must be, or
 the call fails), which a union-find records."""
 from ..graph.basic import Constant
+from ..graph.traversal import dependency_order
 from ..ops.elemwise import Elemwise
 from ..ops.shape import ShapeI, shape_tuple
 
@@ -15,11 +16,15 @@ class ShapeKeys:
         self.fgraph = fgraph
         self.memo = {}
         self.parent = {}
+        self.interned = {}
 
     def find(self, key):
-        while self.parent.get(key, key) != key:
-            key = self.parent[key]
-        return key
+        root = key
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while key != root:  # path compression: unions of 10,000 inputs stay linear
+            self.parent[key], key = root, self.parent[key]
+        return root
 
     def union(self, a, b):
         a, b = self.find(a), self.find(b)
@@ -30,9 +35,15 @@ class ShapeKeys:
 
     def of(self, var):
         """The canonical key per axis of ``var``."""
-        if var not in self.memo:
-            self.memo[var] = self._compute(var)
+        self._know(var)
         return tuple(self.find(k) for k in self.memo[var])
+
+    def _know(self, var):
+        """Compute the keys of ``var`` and of every ancestor not known yet, inputs first, so
+        that ``_compute`` finds its inputs' keys: no recursion, however deep the graph."""
+        if var not in self.memo:
+            for v in dependency_order([var], known=self.memo):
+                self.memo[v] = self._compute(v)
 
     def same_shape(self, a, b):
         return a.ndim == b.ndim and self.of(a) == self.of(b)
@@ -59,22 +70,36 @@ class ShapeKeys:
                 self.union(keys[0], k)
 
     def memo_key(self, var, axis):
-        if var not in self.memo:
-            self.memo[var] = self._compute(var)
+        self._know(var)
         return self.memo[var][axis]
 
     def dim_key(self, dim):
-        """Canonical key of a size: an int, or an int64 scalar expression."""
+        """Canonical key of a size: an int, or a flat token for an int64 scalar expression. Equal
+        expressions get equal tokens (hash-consing, ``interned``), so keys never nest, however
+        deep the graph; the expression is walked from a stack, its inputs first."""
         if isinstance(dim, int):
             return dim
-        if isinstance(dim, Constant):
-            return int(dim.data)
-        node = dim.owner
-        if node is None:
-            return ("scalar", dim.id)
-        if isinstance(node.op, ShapeI):
-            return self.find(self.memo_key(node.inputs[0], node.op.axis))
-        return (str(node.op),) + tuple(self.dim_key(v) if v.ndim == 0 else ("value", v.id) for v in node.inputs)
+        keys, stack = {}, [dim]
+        while stack:
+            var = stack[-1]
+            node = var.owner
+            if var in keys:
+                pass
+            elif isinstance(var, Constant):
+                keys[var] = int(var.data)
+            elif node is None:
+                keys[var] = ("scalar", var.id)
+            elif isinstance(node.op, ShapeI):
+                keys[var] = self.find(self.memo_key(node.inputs[0], node.op.axis))
+            else:
+                pending = [v for v in node.inputs if v.ndim == 0 and v not in keys]
+                if pending:
+                    stack.extend(pending)
+                    continue
+                expression = (str(node.op),) + tuple(keys[v] if v.ndim == 0 else ("value", v.id) for v in node.inputs)
+                keys[var] = self.interned.setdefault(expression, ("expression", len(self.interned)))
+            stack.pop()
+        return keys[dim]
 
 
 def shape_keys(fgraph):

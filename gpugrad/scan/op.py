@@ -68,6 +68,13 @@ class Scan(Op):
     def __str__(self):
         return f"Scan{{{self.name}}}" if self.name else "Scan"
 
+    def __getstate__(self):
+        """Pickled without what it makes again on demand: its compiled bodies and merge key."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_fgraphs", "_key")}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, _fgraphs={}, _key=None)
+
     @property
     def seq_slots(self):
         return self.inputs[:self.n_seqs]

@@ -1,6 +1,9 @@
 """The CUDA simulator runs real CUDA C: barriers, shared memory, shuffles, atomics, complex
 arithmetic, compared with NumPy; and its errors: out of bounds, deadlock, bad arguments.
 (Its hostile schedule and poisoned memory: test_cuda_sim_hostile.py.)"""
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -255,7 +258,8 @@ def test_disk_cache_hit(monkeypatch, tmp_path):
     monkeypatch.setenv("GPUGRAD_CACHE", str(tmp_path))
     source = 'extern "C" __global__ void one(float* y) { y[threadIdx.x] = 1.0f; }'
     path, names, fibers = compiler.build(source)
-    assert path.parent == tmp_path / "cuda_sim" and path.exists() and names == ["one"] and not fibers
+    assert Path(os.path.realpath(path)).parent.parent == tmp_path / "cuda_sim" and path.exists()
+    assert names == ["one"] and not fibers
     def no_compiler(*args):
         raise AssertionError("compiled again instead of using the cache")
     monkeypatch.setattr(compiler, "_compile", no_compiler)

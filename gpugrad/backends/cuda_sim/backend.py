@@ -11,6 +11,7 @@ is refused before the launch, and the order of blocks and threads is left to cha
 seed drawn per launch (``schedule.py``), named in every launch error so it can be replayed.
 """
 import ctypes
+import threading
 
 import numpy as np
 
@@ -21,6 +22,7 @@ _STATUS_ERRORS = {1: base.OutOfBoundsError, 2: base.BarrierDeadlockError, 3: bas
                   4: base.KernelLaunchError, 5: base.KernelLaunchError}
 _PYTHON_SCALARS = ((bool, np.dtype(np.bool_)), (int, np.dtype(np.int64)), (float, np.dtype(np.float64)),
                    (complex, np.dtype(np.complex128)))
+_RUNNING = threading.Lock()  # the shim's runtime (thread indices, fault handlers) is process-wide
 
 
 class Launch(ctypes.Structure):
@@ -112,14 +114,15 @@ class SimBackend(base.Backend):
         for i, param in enumerate(kernel.params):
             args[i], cell = self._pack(kernel, i, args[i], param, staged)
             cells.append(cell)
-        if self._shared.size < shared_mem:
-            self._shared = memory.empty(-(-shared_mem // 16) * 16, np.uint8)
         pointers = (ctypes.c_void_p * max(1, len(cells)))(*(c.ctypes.data for c in cells))
-        launch = Launch(grid=(ctypes.c_uint * 3)(*grid), block=(ctypes.c_uint * 3)(*block), args=pointers,
-                        nargs=len(cells), fibers=int(kernel.fibers), seed=schedule.next_launch_seed(),
-                        dynamic_shared=self._shared.ctypes.data + self._shared.size - shared_mem,
-                        dynamic_shared_bytes=shared_mem, stacks=memory.fiber_stacks() if kernel.fibers else None)
-        status = kernel.entry(ctypes.byref(launch))
+        with _RUNNING:  # one grid at a time, as on one stream (its shared memory and fiber stacks)
+            if self._shared.size < shared_mem:
+                self._shared = memory.empty(-(-shared_mem // 16) * 16, np.uint8)
+            launch = Launch(grid=(ctypes.c_uint * 3)(*grid), block=(ctypes.c_uint * 3)(*block), args=pointers,
+                            nargs=len(cells), fibers=int(kernel.fibers), seed=schedule.next_launch_seed(),
+                            dynamic_shared=self._shared.ctypes.data + self._shared.size - shared_mem,
+                            dynamic_shared_bytes=shared_mem, stacks=memory.fiber_stacks() if kernel.fibers else None)
+            status = kernel.entry(ctypes.byref(launch))
         for original, copy in staged:
             original[...] = copy
         if status:

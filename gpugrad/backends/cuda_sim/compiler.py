@@ -8,18 +8,20 @@ __global__`` kernel gets two exported entry points appended,
     extern "C" const char* gg_params_<name>() { return gg::param_codes(<name>); }
 
 so the parameter types come from the compiled code itself and launches can be checked
-against them. The shared object is cached under ``$GPUGRAD_CACHE`` (default
-``~/.cache/gpugrad``) by a hash of the prepared source, the shim and the flags.
+against them. The shared object and the precompiled shim are cached (``artifact_cache``:
+checked before they are loaded) under ``$GPUGRAD_CACHE`` (default ``~/.cache/gpugrad``),
+``cuda_sim/``, by a hash of the prepared source, the headers, the shim and the flags.
 """
+import errno
 import functools
 import hashlib
 import importlib.util
 import os
 import re
 import subprocess
-import tempfile
 from pathlib import Path
 
+from ..artifact_cache import ArtifactCache
 from ..base import KernelCompileError
 
 SHIM = Path(__file__).with_name("shim.h")
@@ -36,12 +38,7 @@ _EXTERN_SHARED = re.compile(
 _SYNC = re.compile(r"__syncthreads|__syncwarp|__shfl|__ballot_sync|__any_sync|__all_sync|gg_shfl|atomic[A-Z]|gg_atomic_add")
 PRELUDE = "gpugrad.cuh"  # in every kernel: its helpers count only where a kernel calls them (gg_shfl, gg_atomic_add)
 _INCLUDE = re.compile(r'#\s*include\s*"([^"]+)"')
-
-
-def cache_dir():
-    """Where compiled objects live: ``$GPUGRAD_CACHE`` or ``~/.cache/gpugrad``, then ``cuda_sim``."""
-    root = os.environ.get("GPUGRAD_CACHE") or Path.home() / ".cache" / "gpugrad"
-    return Path(root) / "cuda_sim"
+CACHE = ArtifactCache("cuda_sim")
 
 
 @functools.cache
@@ -119,56 +116,59 @@ def included_texts(source, include_dirs):
     return texts
 
 
-def _compile(args, target, what):
-    """Run g++ writing ``target`` atomically (concurrent test processes share the cache)."""
-    fd, tmp = tempfile.mkstemp(suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    proc = subprocess.run(["g++", *args, "-o", tmp], capture_output=True, text=True)
+def _compile(args, workspace, output, what):
+    """Run g++ writing ``output`` into the cache's private ``workspace``; a log that says the disk
+    is full is an OSError (the cache then moves to a private folder), any other failure a
+    KernelCompileError with the log, its paths as the user finds them."""
+    target = str(workspace.path / output)
+    proc = subprocess.run(["g++", *args, "-o", target], capture_output=True, text=True, pass_fds=workspace.fds)
     if proc.returncode != 0:
-        os.unlink(tmp)
-        raise KernelCompileError(f"g++ failed to compile {what}:\n{proc.stderr[-6000:]}")
-    os.replace(tmp, target)
+        log = workspace.shown(proc.stderr)
+        for code in (errno.ENOSPC, errno.EDQUOT):
+            if os.strerror(code) in log:
+                raise OSError(code, f"g++ could not write {workspace.shown(target)}: {log[-2000:]}")
+        raise KernelCompileError(f"g++ failed to compile {what}:\n{log[-6000:]}")
+
+
+def _write_source(workspace, name, text):
+    """A new file of the (private, fresh) workspace: never through a link planted there."""
+    with open(workspace.path / name, "x") as f:
+        f.write(text)
+    return workspace.path / name
 
 
 def precompiled_shim():
     """The shim (with <cmath> and complex.cuh) as a precompiled header: 0.3 s a kernel, not 0.9 s.
+    Returns the header to ``-include``, the flags it was built with and its cache key.
 
     g++ uses ``shim.h.gch`` beside the copied ``shim.h`` when the flags agree and reads
     the header text otherwise, so a stale or rejected PCH costs time, never correctness.
     """
     flags = [*BASE_FLAGS, *(f"-I{d}" for d in complex_include_dirs())]
     text = SHIM.read_text()
-    key = hashlib.sha256("\0".join([text, *flags, compiler_version()]).encode()).hexdigest()[:24]
-    header = cache_dir() / f"pch-{key}" / "shim.h"
-    if not header.with_suffix(".h.gch").exists():
-        header.parent.mkdir(parents=True, exist_ok=True)
-        header.write_text(text)
-        _compile([*flags, "-x", "c++-header", str(header)], header.with_suffix(".h.gch"), SHIM)
-    return header, flags
+    key = "shim-" + hashlib.sha256("\0".join([text, *flags, compiler_version()]).encode()).hexdigest()[:24]
 
-
-def host_flags(options):
-    """NVRTC options the host compiler understands (-D, -I); the rest (-arch, --use_fast_math) drop."""
-    header, flags = precompiled_shim()
-    keep = [o for o in options if o.startswith(("-D", "-I", "-U"))]
-    return [*flags, "-shared", "-include", str(header), *keep]
+    def produce(workspace):
+        header = _write_source(workspace, "shim.h", text)
+        _compile([*flags, "-x", "c++-header", str(header)], workspace, "shim.h.gch", SHIM)
+    return CACHE.build(key, produce) / "shim.h", flags, key
 
 
 def build(source, options=()):
-    """Compile (or find in the cache) ``source``; returns (path of the .so, kernel names, fibers)."""
+    """Compile (or find in the cache) ``source``; returns (path of the .so, kernel names, fibers).
+    NVRTC options the host compiler understands (-D, -I, -U) are kept, the rest (-arch,
+    --use_fast_math) dropped."""
     prepared, names = prepare(source)
-    flags = host_flags(options)
+    header, flags, pch_key = precompiled_shim()
+    keep = [o for o in options if o.startswith(("-D", "-I", "-U"))]
     texts = included_texts(source, _includes(options))  # an edited header is a new key, never a stale build
-    key = hashlib.sha256("\0".join([prepared, *(t for _, t in texts[1:]), SHIM.read_text(), *flags,
-                                    compiler_version()]).encode()).hexdigest()
-    out_dir = cache_dir()
-    so_path = out_dir / f"{key[:32]}.so"
+    key = hashlib.sha256("\0".join([prepared, *(t for _, t in texts[1:]), pch_key, *flags, *keep,
+                                    compiler_version()]).encode())
     # threads that synchronise or contend (atomics) need fibers
     fibers = any(_SYNC.search(text) for name, text in texts if name != PRELUDE)
-    if so_path.exists():
-        return so_path, names, fibers
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cpp_path = out_dir / f"{key[:32]}.cpp"
-    cpp_path.write_text(prepared)
-    _compile([*flags, str(cpp_path)], so_path, f"the kernel source {cpp_path}")
-    return so_path, names, fibers
+
+    def produce(workspace):
+        cpp = _write_source(workspace, "kernel.cpp", prepared)
+        _compile([*flags, "-shared", "-include", str(header), *keep, str(cpp)], workspace, "kernel.so",
+                 f"the kernel source {workspace.shown(str(cpp))}")
+    return CACHE.build(key.hexdigest()[:32], produce) / "kernel.so", names, fibers

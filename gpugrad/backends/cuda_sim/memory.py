@@ -16,9 +16,12 @@ import bisect
 import ctypes
 import functools
 import mmap
+import threading
 import weakref
 
 import numpy as np
+
+from ...errors import ShapeError
 
 PAGE = mmap.PAGESIZE
 GUARD = 1 << 20
@@ -27,15 +30,24 @@ FIBER_STACK, MAX_THREADS = 128 * 1024, 1024  # kStack and kMaxThreads of shim.h
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
 
-_starts = []    # sorted data starts of live allocations
+# The table of live regions, read and changed under the lock. A mapping's death is only
+# noted in ``_dead``, by a weakref callback that runs no Python code (so a Ctrl-C is never
+# lost in it, nor splits it), and swept out of the table at the next allocation or lookup:
+# a mapping is unmapped before its callback runs, with the GIL released, so another thread
+# may have mapped the same addresses first, and a region leaves only if no newer one took
+# its start. ``_starts`` may hold a start ``_regions`` lost (a Ctrl-C inside a sweep):
+# lookups skip it and sweeps compact it away.
+_starts = []    # sorted data starts of the regions
 _regions = {}   # data start -> Region
+_dead = {}      # Region -> its weakref, once its mapping is gone
+_lock = threading.RLock()
 
 
 class Region:
     """One guarded mapping: ``[lo, hi)`` is the whole mapping, ``[start, end)`` the data.
 
-    It holds addresses only; the arrays over the mapping keep it alive, and a finalizer
-    on the mapping forgets the region when the last of them goes.
+    It holds addresses only; the arrays over the mapping keep it alive, and a weakref to
+    the mapping marks the region dead when the last of them goes.
     """
 
     def __init__(self, buffer, nbytes):
@@ -46,14 +58,26 @@ class Region:
         for addr in (self.lo, self.end):
             if _libc.mprotect(addr, GUARD, PROT_NONE) != 0:
                 raise MemoryError(f"mprotect failed (errno {ctypes.get_errno()})")
-        bisect.insort(_starts, self.start)
-        _regions[self.start] = self
-        weakref.finalize(buffer, _forget, self.start)
+        self._ref = weakref.ref(buffer, functools.partial(_dead.__setitem__, self))
+        with _lock:
+            _sweep()
+            i = bisect.bisect_left(_starts, self.start)
+            if i == len(_starts) or _starts[i] != self.start:
+                _starts.insert(i, self.start)
+            _regions[self.start] = self
 
 
-def _forget(start):
-    _starts.pop(bisect.bisect_left(_starts, start))
-    del _regions[start]
+def _sweep():
+    """Drop the regions whose mappings are gone (under the lock)."""
+    while _dead:
+        region, _ = _dead.popitem()
+        if _regions.get(region.start) is region:
+            del _regions[region.start]
+            i = bisect.bisect_left(_starts, region.start)
+            if i < len(_starts) and _starts[i] == region.start:
+                del _starts[i]
+    if len(_starts) > 2 * len(_regions) + 64:
+        _starts[:] = sorted(_regions)
 
 
 def poison_value(dtype):
@@ -69,7 +93,7 @@ def empty(shape, dtype):
     dtype = np.dtype(dtype)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if any(n < 0 for n in shape):
-        raise ValueError(f"negative dimensions are not allowed (shape {shape})")  # as np.empty
+        raise ShapeError(f"cannot allocate an array of shape {shape}: negative dimensions are not allowed")
     count = int(np.prod(shape, dtype=np.int64))
     nbytes = count * dtype.itemsize
     buffer = mmap.mmap(-1, 2 * GUARD + -(-max(nbytes, 1) // PAGE) * PAGE)
@@ -85,17 +109,20 @@ def empty(shape, dtype):
 def region_of(array):
     """The guarded region holding ``array``'s first element, or None for foreign memory."""
     addr = array.__array_interface__["data"][0]
-    i = bisect.bisect_right(_starts, addr) - 1
-    if i >= 0:
-        region = _regions[_starts[i]]
-        if region.start <= addr <= region.end:
-            return region
-    return None
+    with _lock:
+        _sweep()
+        i, region = bisect.bisect_right(_starts, addr) - 1, None
+        while i >= 0 and region is None:  # the nearest live start at or below addr
+            region = _regions.get(_starts[i])
+            i -= 1
+    return region if region is not None and region.start <= addr <= region.end else None
 
 
 def locate(addr):
     """The region whose data or guards contain ``addr``, or None (only on the error path)."""
-    return next((r for r in _regions.values() if r.lo <= addr < r.hi), None)
+    with _lock:
+        _sweep()
+        return next((r for r in _regions.values() if r.lo <= addr < r.hi), None)
 
 
 @functools.cache

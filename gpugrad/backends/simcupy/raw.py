@@ -5,8 +5,8 @@ compile as CuPy would and launch on the simulator.
 Compiling a module (``compile``, ``get_function`` or the first launch, per device) runs
 NVRTC on the same ``code`` with the options CuPy would give it for the device's compute
 capability (``backends/nvrtc.py``); a failure raises CuPy's ``CompileException`` with
-NVRTC's log. A success is remembered on disk (``$GPUGRAD_CACHE/nvrtc``, by a hash of the
-source, the headers it includes, the options and NVRTC's version) and the same source is
+NVRTC's log. A success is remembered in gpugrad's cache (``artifact_cache``, kind ``nvrtc``, by
+a hash of the source, the headers it includes, the options and NVRTC's version) and the same source is
 built for the simulator (``cuda_sim/compiler.py``). Without CuPy (or libnvrtc) the classes
 are stand-ins with the same attributes and refusals, and only the simulator's build runs.
 
@@ -17,13 +17,11 @@ a scalar by value: Python ``int``/``float``/``complex``/``bool`` as int64 (uint6
 fault on), and runs asynchronously: a fault is the device's pending error (cuda.py).
 """
 import hashlib
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
 from .. import base, nvrtc
+from ..artifact_cache import ArtifactCache
 from ..cuda import HEADERS_LINE
 from ..cuda_sim import compiler
 from . import _cupy, cuda
@@ -31,11 +29,7 @@ from .arrays import ndarray
 
 _RawModule, _RawKernel = _cupy.raw_classes()
 _BUILT = {}  # (code, options, device ordinal) -> the simulator's module
-
-
-def _nvrtc_cache():
-    root = os.environ.get("GPUGRAD_CACHE") or Path.home() / ".cache" / "gpugrad"
-    return Path(root) / "nvrtc"
+_COMPILED = ArtifactCache("nvrtc")  # an artifact per source NVRTC compiled: its PTX
 
 
 def nvrtc_compile(code, options, arch):
@@ -47,20 +41,18 @@ def nvrtc_compile(code, options, arch):
     full = nvrtc.cupy_options(options, arch)
     headers = [text for _, text in compiler.included_texts(code, [o[2:] for o in full if o.startswith("-I")])[1:]]
     key = hashlib.sha256("\0".join([code, *headers, *full, str(nvrtc.version())]).encode()).hexdigest()[:32]
-    done = _nvrtc_cache() / key
-    if done.exists():
-        return
-    program = module.createProgram(code, "kernel.cu", [], [])
-    try:
-        module.compileProgram(program, full)
-    except module.NVRTCError:
-        raise cuda.compiler.CompileException(module.getProgramLog(program), code, "kernel.cu", full) from None
-    finally:
-        module.destroyProgram(program)
-    done.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=done.parent)
-    os.close(fd)
-    os.replace(tmp, done)
+
+    def produce(workspace):
+        program = module.createProgram(code, "kernel.cu", [], [])
+        try:
+            module.compileProgram(program, full)
+            ptx = module.getPTX(program)
+        except module.NVRTCError:
+            raise cuda.compiler.CompileException(module.getProgramLog(program), code, "kernel.cu", full) from None
+        finally:
+            module.destroyProgram(program)
+        (workspace.path / "kernel.ptx").write_bytes(ptx if isinstance(ptx, bytes) else ptx.encode())
+    _COMPILED.build(f"ok-{key}", produce)
 
 
 def built(code, options, device):
