@@ -219,6 +219,12 @@ def _result_dtype(node):
     return T if T.kind == out.kind == "c" else out
 
 
+def value_of(node, names):
+    """C for the value of the Elemwise ``node`` as its output's dtype, its inputs read by
+    their C ``names`` (the other generated kernels build on it: codegen/reduction.py)."""
+    return convert(_expression(node, names), _result_dtype(node), node.outputs[0].dtype)
+
+
 def copy_source(dtype, by_value=False):
     """A strided (transposed, broadcast) array copied into a C-contiguous one; with
     ``by_value`` a host scalar filling one (``Alloc`` of a host value)."""
@@ -240,7 +246,7 @@ def render(inputs, outputs, nodes, by_value=()):
                 body.append(f"        const {ctype(v.dtype)} {names[v]} = {literal(v.data, v.dtype)};")
         out = node.outputs[0]
         names[out] = f"v{sum(n.startswith('v') for n in names.values())}"
-        expr = convert(_expression(node, names), _result_dtype(node), out.dtype)
+        expr = value_of(node, names)
         body.append(f"        const {ctype(out.dtype)} {names[out]} = {expr};")
     body += [f"        out{k}[i] = {names[v]};" for k, v in enumerate(outputs)]
     params = [f"const {ctype(v.dtype)} a{k}" if k in by_value else f"const {ctype(v.dtype)}* __restrict__ in{k}"

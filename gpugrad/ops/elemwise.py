@@ -271,10 +271,7 @@ class Composite(Op):
     def pp(self, node, args):
         """Its inner expression over the node's inputs, one string per output: fusion, like
         placement, is detail ``pp`` does not show (``debugprint`` does)."""
-        text = dict(zip(self.inputs, args))
-        for inner in self.nodes:
-            text[inner.outputs[0]] = inner.op.pp(inner, [text.get(v, repr(v)) for v in inner.inputs])
-        return [text[o] for o in self.outputs]
+        return inner_text(self, args)
 
     def make_node(self, *inputs):
         outputs = []
@@ -286,11 +283,7 @@ class Composite(Op):
         return Apply(self, list(inputs), outputs)
 
     def perform(self, node, inputs):
-        values = dict(zip(self.inputs, inputs))
-        for inner in self.nodes:
-            args = [values[v] if v in values else v.data.item() if v.weak else v.data for v in inner.inputs]
-            values.update(zip(inner.outputs, inner.op.perform(inner, args)))
-        return [values[o] for o in self.outputs]
+        return run_inner(self, inputs)
 
     def infer_shape(self, node, input_shapes):
         shapes = []
@@ -301,6 +294,27 @@ class Composite(Op):
                             next(input_shapes[k][axis] for k in deps if node.inputs[k].type.shape[axis] != 1))
             shapes.append(tuple(dims))
         return shapes
+
+
+def run_inner(op, inputs):
+    """The outputs of a fused op's inner graph (``op.inputs``, ``op.nodes``, ``op.outputs``)
+    for NumPy ``inputs``, node by node with each op's ``perform``: the oracle of its kernel."""
+    values = dict(zip(op.inputs, inputs))
+    for inner in op.nodes:
+        args = [values[v] if v in values else v.data.item() if v.weak else v.data for v in inner.inputs]
+        values.update(zip(inner.outputs, inner.op.perform(inner, args)))
+    return [values[o] for o in op.outputs]
+
+
+def inner_text(op, args):
+    """``pp`` of a fused op (``op.inputs``, ``op.nodes``, ``op.outputs``): each output's
+    inner expression over ``args``, the texts of the node's inputs."""
+    text = dict(zip(op.inputs, args))
+    for inner in op.nodes:
+        given = [text.get(v, repr(v)) for v in inner.inputs]
+        printer = getattr(inner.op, "pp", None)
+        text[inner.outputs[0]] = printer(inner, given) if printer else f"{inner.op}({', '.join(given)})"
+    return [text[o] for o in op.outputs]
 
 
 def composite_of(nodes, used_outside):

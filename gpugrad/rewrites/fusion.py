@@ -12,61 +12,26 @@ literals of the kernel); a one-element host value the placement pass left on the
 """
 from ..codegen import elementwise as codegen
 from ..ops.elemwise import Elemwise, composite_of
+from ..ops.shape import ShapeI
+from .regions import Regions
+from .row_fusion import fuse_reductions
+from .shapes import shape_keys
 
 
 def _fusible(node):
     return isinstance(node.op, Elemwise) and node.tag.get("device", "cpu") != "cpu" and codegen.supports(node)
 
 
-def _regions(fgraph):
-    """Groups of fusible nodes, grown in topological order. A node joins (and so merges)
-    the regions of its producers, except those that something else it reads depends on
-    (an outside node or another region: the Composite would then depend on itself);
-    ``blocked[v]`` holds the regions ``v`` depends on other than through its own region,
-    ``after[r]`` those region ``r`` does, so a merge carries what each part depended on."""
-    order = fgraph.toposort()
-    group, blocked, parent, after = {}, {}, {}, {}
+class _ElementwisePolicy:
+    """Every fusible node joins all the producers' regions the cycle rule allows."""
 
-    def find(g):
-        while parent[g] != g:
-            g = parent[g]
-        return g
+    @staticmethod
+    def member(node):
+        return _fusible(node)
 
-    def reached(starts):
-        """The regions ``starts`` are or depend on, through outside nodes and other regions."""
-        seen, todo = set(), [find(g) for g in starts]
-        while todo:
-            g = todo.pop()
-            if g not in seen:
-                seen.add(g)
-                todo.extend(find(h) for h in after.get(g, ()))
-        return seen
-
-    for node in order:
-        behind = set().union(*(blocked.get(v, ()) for v in node.inputs))
-        if _fusible(node):
-            producers = list(dict.fromkeys(find(group[v.owner]) for v in node.inputs if v.owner in group))
-            upstream = reached(behind).union(*(reached(after.get(g, ())) for g in producers))
-            allowed = [g for g in producers if g not in upstream]
-            gid = allowed[0] if allowed else len(parent)
-            parent[gid] = gid
-            for g in allowed[1:]:
-                parent[g] = gid
-                after.setdefault(gid, set()).update(after.pop(g, ()))
-            group[node] = gid
-        mine = find(group[node]) if node in group else None
-        for v in node.inputs:
-            if v.owner in group and find(group[v.owner]) != mine:
-                behind.add(find(group[v.owner]))
-        if mine is not None:
-            after.setdefault(mine, set()).update(behind)
-        for out in node.outputs:
-            blocked[out] = behind
-    regions = {}
-    for node in order:
-        if node in group:
-            regions.setdefault(find(group[node]), []).append(node)
-    return list(regions.values())
+    @staticmethod
+    def choose(node, allowed, regions):
+        return allowed
 
 
 def _fuse(fgraph, nodes):
@@ -80,6 +45,28 @@ def _fuse(fgraph, nodes):
         fgraph.replace(old, new, reason="fusion")
 
 
+def _sizes_from_arguments(fgraph):
+    """Sizes read from the function's arguments, not from values the call computes, where
+    the shape keys prove them equal (``1 / x.shape[0]`` of a mean over rows of a reduction's
+    result): a fused node must not wait for the size of its own output."""
+    keys = shape_keys(fgraph)
+    for node in fgraph.toposort():  # what elementwise nodes prove about shapes, before they are fused
+        if isinstance(node.op, Elemwise):
+            keys.of(node.outputs[0])
+    sources = {}
+    for var in fgraph.inputs:
+        if var in getattr(fgraph, "host_arguments", ()):
+            for axis, key in enumerate(keys.of(var)):
+                sources.setdefault(key, (var, axis))
+    for node in fgraph.toposort():
+        if isinstance(node.op, ShapeI) and node.inputs[0].owner is not None:
+            found = sources.get(keys.of(node.inputs[0])[node.op.axis])
+            if found is not None and not isinstance(found, int):
+                size = ShapeI(found[1])(found[0])
+                size.owner.tag["device"] = node.tag.get("device", "cpu")
+                fgraph.replace(node.outputs[0], size, reason="size of an argument")
+
+
 class FusionPhase:
     """The pipeline phase; a no-op without device nodes."""
     name = "fusion"
@@ -90,8 +77,11 @@ class FusionPhase:
     def run(self, fgraph):
         if getattr(fgraph, "device", "cpu") == "cpu":
             return
-        for nodes in _regions(fgraph):
+        _sizes_from_arguments(fgraph)
+        for nodes in Regions(fgraph.toposort(), _ElementwisePolicy).groups():
             _fuse(fgraph, nodes)
+        fgraph.prune()
+        fuse_reductions(fgraph)
         fgraph.prune()
 
     def __str__(self):

@@ -21,10 +21,9 @@ BLOCKS_PER_MULTIPROCESSOR = 32  # a grid-stride loop's grid: enough to fill the 
 
 
 @functools.lru_cache(maxsize=None)
-def compiled(device, source):
-    """The kernel of a generated ``source`` on ``device``, compiled once per process."""
-    return backend_for(device).load_module(source, name="a fused elementwise kernel").get_function(
-        codegen.KERNEL_NAME)
+def compiled(device, source, name=codegen.KERNEL_NAME, options=()):
+    """The kernel ``name`` of a generated ``source`` on ``device``, compiled once per process."""
+    return backend_for(device).load_module(source, options, name=f"a generated kernel ({name})").get_function(name)
 
 
 def composite_thunk(device, node, storage_in, storage_out):

@@ -1,0 +1,63 @@
+"""FusedReduction: elementwise work, reductions over one set of axes and the elementwise
+work on their results, as one op and one CUDA kernel (a row program, codegen/reduction.py).
+
+The fusion phase (rewrites/fusion.py) builds it from ``Composite``, ``Reduce`` and
+``DimShuffle`` nodes of one domain; ``perform`` runs the inner graph node by node with each
+op's NumPy ``perform`` (the oracle), the device runs the generated kernel
+(runtime/reduction.py)."""
+from ..codegen import reduction as codegen
+from ..graph.basic import Apply
+from ..graph.op import CudaFacet, Op
+from ..graph.traversal import toposort
+from ..runtime.reduction import reduction_thunk
+from ..types.tensor_type import TensorType
+from ..types.variable import TensorVariable
+from .elemwise import Elemwise, inner_text, run_inner
+from .reduce import Reduce
+
+
+def _step(node):
+    if isinstance(node.op, Elemwise):
+        return codegen.Step(node, "map")
+    if isinstance(node.op, Reduce):
+        return codegen.Step(node, "reduce", node.op.kind)
+    return codegen.Step(node, "view")
+
+
+class FusedReduction(Op):
+    """The row program ``inputs`` -> ``outputs`` over full values of rank ``rank`` reduced
+    over ``axes``; inputs at the positions ``by_value`` are one-element host values."""
+    __props__ = ("source",)
+    fresh_outputs = True
+    cuda = CudaFacet("its generated row kernel (codegen/reduction.py, runtime/reduction.py)", thunk=reduction_thunk)
+
+    def __init__(self, inputs, outputs, rank, axes, by_value=()):
+        self.inputs, self.outputs = list(inputs), list(outputs)
+        self.nodes = toposort(self.outputs, blockers=self.inputs)
+        self.plan = codegen.RowPlan(self.inputs, self.outputs, [_step(n) for n in self.nodes], rank, axes, by_value)
+        self.source = codegen.render(self.plan)
+
+    def __str__(self):
+        return "fused_reduce{" + ",".join(str(n.op) for n in self.nodes) + "}"
+
+    def make_node(self, *inputs):
+        outputs = []
+        for out in self.outputs:
+            var = TensorVariable(TensorType(out.dtype, out.type.shape))
+            var.weak = getattr(out, "weak", False)
+            outputs.append(var)
+        return Apply(self, list(inputs), outputs)
+
+    def perform(self, node, inputs):
+        return run_inner(self, inputs)
+
+    def infer_shape(self, node, input_shapes):
+        shapes = dict(zip(self.inputs, input_shapes))
+        for inner in self.nodes:
+            given = [shapes[v] if v in shapes else v.data.shape for v in inner.inputs]
+            shapes.update(zip(inner.outputs, inner.op.infer_shape(inner, given)))
+        return [shapes[o] for o in self.outputs]
+
+    def pp(self, node, args):
+        """The inner expressions: fusion is detail ``pp`` does not show."""
+        return inner_text(self, args)
