@@ -14,6 +14,7 @@ import ctypes
 import functools
 import hashlib
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from . import base, nvrtc
 from .cuda_sim.compiler import included_texts
 
 OPTIONS = ("--std=c++17",)
+_RECORDING = threading.local()
 HEADERS_LINE = "// gpugrad-headers: "
 _CONTEXT, _DEVICE_ORDINAL = 1, 9  # CUpointer_attribute values of cuPointerGetAttribute
 MULTIPROCESSORS = 16  # cudaDevAttrMultiProcessorCount
@@ -212,3 +214,27 @@ class CudaBackend(base.Backend):
         grid, block = base.check_launch(kernel.name, grid, block, shared_mem)
         with self.context(), self._reporting():
             kernel(grid, block, tuple(args), shared_mem=shared_mem)
+        arguments = getattr(_RECORDING, "arguments", None)
+        if arguments is not None:
+            arguments.extend(a.data.ptr for a in args if isinstance(a, self.xp.ndarray) and a.size)
+
+    @contextlib.contextmanager
+    def recording_arguments(self):
+        """The device addresses this thread's launches pass inside the block, as a list (what a
+        captured graph reads: the memory it must keep)."""
+        before = getattr(_RECORDING, "arguments", None)
+        _RECORDING.arguments = found = []
+        try:
+            yield found
+        finally:
+            _RECORDING.arguments = before
+
+    def capture_stream(self):
+        """A stream to capture a CUDA graph on (CUDA refuses to capture the null stream)."""
+        with self.context():
+            return self.xp.cuda.Stream(non_blocking=True)
+
+    def launch_graph(self, graph):
+        """Run a captured ``cupy.cuda.Graph`` on the current stream (one launch)."""
+        with self.context(), self._reporting():
+            graph.launch(self.xp.cuda.get_current_stream())

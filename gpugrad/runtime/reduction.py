@@ -19,9 +19,11 @@ from ..backends.kernels import MIN_CHUNK, TARGET_BLOCKS
 from ..codegen import reduction as codegen
 from ..errors import ShapeError
 from .device_arrays import backend_for, library_for
-from .elementwise import BLOCK, BLOCKS_PER_MULTIPROCESSOR, compiled
+from .elementwise import BLOCKS_PER_MULTIPROCESSOR, compiled
 
 WARP = 32
+BLOCK = 64  # two warps: a long row's group, or several short rows; 32 blocks of it fill an SM (and the
+            # simulator maps a guarded fiber stack per thread of a block for each kernel that synchronises)
 
 
 def reduction_thunk(device, node, storage_in, storage_out):
@@ -73,7 +75,7 @@ class _Launcher:
 
     def _launch(self, values, results, parts, geometry, rows, cols, column, walk, pieces, chunk, mode):
         """One launch; ``walk`` is how many columns (or pieces) a row's group covers."""
-        group = 1 if column else BLOCK if walk > 8 * WARP else min(WARP, 1 << max(0, walk - 1).bit_length())
+        group = 1 if column else BLOCK if walk > 8 * BLOCK else min(WARP, 1 << max(0, walk - 1).bit_length())
         units = rows * pieces if mode == 1 else rows
         grid = min(-(-units // (BLOCK // group)), BLOCKS_PER_MULTIPROCESSOR * self.be.multiprocessors)
         scalars = (rows, cols, group, pieces, chunk, mode)

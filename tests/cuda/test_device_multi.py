@@ -10,7 +10,7 @@ import pytest
 import gpugrad as gg
 import gpugrad.tensor as T
 from gpugrad.backends import simcupy
-from gpugrad.backends.simcupy import arrays as sim_arrays
+from gpugrad.backends.simcupy import memory as sim_memory
 from gpugrad.compile import devices
 from gpugrad.runtime import elementwise
 from gpugrad.runtime.device_arrays import backend_for
@@ -35,12 +35,12 @@ def _model(initial):
 @pytest.fixture
 def device_zero_refuses(monkeypatch):
     """Device 0 of the simulator refuses to allocate or launch: a call that strays there fails."""
-    allocate = sim_arrays.allocate
+    malloc = sim_memory.malloc
 
-    def only_on_one(shape, dtype):
+    def only_on_one(size):
         assert simcupy.cuda.current().ordinal == 1, "an allocation on device 0"
-        return allocate(shape, dtype)
-    monkeypatch.setattr(sim_arrays, "allocate", only_on_one)
+        return malloc(size)
+    monkeypatch.setattr(sim_memory, "malloc", only_on_one)
 
     def no_launch(*args, **kwargs):
         raise AssertionError("a launch on device 0")

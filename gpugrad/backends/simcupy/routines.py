@@ -6,7 +6,8 @@ are the copies between devices and from the host)."""
 import numpy as np
 
 from . import cuda
-from .arrays import FUNCTIONS, UFUNCS, MemoryPointer, apply, check_device, ndarray, on_device, pointer_owner
+from .arrays import FUNCTIONS, UFUNCS, apply, check_device, ndarray, produce, upload
+from .memory import pointer_owner
 
 UFUNC_NAMES = ("add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "remainder", "power",
                "negative", "positive", "absolute", "conjugate", "exp", "log", "sqrt", "isfinite", "isnan",
@@ -48,7 +49,7 @@ def zeros_like(a, dtype=None):
 
 
 def eye(N, M=None, k=0, dtype=float):  # noqa: N803 - NumPy's names
-    return on_device(np.eye(N, M, k, dtype))
+    return produce(lambda: np.eye(N, M, k, dtype))
 
 
 def _from_interface(obj):
@@ -60,7 +61,9 @@ def _from_interface(obj):
     if owner is None:
         raise ValueError(f"__cuda_array_interface__ of {type(obj).__name__} points to {ptr:#x}, which is no "
                          "simulated device memory")
-    pointer = MemoryPointer(ptr, owner[0], obj)
+    dtype = np.dtype(interface["typestr"])
+    pointer = cuda.MemoryPointer(cuda.UnownedMemory(ptr, int(np.prod(shape, dtype=np.int64)) * dtype.itemsize, obj,
+                                                    owner[0]), 0)
     return ndarray._of(pointer.view(shape, interface["typestr"], interface.get("strides")), owner[0], obj)
 
 
@@ -70,7 +73,7 @@ def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0):
         source = obj if isinstance(obj, ndarray) else _from_interface(obj)
         out = source.copy()
         return out if dtype is None or np.dtype(dtype) == out.dtype else out.astype(dtype, copy=False)
-    return on_device(np.array(obj, dtype=dtype, ndmin=ndmin))
+    return upload(np.array(obj, dtype=dtype, ndmin=ndmin))
 
 
 def asarray(a, dtype=None, order=None):
@@ -108,7 +111,7 @@ def may_share_memory(a, b, max_work=None):
 def _joined(function, arrays, axis, dtype=None):
     for a in arrays:
         check_device(a)
-    return on_device(function([a._host for a in arrays], axis=axis, dtype=dtype))
+    return produce(lambda: function([a._host for a in arrays], axis=axis, dtype=dtype))
 
 
 def stack(arrays, axis=0, out=None, dtype=None):
