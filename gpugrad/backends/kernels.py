@@ -276,11 +276,8 @@ def scatter_add(library, dst, indices, src, axis=0, error=None):
 
 @on_its_device
 def reshape(library, x, shape):
-    """``x.reshape(shape)``: ``x`` itself where the shape is its own (a transposed matmul
-    operand: cuBLAS reads it as it is), a view of a C-contiguous ``x``, else a view of a
-    contiguous device copy (NumPy's own copy would land outside the simulator's device memory)."""
-    if tuple(x.shape) == tuple(shape):
-        return x
+    """``x.reshape(shape)``: a view of a C-contiguous ``x``, else a view of a contiguous device
+    copy (NumPy's own copy would land outside the simulator's device memory)."""
     try:
         return _contiguous(library, x).reshape(shape)
     except ValueError:

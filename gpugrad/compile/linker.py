@@ -10,7 +10,7 @@ from ..graph.basic import Constant
 from ..ops.transfer import Transfer
 from ..runtime import error_board, lazy
 from ..runtime.device_arrays import backend_for
-from ..runtime.graphs import DeviceCalls
+from ..runtime.graphs import DeviceCalls, call_order
 from ..runtime.thunks import device_thunk
 
 
@@ -29,6 +29,9 @@ class Program:
 
         self.input_cells = [cell(v) for v in fgraph.inputs]
         order, paths = lazy.schedule(fgraph)  # toposort, each lazy branch's nodes before their node
+        directions = {node: node.op.to for node in order if isinstance(node.op, Transfer)}
+        if paths is None:
+            order = call_order(order, set(fgraph.inputs), directions)
         last_use = {}
         for i, node in enumerate(order):
             for v in node.inputs:
@@ -52,8 +55,7 @@ class Program:
         devices = {node.tag.get("device", "cpu") for node in order} - {"cpu"}
         device = devices.pop() if devices else None
         self._context = backend_for(device).context if device else None
-        self.calls = device and DeviceCalls(self, device, explain, {i: node.op.to for i, node in enumerate(self.nodes)
-                                                                    if isinstance(node.op, Transfer)})
+        self.calls = device and DeviceCalls(self, device, explain, directions)
 
     def thunk_lists(self):
         """``(thunks, nodes)`` lists that a call runs, for modes that wrap each thunk."""

@@ -62,16 +62,10 @@ class DeviceCalls:
             self._by_key(key, pinned)
 
     def _plain(self, reason):
-        """Run the call's thunks (a split program in the order a capture runs them: its
-        head, body, tail, so that both claim the pool's slots alike)."""
         self.status["plain"] += 1
         if reason:
             self.reasons[reason] += 1
-        split = self.split
-        if split is None or split.reason:
-            self.program._run()
-        else:
-            self.run_nodes(split.head + split.body + split.tail)
+        self.program._run()
 
     def _by_key(self, key, pinned):
         graphs = self.keys.pop(key, None)
@@ -118,6 +112,32 @@ class DeviceCalls:
                 raise self.explain(program.nodes[i], i, exc, program.cells) from exc
 
 
+def _parts(order, inputs, directions):
+    """``(head, tail, reason)`` of nodes in ``order``: the copies of ``inputs`` to the device;
+    the copies of device values back to the host and the host nodes reading them (None, and
+    the reason, where device work reads such a value)."""
+    head = [n for n in order if directions.get(n) == "device" and n.inputs[0] in inputs]
+    tail, reads = [], set()
+    for i, node in enumerate(order):
+        back = directions.get(node) == "host" and node.inputs[0] not in inputs
+        if back or any(v in reads for v in node.inputs):
+            if node.tag.get("device", "cpu") != "cpu" and not back:
+                return head, None, f"node {i} ({node.op}) works on the device on a value read back to the host"
+            tail.append(node)
+            reads.update(node.outputs)
+    return head, tail, ""
+
+
+def call_order(order, inputs, directions):
+    """``order`` (a toposort) with its head first and its tail last (``_parts``): the order a
+    capture runs them in, so that plain calls claim the pool's slots as captures do."""
+    head, tail, _ = _parts(order, inputs, directions)
+    if tail is None:
+        return order
+    rest = set(head) | set(tail)
+    return head + [n for n in order if n not in rest] + tail
+
+
 class _Refused(Exception):
     def __init__(self, reason):
         super().__init__(reason)
@@ -130,10 +150,10 @@ class _Split:
 
     def __init__(self, program, directions):
         nodes, fgraph = program.nodes, program.fgraph
-        inputs = set(fgraph.inputs)
-        self.head = [i for i, n in enumerate(nodes) if directions.get(i) == "device" and n.inputs[0] in inputs]
-        self.tail, self.reason = self._tail(nodes, directions, inputs), ""
-        self.body = [i for i in range(len(nodes)) if i not in (self.tail or ()) and i not in self.head]
+        head, tail, self.reason = _parts(nodes, set(fgraph.inputs), directions)
+        position = {node: i for i, node in enumerate(nodes)}
+        self.head, self.tail = [position[n] for n in head], [position[n] for n in tail or ()]
+        self.body = [i for i in range(len(nodes)) if i not in self.tail and i not in self.head]
         self.cells = program.cells
         self.input_cells = program.input_cells
         self.read_on_host = {k for k, v in enumerate(fgraph.inputs)
@@ -149,22 +169,6 @@ class _Split:
             self.reason = "the error board of its index checks is read back after every call"
         elif config.sync_launches:
             self.reason = "config.sync_launches waits after every node"
-        elif self.tail is None:
-            self.reason, self.tail = self._mid_call_read, []
-
-    def _tail(self, nodes, directions, inputs):
-        """The nodes after the device work: copies of device values to the host and the host
-        nodes reading them; None (and ``_mid_call_read``) where device work reads them."""
-        tail, reads = [], set()
-        for i, node in enumerate(nodes):
-            back = directions.get(i) == "host" and node.inputs[0] not in inputs
-            if back or any(v in reads for v in node.inputs):
-                if node.tag.get("device", "cpu") != "cpu" and not back:
-                    self._mid_call_read = f"node {i} ({node.op}) works on the device on a value read back to the host"
-                    return None
-                tail.append(i)
-                reads.update(node.outputs)
-        return tail
 
     def key(self, calls):
         """``(key, pinned)``: what the call's graph depends on, and the head values already
