@@ -83,18 +83,19 @@ def malloc(size):
 
 
 def get_allocator():
-    return getattr(_THREAD, "allocator", malloc)
+    return getattr(_THREAD, "allocator", None) or malloc
 
 
 def set_allocator(allocator=None):
-    _THREAD.allocator = allocator or malloc
+    """``allocator`` for this thread's allocations; None: the driver's (``malloc``)."""
+    _THREAD.allocator = allocator
 
 
 @contextlib.contextmanager
 def using_allocator(allocator=None):
     """``cupy.cuda.using_allocator``: ``allocator`` (``size -> MemoryPointer``) serves this
     thread's allocations inside the block."""
-    before = get_allocator()
+    before = getattr(_THREAD, "allocator", None)
     set_allocator(allocator)
     try:
         yield
