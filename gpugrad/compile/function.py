@@ -16,6 +16,7 @@ from ..utils import report
 from . import devices, io, modes
 from .copy import copy_function
 from .linker import Program
+from .profile import profiler
 from .shared import SharedVariable
 
 
@@ -195,7 +196,7 @@ def _must_copy(results, k, inputs):
 
 def function(inputs, outputs=None, updates=None, givens=None, device=None,
              on_unused_input="raise", name=None, mode=None, allow_input_downcast=None,
-             return_device_arrays=False, no_default_updates=False):
+             return_device_arrays=False, no_default_updates=False, profile=None):
     """Compile a callable computing ``outputs`` from ``inputs`` (see API.md).
 
     Inputs may be ``In`` and outputs ``Out`` (compile/io.py); shared variables read by the
@@ -203,7 +204,8 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
     variables) says not to; ``mode`` is a Theano mode name or object (compile/modes.py).
     ``return_device_arrays=True`` leaves the results on the function's device: CuPy
     arrays on ``cuda``, the simulated CuPy's arrays on ``cuda-sim`` (``.get()`` reads them),
-    NumPy arrays on ``cpu``."""
+    NumPy arrays on ``cpu``. ``profile`` (True, a ``ProfileStats``, None: ``config.profile``)
+    times every node; ``f.profile()`` reports (compile/profile.py)."""
     device = devices.resolve(device)
     mode = modes.get_mode(mode)
     inputs, specs = io.unpack_inputs(inputs)
@@ -237,6 +239,7 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
                   device, name, device_outputs, defaults)
     fn.maker.mode, fn.maker.reference = mode, functools.partial(modes.reference_program, inputs + shared_vars, exprs)
     mode.instrument(fn, fn.maker.reference)
+    fn.profile = profiler(fn, profile)
     return fn
 
 

@@ -47,13 +47,19 @@ class DeviceCalls:
         self.status = Counter()
         self.reasons = Counter()
         self.split = _Split(program, directions) if config.cuda_graphs else None
+        self.held = "" if config.cuda_graphs else "config.cuda_graphs is False"
         self.keys = OrderedDict()  # key -> [graphs] (empty: seen once)
+
+    def hold(self, reason):
+        """Run every call plainly from now on, for ``reason``."""
+        self.held = reason
 
     def run(self):
         with self.pool.serving():
             split = self.split
-            if split is None or split.reason:
-                self._plain(split.reason if split else None)
+            reason = self.held or split.reason
+            if reason:
+                self._plain(reason)
                 return
             key, pinned = split.key(self)
             if isinstance(key, str):
@@ -253,7 +259,7 @@ class _Graph:
             slot, _ = self.staged[i]
             value = np.asarray(program.cells[source][0], order="C")
             array = pool.array(slot, 0, value.shape, value.dtype, None)
-            array.set(value)
+            self.calls.backend.copy_from_host(array, value)
             program.cells[out][0] = array
         self._launch()
 

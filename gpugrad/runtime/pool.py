@@ -128,5 +128,9 @@ class DevicePool:
             self._by_size[slot.size].remove(slot)
 
     @property
+    def buffers(self):
+        return len(self._slots)
+
+    @property
     def held_bytes(self):
         return sum(s.size for s in self._slots)

@@ -16,12 +16,11 @@ and graphs), the kernels it runs, allocations, and copies each way with their by
 thread's current stream lives here too (``current_stream``, streams.py makes them), so
 every synchronisation can refuse to run while that stream captures (``refuse_in_capture``).
 """
-import dataclasses
 import os
 import threading
 import types
 
-from ..base import OutOfBoundsError
+from ..base import Counts, OutOfBoundsError
 from ..cuda_sim import SimBackend
 from ._cupy import real_cupy
 
@@ -46,28 +45,6 @@ class CUDADriverError(RuntimeError):
     def __init__(self, name, message):
         super().__init__(f"{name}: {message}")
         self.name = name
-
-
-@dataclasses.dataclass
-class Counts:
-    """What the host asked of a device: ``launches`` (each kernel launch or graph launch the
-    host makes), ``kernels`` (the kernels the device ran: a graph runs several), device
-    memory ``allocations`` and their bytes, copies ``to_device`` and ``to_host`` and theirs."""
-    launches: int = 0
-    kernels: int = 0
-    allocations: int = 0
-    allocated_bytes: int = 0
-    to_device: int = 0
-    to_device_bytes: int = 0
-    to_host: int = 0
-    to_host_bytes: int = 0
-
-    def since(self, earlier):
-        """The counts between ``earlier`` (a copy taken then) and now."""
-        return Counts(*(getattr(self, f.name) - getattr(earlier, f.name) for f in dataclasses.fields(self)))
-
-    def copy(self):
-        return dataclasses.replace(self)
 
 
 class SimulatedDevice:

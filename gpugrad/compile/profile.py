@@ -1,0 +1,170 @@
+"""Profiles of compiled functions: ``f.profile()`` (and Theano's spellings:
+``function(..., profile=True)``, ``config.profile``, ``f.profile.summary()``, ``ProfileStats``).
+
+Every function counts its calls and, on a device, how they ran: replayed as a CUDA graph,
+captured, or run plainly, and why a call was not replayed (runtime/graphs.py); and its
+memory pool. With profiling on, every node is also timed and counted: the seconds it takes
+(a device node waits for its kernels, so the time is the device's; profiling therefore runs
+every call plainly, node by node), the kernel launches it makes, the device buffers it
+allocates, the bytes it copies to and from the device and the bytes of its results. On
+``cuda-sim`` the launches are the simulated device's own count, CuPy's routines included; on
+a GPU they are gpugrad's kernel and graph launches (those inside CuPy's routines, such as a
+matmul's, are not seen).
+"""
+import sys
+import time
+from dataclasses import dataclass, field
+
+from ..config import config
+from ..runtime.device_arrays import backend_for
+
+
+@dataclass
+class NodeStats:
+    """One node's totals over the profiled calls."""
+    index: int
+    op: str
+    device: str
+    calls: int = 0
+    seconds: float = 0.0
+    launches: int = 0
+    allocations: int = 0
+    to_device_bytes: int = 0
+    to_host_bytes: int = 0
+    out_bytes: int = 0
+
+    def per_call(self, name):
+        return getattr(self, name) / max(self.calls, 1)
+
+
+@dataclass
+class Profile:
+    """What ``f.profile()`` returns: ``calls``, ``graphs`` (replayed, captured, plain),
+    ``reasons`` (why calls were not replayed), ``pool`` (buffers held, bytes, allocations),
+    and ``nodes`` (``NodeStats``, slowest first; empty unless profiling was on). ``str()``
+    is a table."""
+    name: str
+    device: str
+    calls: int
+    graphs: dict = field(default_factory=dict)
+    reasons: dict = field(default_factory=dict)
+    pool: dict = field(default_factory=dict)
+    nodes: list = field(default_factory=list)
+
+    def per_call(self, name):
+        """A node column summed over the nodes, per profiled call."""
+        calls = max((n.calls for n in self.nodes), default=0)
+        return sum(getattr(n, name) for n in self.nodes) / max(calls, 1)
+
+    def __str__(self):
+        lines = [f"Function profile: {self.name} on {self.device}, {self.calls} calls"]
+        if self.graphs:
+            lines.append("  calls by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(self.graphs.items())))
+        lines += [f"  not replayed ({count}x): {reason}" for reason, count in self.reasons.items()]
+        if self.pool:
+            lines.append("  memory pool: " + ", ".join(f"{k} {v:,}" for k, v in self.pool.items()))
+        if not self.nodes:
+            lines.append("  (nodes are timed with function(..., profile=True) or config.profile)")
+            return "\n".join(lines)
+        lines.append(f"  per call: {1e6 * self.per_call('seconds'):.1f} us, {self.per_call('launches'):g} launches, "
+                     f"{self.per_call('allocations'):g} allocations, {self.per_call('to_device_bytes'):,.0f} B to "
+                     f"the device, {self.per_call('to_host_bytes'):,.0f} B to the host")
+        lines.append(f"  {'us/call':>9} {'share':>6} {'launch':>6} {'alloc':>5} {'B out':>10} {'B copied':>10}  "
+                     f"node (device)")
+        total = sum(n.seconds for n in self.nodes) or 1.0
+        for n in self.nodes:
+            copied = n.per_call("to_device_bytes") + n.per_call("to_host_bytes")
+            lines.append(f"  {1e6 * n.per_call('seconds'):>9.1f} {n.seconds / total:>6.1%} "
+                         f"{n.per_call('launches'):>6g} {n.per_call('allocations'):>5g} "
+                         f"{n.per_call('out_bytes'):>10,.0f} {copied:>10,.0f}  {n.index} {n.op} ({n.device})")
+        return "\n".join(lines)
+
+
+class ProfileStats:
+    """Theano's ``ProfileStats``: the profile of the functions it is given to
+    (``function(..., profile=stats)``); ``stats()`` or ``summary()`` reports it."""
+
+    def __init__(self, atexit_print=False, name=None, nodes=True):
+        self.name, self.timing, self._functions = name, nodes, []
+
+    def attach(self, fn):
+        """Profile ``fn`` (a compiled function) from now on: its calls, and its nodes if timing."""
+        self._functions.append(fn)
+        if self.timing:
+            _time_nodes(self, fn)
+        return self
+
+    def __call__(self):
+        """The ``Profile`` of the last function attached (see ``Profile``)."""
+        fn = self._functions[-1]
+        program = fn._program
+        nodes = sorted(getattr(program, "node_stats", {}).values(), key=lambda n: -n.seconds)
+        calls = program.calls
+        if not calls:  # on the CPU: the calls its nodes saw
+            return Profile(fn.name or self.name or "function", fn.device, max((n.calls for n in nodes), default=0),
+                           nodes=nodes)
+        pool = calls.pool
+        return Profile(fn.name or self.name or "function", fn.device, sum(calls.status.values()), dict(calls.status),
+                       dict(calls.reasons), {"buffers": pool.buffers, "bytes held": pool.held_bytes,
+                                             "allocations": pool.misses}, nodes)
+
+    def summary(self, file=None):
+        print(self(), file=file or sys.stdout)
+
+
+def profiler(fn, profile):
+    """The ``ProfileStats`` of a new function: ``profile`` itself when one is given, else one
+    that times its nodes when ``profile`` (None: ``config.profile``) is true."""
+    if isinstance(profile, ProfileStats):
+        return profile.attach(fn)
+    timing = config.profile if profile is None else bool(profile)
+    return ProfileStats(name=fn.name, nodes=timing).attach(fn)
+
+
+def _time_nodes(stats, fn):
+    """Wrap every thunk of ``fn``'s program so that it records its node's ``NodeStats``; the
+    program then runs every call plainly (a graph replay has no nodes)."""
+    program = fn._program
+    program.node_stats = {}
+    if getattr(program, "calls", None):
+        program.calls.hold("profiling times every node")
+    for thunks, nodes in program.thunk_lists():
+        for i, (node, thunk) in enumerate(zip(nodes, thunks)):
+            thunks[i] = _timed(program, i, node, thunk)
+
+
+def _timed(program, i, node, thunk):
+    device = node.tag.get("device", "cpu")
+    row = program.node_stats.setdefault(node, NodeStats(i, _short(node.op), device))
+    outputs = [program.cells[o] for o in node.outputs]
+    if device == "cpu":
+        def run():
+            start = time.perf_counter()
+            thunk()
+            row.seconds += time.perf_counter() - start
+            row.calls += 1
+            row.out_bytes += sum(getattr(c[0], "nbytes", 0) for c in outputs)
+        return run
+    be, pool = backend_for(device), program.calls.pool
+
+    def run_on_device():
+        counts, misses, start = be.counts(), pool.misses, time.perf_counter()
+        thunk()
+        be.synchronize()
+        row.seconds += time.perf_counter() - start
+        spent = be.counts().since(counts)
+        row.calls += 1
+        row.launches += spent.launches
+        row.allocations += pool.misses - misses
+        row.to_device_bytes += spent.to_device_bytes
+        row.to_host_bytes += spent.to_host_bytes
+        row.out_bytes += sum(getattr(c[0], "nbytes", 0) for c in outputs)
+    return run_on_device
+
+
+def _short(op, width=60):
+    text = str(op)
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+__all__ = ["NodeStats", "Profile", "ProfileStats", "profiler"]
