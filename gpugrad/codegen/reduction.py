@@ -266,7 +266,7 @@ def _numbered(w, reductions):
 
 def _partials(w):
     """Mode 1 ends a piece here: its accumulators go to the partials."""
-    stores = "".join(f" part{i}[row] = {w.names[s.node.outputs[0]]};" for i, s in enumerate(w.plan.reductions()))
+    stores = "".join(f" part{i}[unit] = {w.names[s.node.outputs[0]]};" for i, s in enumerate(w.plan.reductions()))
     return [f"        if (mode == 1) {{ if (active && lane == 0) {{{stores} }} continue; }}"]
 
 

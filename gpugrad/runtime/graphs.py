@@ -24,17 +24,20 @@ argument of more than ``MAX_KEYED`` elements, ``config.sync_launches``; and a ca
 capture CUDA refuses (a data-dependent size, a host read inside a kernel launcher: the
 node is named).
 """
+import threading
 from collections import Counter, OrderedDict
 
 import numpy as np
 
 from ..config import config
+from ..graph.basic import Constant
 from .device_arrays import backend_for
 from .pool import DevicePool
 
 PER_KEY = 3       # graphs captured for one key, whose buffers differ
 KEYS = 16         # keys remembered per program (least recently used first out)
 MAX_KEYED = 16    # elements of a host-read argument a key may hold
+_RUNNING = threading.local()  # the DeviceCalls running a call in this thread, if any
 
 
 class DeviceCalls:
@@ -49,23 +52,49 @@ class DeviceCalls:
         self.split = _Split(program, directions) if config.cuda_graphs else None
         self.held = "" if config.cuda_graphs else "config.cuda_graphs is False"
         self.keys = OrderedDict()  # key -> [graphs] (empty: seen once)
+        self.nested = set()  # the programs run inside this one's calls (loop bodies)
 
     def hold(self, reason):
         """Run every call plainly from now on, for ``reason``."""
         self.held = reason
 
     def run(self):
-        with self.pool.serving():
-            split = self.split
-            reason = self.held or split.reason
-            if reason:
-                self._plain(reason)
-                return
-            key, pinned = split.key(self)
-            if isinstance(key, str):
-                self._plain(key)
-                return
-            self._by_key(key, pinned)
+        """One call; a program run inside another's call (a loop's body) is part of that call:
+        the outer pool serves it and the outer capture records its launches."""
+        outer = getattr(_RUNNING, "calls", None)
+        if outer is not None:
+            outer.nested.add(self)
+            self.program._run()
+            return
+        _RUNNING.calls = self
+        try:
+            with self.pool.serving():
+                self._run()
+        finally:
+            _RUNNING.calls = None
+
+    def _run(self):
+        split = self.split
+        reason = self.held or split.reason
+        if reason:
+            self._plain(reason)
+            return
+        self._forget_values()
+        key, pinned = split.key(self)
+        if isinstance(key, str):
+            self._plain(key)
+            return
+        self._by_key(key, pinned)
+
+    def _forget_values(self):
+        """Empty the cells the last call left values in (its results are the caller's now), and
+        those of the loop bodies it ran, so that they hold no buffer a graph writes."""
+        for cell in self.split.stale:
+            cell[0] = None
+        for inner in self.nested:
+            for var, cell in inner.program.cells.items():
+                if not isinstance(var, Constant):
+                    cell[0] = None
 
     def _plain(self, reason):
         self.status["plain"] += 1
@@ -190,8 +219,6 @@ class _Split:
                 parts.append((array.dtype.str, array.shape, array.tobytes()))
             else:
                 parts.append(_layout(value))
-        for cell in self.stale:
-            cell[0] = None
         for i, source, out in self.heads:
             if calls.backend.resident(self.cells[source][0]) or "shared" in calls.program.nodes[i].tag:
                 calls.run_nodes([i])
