@@ -39,7 +39,7 @@ def check_device(array):
                          f"while current = {here}")
 
 
-def produce(compute):
+def produce(compute, reads=()):
     """Fresh arrays of the current device holding ``compute()``'s NumPy result (or tuple of
     results), as a kernel computes it: the shapes now, the values when the work runs (in a
     capture, at each launch of the graph)."""
@@ -51,7 +51,7 @@ def produce(compute):
         values = compute() if captured else first
         for host, value in zip(hosts, values if isinstance(values, tuple) else (values,)):
             host[...] = value
-    cuda.enqueue(work)
+    cuda.enqueue(work, [*hosts, *reads])
     return results if isinstance(first, tuple) else results[0]
 
 
@@ -85,10 +85,10 @@ def apply(function, *args, out=None, **kwargs):
             result = function(*operands, **kwargs)
         return tuple(map(np.asarray, result)) if isinstance(result, tuple) else np.asarray(result)
     if out is None:
-        return produce(compute)
+        return produce(compute, operands)
     check_device(out)
     host = out._host
-    cuda.enqueue(lambda: host.__setitem__(Ellipsis, compute()))
+    cuda.enqueue(lambda: host.__setitem__(Ellipsis, compute()), [host, *operands])
     return out
 
 
@@ -98,7 +98,7 @@ def copy_into(dst, src):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
             np.copyto(dst, src, casting="unsafe")
-    cuda.enqueue(work)
+    cuda.enqueue(work, [dst, src])
 
 
 class Flags:
@@ -256,7 +256,7 @@ class ndarray:  # noqa: N801 - CuPy's name
     def fill(self, value):
         check_device(self)
         value, host = value.item() if isinstance(value, np.ndarray) else operand(value), self._host
-        cuda.enqueue(lambda: host.fill(value))
+        cuda.enqueue(lambda: host.fill(value), [host])
 
     # Views
     def reshape(self, *shape, order="C"):
@@ -265,7 +265,7 @@ class ndarray:  # noqa: N801 - CuPy's name
         host = self._host.reshape(shape, order=order)
         if host.size and not np.may_share_memory(host, self._host):
             check_device(self)
-            return produce(lambda: self._host.reshape(shape, order=order))
+            return produce(lambda: self._host.reshape(shape, order=order), [self._host])
         return self._view(host)
 
     def transpose(self, *axes):

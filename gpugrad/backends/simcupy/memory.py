@@ -20,17 +20,28 @@ from ..cuda_sim import memory
 from . import device as cuda
 
 OWNERS = weakref.WeakKeyDictionary()  # memory.Region -> the ordinal of the device it was allocated on
+_LIVE = weakref.WeakValueDictionary()  # the start of a live allocation -> its Memory
 _THREAD = threading.local()
 
 
 class Memory:
     """An allocation of the simulated driver on the current device."""
-    __slots__ = ("ptr", "size", "device_id", "_host")
+    __slots__ = ("ptr", "size", "device_id", "_host", "__weakref__")
 
     def __init__(self, size):
         self._host = memory.empty(size, np.uint8)
         self.ptr, self.size, self.device_id = self._host.__array_interface__["data"][0], size, cuda.current().ordinal
-        OWNERS[memory.region_of(self._host)] = self.device_id
+        region = memory.region_of(self._host)
+        OWNERS[region] = self.device_id
+        _LIVE[region.start] = self
+
+
+def allocation_of(view):
+    """The live ``Memory`` holding NumPy view ``view`` of device memory, or None: what a
+    captured graph keeps so that the memory it reads and writes stays mapped (on a GPU it
+    must stay allocated too; here an unmapped address would crash the process)."""
+    region = memory.region_of(view)
+    return None if region is None else _LIVE.get(region.start)
 
 
 class UnownedMemory:

@@ -138,4 +138,4 @@ class RawKernel(_RawKernel):
                 device.launcher.launch(kernel, grid, block, values, shared_mem=shared_mem)
             except base.KernelLaunchError as exc:  # asynchronous on a GPU: reported at the next sync
                 device.pending = exc
-        cuda.enqueue(work)
+        cuda.enqueue(work, values)

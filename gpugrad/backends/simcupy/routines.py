@@ -111,7 +111,7 @@ def may_share_memory(a, b, max_work=None):
 def _joined(function, arrays, axis, dtype=None):
     for a in arrays:
         check_device(a)
-    return produce(lambda: function([a._host for a in arrays], axis=axis, dtype=dtype))
+    return produce(lambda: function([a._host for a in arrays], axis=axis, dtype=dtype), [a._host for a in arrays])
 
 
 def stack(arrays, axis=0, out=None, dtype=None):

@@ -15,7 +15,10 @@ host and device (CuPy's ``get``, ``asarray`` of a NumPy array, ``set``), capturi
 stream, or capturing twice. Allocations are allowed (CuPy's pool serves them; so does a
 program's own pool). A graph is launched on the device it was captured on.
 """
+import numpy as np
+
 from . import device as cuda
+from .memory import allocation_of
 
 
 class Stream:
@@ -123,9 +126,9 @@ class Graph:
         return len(self._work)
 
 
-def enqueue(work):
+def enqueue(work, touches=()):
     """Run the device ``work`` now (one launch, one kernel), or record it while the current
-    stream captures."""
+    stream captures, keeping the memory it ``touches`` (NumPy views of device memory)."""
     device = cuda.current()
 
     def run():
@@ -133,7 +136,8 @@ def enqueue(work):
         work()
     stream = cuda.current_stream()
     if stream is not None and stream.is_capturing():
-        stream.record(run)
+        kept = [allocation_of(view) for view in touches if isinstance(view, np.ndarray)]
+        stream.record(lambda: (kept, run()))
         return
     device.stats.launches += 1
     run()
