@@ -10,7 +10,7 @@ from .arrays import FUNCTIONS, UFUNCS, apply, check_device, ndarray, produce, up
 from .memory import pointer_owner
 
 UFUNC_NAMES = ("add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "remainder", "power",
-               "negative", "positive", "absolute", "conjugate", "exp", "log", "sqrt", "isfinite", "isnan",
+               "negative", "positive", "absolute", "conjugate", "exp", "log", "sqrt", "tanh", "isfinite", "isnan",
                "isinf", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "maximum",
                "minimum", "logical_and", "logical_or", "logical_not", "sign", "matmul")
 
@@ -162,10 +162,19 @@ def copy(a, order="K"):
     return asarray(a).copy()
 
 
+def sum(a, axis=None, dtype=None, out=None, keepdims=False):  # noqa: A001 - CuPy's name
+    return a.sum(axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+
+
+def mean(a, axis=None, dtype=None, out=None, keepdims=False):
+    return a.mean(axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+
+
 UFUNCS.update({name: getattr(np, name) for name in UFUNC_NAMES})
 PUBLIC = {name: _ufunc(name) for name in UFUNC_NAMES}
 PUBLIC.update(abs=PUBLIC["absolute"], conj=PUBLIC["conjugate"], dot=lambda a, b, out=None: apply(np.dot, a, b, out=out))
 PUBLIC.update({f.__name__: f for f in (
     empty, zeros, ones, empty_like, zeros_like, eye, array, asarray, ascontiguousarray, asnumpy, broadcast_to,
-    may_share_memory, stack, concatenate, tril, triu, transpose, swapaxes, reshape, shape, ndim, real, imag, copy)})
+    may_share_memory, stack, concatenate, tril, triu, transpose, swapaxes, reshape, shape, ndim, real, imag, copy,
+    sum, mean)})
 FUNCTIONS.update(PUBLIC)
