@@ -11,15 +11,19 @@ from .compile.function import function
 from .compile.io import In, Out
 from .compile.modes import DebugMode, Mode, MonitorMode, NanGuardMode
 from .compile.shared import shared
+from .compile.ops import as_op
+from .graph.basic import Apply, Constant, Variable
+from .graph.op import Op
 from .graph.replace import clone_replace
 from .ops.blas import dot
 from .config import config
-from .errors import (DeviceError, DeviceFallbackWarning, DeviceMemoryError, DisconnectedInputError, GpugradError,
-                     GradientError, GraphError, InputError, LinAlgError, MissingInputError, NanGuardError,
-                     NullTypeGradError, ShapeError, UnusedInputError)
+from .errors import (DeviceError, DeviceFallbackWarning, DeviceMemoryError, DisconnectedInputError, DistributionError,
+                     GpugradError, GradientError, GraphError, InputError, LinAlgError, MissingInputError,
+                     NanGuardError, NullTypeGradError, OpContractError, ShapeError, UnusedInputError)
 from .printing import pp
 from .scan import foldl, foldr, map, reduce, scan
-from . import gradient, ifelse, printing, scalar
+from .tensor.shared_randomstreams import RandomStreams
+from . import gof, gradient, ifelse, printing, sandbox, scalar
 
 clone = clone_replace  # Theano's theano.clone
 __version__ = "0.1.0"

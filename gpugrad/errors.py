@@ -14,6 +14,11 @@ class InputError(GpugradError, TypeError):
     """A compiled function was called with the wrong number, rank, dtype or shape of arguments."""
 
 
+class OpContractError(GpugradError, TypeError):
+    """A user-defined op broke the Op contract: its make_node, perform, grad or R_op gave the
+    wrong number, dtype or shape of results; the message names the op."""
+
+
 class ShapeError(GpugradError, ValueError):
     """Shapes that cannot work together, found while building or while running a graph."""
 
@@ -28,6 +33,11 @@ class DuplicateUpdateError(GpugradError, ValueError):
 
 class UnusedInputError(GpugradError):
     """An input of a function is not needed by any output (on_unused_input='raise')."""
+
+
+class DistributionError(GpugradError, ValueError):
+    """Parameters a distribution cannot take: negative probabilities, more samples without
+    replacement than there are values."""
 
 
 class DisconnectedInputError(GpugradError, ValueError):

@@ -18,9 +18,9 @@ extern "C" __global__ void pool_window(const T* x, const U* v, U* y, i64 planes,
     for (i64 e = blockIdx.x * (i64)blockDim.x + threadIdx.x; e < total; e += (i64)blockDim.x * gridDim.x) {
         const i64 ox = e % ow, oy = e / ow % oh, oz = e / ow / oh % od, p = e / ow / oh / od;
         const gg_box box(az, ay, ax, oz, oy, ox);
-        const T* xp = x + p * d * h * w;
         const U* vp = v + p * d * h * w;
 #if GG_POOL == 0
+        const T* xp = x + p * d * h * w;
         const T top = box.top(xp);
         U mean = U(0);
         i64 ties = 0;

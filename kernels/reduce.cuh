@@ -6,7 +6,9 @@
 #pragma once
 
 template <class T> __device__ __forceinline__ bool gg_isnan(T v) { return v != v; }
-template <class T> __device__ __forceinline__ T gg_infinity() { return T(1e300) * T(1e300); }
+template <class T> __device__ __forceinline__ T gg_infinity();  // +inf, from its bits: no constant overflows
+template <> __device__ __forceinline__ float gg_infinity<float>() { return __int_as_float(0x7f800000); }
+template <> __device__ __forceinline__ double gg_infinity<double>() { return __longlong_as_double(0x7ff0000000000000LL); }
 
 // a < b in NumPy's order: complex values by real part, ties by imaginary part (a NaN in
 // either part makes the value NaN, gg_isnan, which the callers test first).

@@ -1,6 +1,28 @@
-"""Fixtures shared by every test tier."""
+"""Fixtures shared by every test tier, and the simulator's schedule seed: each test starts its
+own stream of launch seeds (so a failed test replays alone), and a failure of a test that
+launched simulator kernels names the seed (gpugrad/backends/cuda_sim/schedule.py)."""
 import numpy as np
 import pytest
+
+from gpugrad.backends.cuda_sim import schedule
+
+
+def pytest_report_header(config):
+    return schedule.reproduce()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    schedule.restart(item.nodeid)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if report.failed and schedule.launches():
+        seed = schedule.process_seed()
+        report.sections.append(("cuda-sim schedule", f"seed {seed}; replay: {schedule.ENV}={seed} "
+                                f"python -m pytest '{item.nodeid}'"))
 
 
 @pytest.fixture
@@ -12,8 +34,9 @@ def rng():
 @pytest.fixture
 def nvrtc_ptx():
     """``nvrtc_ptx(source, filename, options)``: the PTX NVRTC makes of ``source`` (called
-    through ``cupy.cuda.nvrtc`` directly: no GPU needed), the compile log in the failure;
-    the test skips where CuPy or libnvrtc (the nvidia-cuda-nvrtc wheel) is missing."""
+    through ``cupy.cuda.nvrtc`` directly: no GPU needed); an error or any warning in the
+    compile log fails the test, with the log; the test skips where CuPy or libnvrtc (the
+    nvidia-cuda-nvrtc wheel) is missing."""
     try:
         from cupy.cuda import nvrtc
         nvrtc.getVersion()
@@ -26,6 +49,9 @@ def nvrtc_ptx():
             nvrtc.compileProgram(program, options)
         except nvrtc.NVRTCError as exc:
             pytest.fail(f"{filename}: {exc}\n{nvrtc.getProgramLog(program)}")
+        log = nvrtc.getProgramLog(program)
+        if log.strip():
+            pytest.fail(f"{filename}: NVRTC warns with {options}:\n{log}")
         ptx = nvrtc.getPTX(program)
         return ptx.decode() if isinstance(ptx, bytes) else ptx
     return compile_

@@ -21,8 +21,8 @@ LAYERS = [
     {"rewrites"},
     {"compile"},
     {"scan"},
-    {"scalar", "testing", "gradient"},
-    {"tensor"},
+    {"scalar", "testing", "gradient", "gof"},
+    {"tensor", "sandbox"},
     {"gpugrad"},  # the package's own __init__: the public names
     {"bench"},
 ]

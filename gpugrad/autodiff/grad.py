@@ -1,10 +1,13 @@
 """Reverse mode (``grad``, ``Lop``) and forward mode (``Rop``): walks over the graph that
 call each op's ``pullback`` or ``pushforward`` and build ordinary gpugrad graphs."""
 
-from ..errors import DisconnectedInputError, GpugradError, InputError, ShapeError
+from ..errors import DisconnectedInputError, GpugradError, InputError, NullTypeGradError, ShapeError
 from ..graph.basic import Variable
+from ..graph.op import Op
 from ..graph.traversal import ancestors, toposort
 from ..ops import scalar as S
+from ..ops.gradient_ops import NullGradient
+from ..ops.reduce import sum as sum_
 from ..ops.shape import Fill, MatchShape, alloc_like, zeros_like
 from ..types import dtypes
 from ..types.variable import as_tensor_variable, constant
@@ -114,11 +117,19 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
                 out.append(None)
                 continue
             g = keep_input(zeros_like(var, dtype=dtypes.grad_dtype(var.dtype)), var)
+        _check_defined(g)
         g = S.conj(g) if holomorphic and dtypes.is_complex(g.dtype) else g
         if add_names and cost is not None and cost.name and var.name and g.name is None and g.owner is not None:
             g.name = f"(d{cost.name}/d{var.name})"
         out.append(g)
     return pack(out)
+
+
+def _check_defined(g):
+    """A gradient that needs one an op declared undefined (``gradient.grad_undefined``) raises."""
+    for node in toposort([g]):
+        if isinstance(node.op, NullGradient):
+            raise NullTypeGradError(node.op.message)
 
 
 def _seeds(cost, known_grads, holomorphic):
@@ -214,11 +225,25 @@ def pushforward_graph(outputs, tangents, consider_constant=()):
     for node in toposort(list(outputs), blockers=set(known)):
         if not any(v in known for v in node.inputs):
             continue
-        outs = node.op.pushforward(node.inputs, node.outputs, [known.get(v) for v in node.inputs])
+        outs = op_pushforward(node.op, node.inputs, node.outputs, [known.get(v) for v in node.inputs])
         for out, t in zip(node.outputs, outs):
             if t is not None and out not in constant:
                 known[out] = _tangent_of(as_tensor_variable(t), out)
     return [known.get(o) for o in outputs]
+
+
+def op_pushforward(op, inputs, outputs, tangents):
+    """``op.pushforward``; for a user's op that has a pullback but no R-op (``derived_facets``),
+    the R-op its pullback implies. The pullback is the linear map u -> J^T u, so J t is the
+    gradient with respect to u of <J^T u, t>, at any u: zeros of the outputs' shapes."""
+    if not (getattr(op, "derived_facets", False) and type(op).pushforward is Op.pushforward):
+        return op.pushforward(inputs, outputs, tangents)
+    seeds = [zeros_like(o, dtype=dtypes.grad_dtype(o.dtype)) for o in outputs]
+    terms = [sum_(g * t) for g, t in zip(op.pullback(inputs, outputs, seeds), tangents)
+             if g is not None and t is not None]
+    if not terms:
+        return [None] * len(outputs)
+    return grad(_total(terms), seeds, disconnected_inputs="ignore", add_names=False, return_disconnected="none")
 
 
 def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero",

@@ -23,7 +23,7 @@ from ..errors import InputError
 from . import base, nvrtc
 from .cuda_sim.compiler import included_texts
 
-OPTIONS = ("--std=c++17",)
+OPTIONS = ("--std=c++17", "--fmad=false")  # a*b+c rounds twice, as NumPy's (README: Differences)
 _RECORDING = threading.local()
 HEADERS_LINE = "// gpugrad-headers: "
 _CONTEXT, _DEVICE_ORDINAL = 1, 9  # CUpointer_attribute values of cuPointerGetAttribute

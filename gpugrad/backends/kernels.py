@@ -2,8 +2,10 @@
 over arrays of any layout.
 
 Each kernel works on C-contiguous rows: ``reduce_rows`` and friends reduce the last
-axis of a (rows, cols) matrix, ``gather``/``scatter_add_axis`` index the middle axis of
-an (outer, n, inner) array. These functions bring a device array of any shape and
+axis of a (rows, cols) matrix (``reduce_groups`` short rows, a warp or less each),
+``reduce_cols`` the middle axis of an (outer, rows, cols) array where it lies (a sum over
+a leading axis reads the array as it is), ``gather``/``scatter_add_axis`` index the middle
+axis of an (outer, n, inner) array. These functions bring a device array of any shape and
 strides into that form (transposing the named axes last and copying only when the
 view is not already contiguous), pick the launch configuration, and give the result
 back in NumPy's shape and dtype. They take a ``KernelLibrary`` (which holds the
@@ -22,6 +24,8 @@ MAX_GRID = 65535
 TILE = 16               # int_matmul's blocks are TILE x TILE threads, one per output
 TARGET_BLOCKS = 1024    # rows fewer than this are split into pieces, to fill the device
 MIN_CHUNK = 8192        # ... of at least this many elements each
+SHORT_ROW = 256         # rows up to this long reduce in a group of lanes of one warp (reduce_groups)
+WIDE_TILE = 32          # columns per block of reduce_cols where more than BLOCK // 4 are reduced
 ERROR_ROW = 4           # [flag, index, array, size]: where the indexing kernels flag (gpugrad.cuh)
 _COMBINE = {"sum": "gg_sum", "prod": "gg_prod", "max": "gg_max", "min": "gg_min", "all": "gg_all", "any": "gg_any"}
 _NUMPY = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "all": np.all, "any": np.any}
@@ -86,18 +90,56 @@ def _launch_rows(library, name, rows, cols, args, shared_item, defines=()):
 
 
 def _reduce_matrix(library, kind, m, dtype):
-    """The ``kind`` reduction of each row of the contiguous matrix ``m`` into a ``dtype`` vector,
-    in two launches when few long rows would leave most of the device idle."""
+    """The ``kind`` reduction of each row of the contiguous matrix ``m`` into a ``dtype`` vector:
+    short rows by groups of lanes of a warp (the power of two that covers them, at most 32),
+    long ones a block each, in two launches when few long rows would leave most of the device idle."""
     rows, cols = m.shape
+    defines = (("GG_REDUCE", _COMBINE[kind]),)
+    if cols <= SHORT_ROW:
+        out, width = library.backend.allocate(rows, dtype), min(32, 1 << max(cols - 1, 0).bit_length())
+        library.launch("reduce_groups", min(-(-rows * width // BLOCK), MAX_GRID), BLOCK, (m, out, rows, cols, width),
+                       defines=defines)
+        return out
     pieces = min(-(-TARGET_BLOCKS // rows), cols // MIN_CHUNK) if rows < TARGET_BLOCKS else 1
     chunk = -(-cols // pieces) if pieces > 1 else cols
     pieces = -(-cols // chunk) if pieces > 1 else 1
     out = library.backend.allocate(rows * pieces, dtype)
-    defines = (("GG_REDUCE", _COMBINE[kind]),)
     _launch_rows(library, "reduce_rows", rows * pieces, chunk, (m, out, rows, cols, chunk), dtype.itemsize, defines)
     if pieces == 1:
         return out
     return _reduce_matrix(library, kind, out.reshape(rows, pieces), dtype)
+
+
+def _reduce_columns(library, kind, x, dtype):
+    """The ``kind`` reduction over the middle axis of the C-contiguous (outer, rows, cols) ``x``
+    into an (outer, cols) array, read where it lies: blocks of ``width`` columns (all of them
+    when there are few) by lanes of rows, coalesced; long columns split into pieces reduced
+    again, as ``_reduce_matrix`` splits rows."""
+    outer, rows, cols = x.shape
+    width = cols if cols <= BLOCK // 4 else WIDE_TILE
+    items = outer * -(-cols // width)
+    pieces = max(1, min(-(-TARGET_BLOCKS // items), rows * width // MIN_CHUNK)) if items < TARGET_BLOCKS else 1
+    chunk = -(-rows // pieces)
+    pieces = -(-rows // chunk) if rows else 1
+    out = library.backend.allocate((outer, pieces, cols), dtype)
+    library.launch("reduce_cols", min(items * pieces, MAX_GRID), BLOCK, (x, out, outer, rows, cols, chunk, width),
+                   shared_mem=BLOCK * dtype.itemsize, defines=(("GG_REDUCE", _COMBINE[kind]),))
+    return out.reshape(outer, cols) if pieces == 1 else _reduce_columns(library, kind, out, dtype)
+
+
+def _combine(library, kind, x, axes, dtype):
+    """``kind`` (sum, prod, max, min, all, any) of ``x`` over ``axes`` as a vector of the kept
+    elements in C order. Axes that are one run of a C-contiguous ``x`` are reduced where they
+    lie: by rows when they are last, by columns when others follow (no transposed copy);
+    other layouts move the axes last (a copy only where that view is not contiguous)."""
+    kept = int(np.prod([n for a, n in enumerate(x.shape) if a not in axes], dtype=np.int64))
+    if not kept:
+        return library.backend.allocate(0, dtype)
+    if x.flags.c_contiguous and axes and axes == tuple(range(axes[0], axes[-1] + 1)) and axes[-1] < x.ndim - 1:
+        outer = int(np.prod(x.shape[:axes[0]], dtype=np.int64))
+        rows = int(np.prod(x.shape[axes[0]:axes[-1] + 1], dtype=np.int64))
+        return _reduce_columns(library, kind, x.reshape(outer, rows, kept // outer), dtype).reshape(kept)
+    return _reduce_matrix(library, kind, _as_rows(library, x, axes)[0], dtype)
 
 
 @on_its_device
@@ -114,12 +156,11 @@ def reduce_axes(library, kind, x, axes=None, keepdims=False):
         raise ShapeError(f"{kind}: takes one axis or None, got {axes!r}")
     axes = _normalize_axes(axes, x.ndim, kind)
     _check_reducible(kind, x, axes)
-    m, kept = _as_rows(library, x, axes)
-    rows, cols = m.shape
     if kind in _COMBINE:
-        dtype = _NUMPY[kind](np.zeros(1, x.dtype)).dtype
-        out = _reduce_matrix(library, kind, m, dtype) if rows else library.backend.allocate(0, dtype)
+        out = _combine(library, kind, x, axes, _NUMPY[kind](np.zeros(1, x.dtype)).dtype)
     else:
+        m, _ = _as_rows(library, x, axes)
+        rows, cols = m.shape
         out = library.backend.allocate(rows, np.int64 if kind.startswith("arg") else x.dtype)
         if rows and kind == "logsumexp":
             _launch_rows(library, "logsumexp_rows", rows, cols, (m, out, rows, cols), x.itemsize)

@@ -163,7 +163,9 @@ class KernelLibrary:
 
     @property
     def options(self):
-        return (f"-I{self.directory}",)
+        """The folder's headers, and kernels/ for the prelude's ``gpugrad.cuh`` (a user's op may
+        keep its kernels in a folder of its own)."""
+        return tuple(dict.fromkeys((f"-I{self.directory}", f"-I{KERNELS_DIR}")))
 
     def kernel(self, name, types, defines=()):
         """The compiled kernel for ``types`` (name -> dtype) and ``defines`` (pairs), cached."""

@@ -1,34 +1,36 @@
-"""A fused elementwise graph -> one CUDA C kernel, a grid-stride loop with 64-bit indices.
+"""A fused elementwise graph -> one CUDA C kernel, a grid-stride loop over merged axes.
 
 The graph is a ``Composite``'s inner graph: ``inputs`` (operands, all of the
 output's rank), ``outputs``, and between them Elemwise nodes of the table in
 ``ops/scalar.py`` whose ``cuda`` templates give the C expression. Scalar constants
-become literals. Each intermediate is a local of its exact NumPy dtype, so a float32
-chain rounds as NumPy's does. The emitted kernel for ``exp(x) * y`` (float64) is
+become literals. Each intermediate is a local of its exact NumPy dtype, and kernels
+compile without FMA contraction (NVRTC ``--fmad=false``, g++ ``-ffp-contract=off``), so
++, -, *, / and sqrt of a float32 chain round as NumPy's do on every device; library
+functions (exp, log, sin, ...) are the device's, within a few ulps of NumPy's. The
+emitted kernel for ``exp(x) * y`` (float64) is
 
     extern "C" __global__ void composite(const f64* __restrict__ in0, const f64* __restrict__ in1,
-                                         f64* __restrict__ out0, const i64* geometry, i64 ndim, i64 n) {
+                                         f64* __restrict__ out0, const i64* geometry, i64 n) {
+        const bool narrow = geometry[1] != 0;
         for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {
-            i64 rest = i, o0 = 0, o1 = 0;
-            for (i64 d = ndim - 1; d >= 0; --d) {          // unravel i over the output shape
-                const i64 k = rest % geometry[d];
-                rest /= geometry[d];
-                o0 += k * geometry[ndim * 1 + d];           // strides in elements, 0 where broadcast
-                o1 += k * geometry[ndim * 2 + d];
-            }
-            const f64 a0 = in0[o0];
-            const f64 a1 = in1[o1];
+            i64 o[2];                                   // each array input's offset of element i
+            if (narrow) gg_unravel<int>(i, geometry, o); else gg_unravel<i64>(i, geometry, o);
+            const f64 a0 = in0[o[0]];
+            const f64 a1 = in1[o[1]];
             const f64 v0 = exp(a0);
             const f64 v1 = (v0 * a1);
             out0[i] = v1;
         }
     }
 
-Outputs are C-contiguous; ``geometry`` is the output shape then each array input's
-strides. A one-element host value (shape arithmetic such as ``1 / batch_size``, a
-scalar argument: ``Composite.by_value``) is no array: it is a kernel parameter such as
-``const f32 a1``, passed by value at the launch, so it needs no upload, and has no offset
-and no geometry row.
+Outputs are C-contiguous; ``geometry`` (made by ``geometry``) is the number of axes,
+whether 32-bit indices suffice, the shape and each array input's strides, after
+``merge_axes`` joined the axes every operand steps over contiguously; ``gg_unravel``
+divides once per axis but the first, so most kernels (1-D after merging) divide not at
+all, and in 32-bit arithmetic (the branch is the same for every thread). A one-element host value (shape
+arithmetic such as ``1 / batch_size``, a scalar argument: ``Composite.by_value``) is no
+array: it is a kernel parameter such as ``const f32 a1``, passed by value at the launch,
+so it needs no upload, and has no offset and no geometry row.
 """
 import math
 import re
@@ -59,21 +61,44 @@ typedef double f64;
 typedef complex<float> c64;
 typedef complex<double> c128;
 """
-# NumPy's semantics where C's differ: floor division and modulo round toward -inf (float
-# floor division as NumPy's divmod: 1 // 0.1 is 9, a zero takes the divisor's sign),
-# integer division by zero gives 0, complex powers as NumPy's (x ** 0 is 1, 0 ** y is 0 where
-# Re y > 0 else NaN, integer exponents by repeated squaring), clip propagates NaN, any
-# nonzero condition (complex too) selects.
+# NumPy's semantics where C's differ or leave it undefined: floor division and modulo of
+# signed integers round toward -inf, division by zero gives 0 and MIN // -1 wraps to MIN
+# (MIN % -1 is 0) in every width, where C traps or is undefined; float floor division as
+# NumPy's divmod (1 // 0.1 is 9, a zero takes the divisor's sign); complex powers as NumPy's
+# (x ** 0 is 1, 0 ** y is 0 where Re y > 0 else NaN, integer exponents by repeated
+# squaring); clip propagates NaN; any nonzero condition (complex too) selects. A float to
+# integer conversion saturates and takes NaN to 0 (gg_float_to_int; ``convert``), as the
+# GPU's cvt instruction does and gpugrad's NumPy path too (ops/scalar.py), where C and
+# NumPy leave it undefined.
 HELPERS = {
     "gg_floordiv": """template <class T> __device__ __forceinline__ T gg_floordiv(T a, T b) {
     if (b == 0) return T(0);
+    if (b == T(-1)) return T(0ull - (unsigned long long)a);
     T q = a / b;
     return a % b != 0 && ((a < 0) != (b < 0)) ? T(q - 1) : q;
 }""",
     "gg_imod": """template <class T> __device__ __forceinline__ T gg_imod(T a, T b) {
-    if (b == 0) return T(0);
+    if (b == 0 || b == T(-1)) return T(0);
     T r = a % b;
     return r != 0 && ((r < 0) != (b < 0)) ? T(r + b) : r;
+}""",
+    "gg_float_to_int": """template <class I, class F> __device__ __forceinline__ I gg_float_to_int(F x, I lo, I hi) {
+    return x != x ? I(0) : x <= F(lo) ? lo : x >= F(hi) ? hi : I(x);
+}""",
+    "gg_unravel": """template <class I, int N> __device__ __forceinline__ void gg_unravel(i64 i, const i64* geometry, i64 (&offset)[N]) {
+    const int ndim = int(geometry[0]);
+    const i64* shape = geometry + 2;
+    I rest = I(i), o[N];
+    #pragma unroll
+    for (int a = 0; a < N; ++a) o[a] = 0;
+    for (int d = ndim - 1; d > 0; --d) {
+        const I size = I(shape[d]), q = rest / size, k = rest - q * size;
+        rest = q;
+        #pragma unroll
+        for (int a = 0; a < N; ++a) o[a] += k * I(shape[ndim * (a + 1) + d]);
+    }
+    #pragma unroll
+    for (int a = 0; a < N; ++a) offset[a] = o[a] + rest * I(shape[ndim * (a + 1)]);
 }""",
     "gg_fmod": """template <class T> __device__ __forceinline__ T gg_fmod(T a, T b) {
     T r = fmod(a, b);
@@ -194,8 +219,15 @@ def literal(value, dtype):
 
 
 def convert(expr, source, target):
-    """C for the value ``expr`` of dtype ``source`` as ``target``."""
-    return expr if np.dtype(source) == np.dtype(target) else f"{ctype(target)}({expr})"
+    """C for the value ``expr`` of dtype ``source`` as ``target``; a float (a complex's real
+    part) to an integer saturates, NaN to 0: ``gg_float_to_int<i32>(v0, (-2147483647LL - 1), 2147483647LL)``."""
+    source, target = np.dtype(source), np.dtype(target)
+    if source == target:
+        return expr
+    if source.kind in "fc" and target.kind in "iu":
+        info, real = np.iinfo(target), expr if source.kind == "f" else f"({expr}).real()"
+        return f"gg_float_to_int<{ctype(target)}>({real}, {literal(info.min, target)}, {literal(info.max, target)})"
+    return f"{ctype(target)}({expr})"
 
 
 def _expression(node, names):
@@ -214,9 +246,12 @@ def _expression(node, names):
 
 def _result_dtype(node):
     """The dtype of a row's expression: complex only where the compute type is and the
-    output is complex (``abs``, ``real``, comparisons of complex give real or bool)."""
+    output is complex (``abs``, ``real``, comparisons of complex give real or bool); a float
+    (real) one where the output is an integer (a cast), so ``convert`` saturates it."""
     T, out = compute_dtype(node), np.dtype(node.outputs[0].dtype)
-    return T if T.kind == out.kind == "c" else out
+    if T.kind == out.kind == "c":
+        return T
+    return np.dtype(T.char.lower()) if T.kind in "fc" and out.kind in "iu" else out
 
 
 def value_of(node, names):
@@ -238,7 +273,7 @@ def render(inputs, outputs, nodes, by_value=()):
     kernel parameters ``const T a<k>`` read by no index."""
     arrays = [k for k in range(len(inputs)) if k not in by_value]
     names = {v: f"a{k}" for k, v in enumerate(inputs)}
-    body = [f"        const {ctype(inputs[k].dtype)} a{k} = in{k}[o{k}];" for k in arrays]
+    body = [f"        const {ctype(inputs[k].dtype)} a{k} = in{k}[o[{row}]];" for row, k in enumerate(arrays)]
     for node in nodes:
         for v in node.inputs:
             if v not in names:
@@ -252,11 +287,15 @@ def render(inputs, outputs, nodes, by_value=()):
     params = [f"const {ctype(v.dtype)} a{k}" if k in by_value else f"const {ctype(v.dtype)}* __restrict__ in{k}"
               for k, v in enumerate(inputs)]
     params += [f"{ctype(v.dtype)}* __restrict__ out{k}" for k, v in enumerate(outputs)]
-    params += ["const i64* geometry", "i64 ndim", "i64 n"]
+    params += ["const i64* geometry", "i64 n"]
+    unravel = [] if not arrays else [
+        f"        i64 o[{len(arrays)}];",
+        "        if (narrow) gg_unravel<int>(i, geometry, o); else gg_unravel<i64>(i, geometry, o);"]
     kernel = "\n".join([
         f'extern "C" __global__ void {KERNEL_NAME}({", ".join(params)}) {{',
+        *(["    const bool narrow = geometry[1] != 0;"] if arrays else []),
         "    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {",
-        *_unravel(arrays),
+        *unravel,
         *body,
         "    }",
         "}",
@@ -265,16 +304,36 @@ def render(inputs, outputs, nodes, by_value=()):
     return PRELUDE + "".join(h + "\n" for h in helpers) + kernel + "\n"
 
 
-def _unravel(arrays):
-    """The offsets ``o<k>`` of the array inputs ``arrays`` for output element ``i``: its
-    index over the output shape times each one's strides (``geometry`` row 1, 2, ...)."""
-    if not arrays:
-        return []
-    return [
-        f"        i64 rest = i{''.join(f', o{k} = 0' for k in arrays)};",
-        "        for (i64 d = ndim - 1; d >= 0; --d) {",
-        "            const i64 k = rest % geometry[d];",
-        "            rest /= geometry[d];",
-        *[f"            o{k} += k * geometry[ndim * {row} + d];" for row, k in enumerate(arrays, 1)],
-        "        }",
-    ]
+def merge_axes(shape, strides):
+    """``shape`` and each array's ``strides`` (in elements, 0 where it broadcasts) with the
+    size-1 axes dropped and each axis merged into the one before it wherever every array
+    steps over the pair as over one axis (stride before = stride * size); the C-contiguous
+    output always does. A contiguous or broadcast operand leaves one axis: a 4-D ``x + y``
+    of C-contiguous arrays is 1-D, ``x + b`` with a bias row ``b`` 2-D. At least one axis."""
+    merged, rows = [], [[] for _ in strides]
+    for d, size in enumerate(shape):
+        if size == 1:
+            continue
+        if merged and all(row[-1] == st[d] * size for row, st in zip(rows, strides)):
+            merged[-1] *= size
+            for row, st in zip(rows, strides):
+                row[-1] = st[d]
+        else:
+            merged.append(size)
+            for row, st in zip(rows, strides):
+                row.append(st[d])
+    if not merged:
+        return (1,), [(0,) for _ in strides]
+    return tuple(merged), [tuple(row) for row in rows]
+
+
+def geometry(shape, strides):
+    """What a kernel of ``render`` reads for an output of ``shape`` and array inputs of
+    ``strides`` (elements, 0 where broadcast): ``[ndim, narrow, shape..., strides...]`` of
+    the merged axes (``merge_axes``); ``narrow`` (1) where every index and offset fits in 32
+    bits, so the kernel runs its 32-bit instantiation (GPU integer division is software,
+    and 64-bit division several times dearer)."""
+    merged, rows = merge_axes(shape, strides)
+    reach = max([math.prod(shape)] + [sum((n - 1) * abs(st) for n, st in zip(merged, row)) + 1 for row in rows])
+    narrow = int(reach < 2**31)
+    return np.array([len(merged), narrow, *merged, *(st for row in rows for st in row)], dtype=np.int64)

@@ -4,6 +4,8 @@ import itertools
 
 import numpy as np
 
+from ..errors import GraphError
+
 _ids = itertools.count()
 
 
@@ -75,6 +77,12 @@ class Apply:
         self.op = op
         self.inputs = list(inputs)
         self.outputs = list(outputs)
+        for what, variables in (("input", self.inputs), ("output", self.outputs)):
+            for i, var in enumerate(variables):
+                if not isinstance(var, Variable):
+                    raise GraphError(f"Apply of {op}: {what} {i} is {type(var).__name__} {var!r}, not a variable "
+                                     "(convert inputs with as_tensor_variable; make outputs by calling a type, "
+                                     "x.type())")
         for i, out in enumerate(self.outputs):
             out.owner, out.index = self, i
         self.tag = {}

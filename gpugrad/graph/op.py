@@ -14,9 +14,12 @@
 ==================  ===========================================================
 
 ``__props__`` names the attributes that define an op; two ops with equal props are
-interchangeable, which is what merge and printing rely on.
+interchangeable, which is what merge and printing rely on. Ops users write (Theano's
+``perform(node, inputs, output_storage)``, ``grad``, ``R_op``, ``itypes``/``otypes``) are
+mapped onto these facets once per class, and checked, by ``graph/user_op.py``.
 """
 from ..config import config
+from . import user_op
 from .basic import Apply
 from .debug_values import compute_test_values
 
@@ -67,6 +70,10 @@ class Op:
     cuda = None  # a CudaFacet where the op runs on a device
     fresh_outputs = False
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        user_op.adapt(cls)
+
     def _props(self):
         return tuple(getattr(self, p) for p in self.__props__)
 
@@ -81,7 +88,8 @@ class Op:
         name = type(self).__name__
         return f"{name}{{{', '.join(map(str, props))}}}" if props else name
 
-    __repr__ = __str__
+    def __repr__(self):
+        return str(self)
 
     def __call__(self, *inputs, **kwargs):
         node = self.make_node(*inputs, **kwargs)

@@ -1,8 +1,11 @@
 """Identity ops that only change gradients: stop (disconnected_grad, zero_grad), clip,
-scale, and undefined_grad. Compilation removes them; they exist for ``grad``."""
+scale, and undefined_grad. Compilation removes them; they exist for ``grad``. And
+``NullGradient``, the gradient a user's op declares undefined (Theano's ``grad_undefined``)."""
 from ..errors import NullTypeGradError
 from ..graph.basic import Apply
 from ..graph.op import Op
+from ..types import dtypes
+from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
 from .scalar import clip
 from .shape import zeros_like
@@ -71,6 +74,32 @@ class UndefinedGrad(GradientOp):
         if tangents[0] is None:
             return [None]
         raise NullTypeGradError(f"the R-op through undefined_grad({inputs[0]}) is undefined")
+
+
+class NullGradient(Op):
+    """A gradient that does not exist, with the reason (``gradient.grad_undefined`` and
+    ``grad_not_implemented`` make it for an op's ``grad``): ``grad`` raises NullTypeGradError
+    with ``message`` when a result depends on it, and so does computing it."""
+    __props__ = ("message",)
+
+    def __init__(self, message):
+        self.message = message
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [TensorVariable(TensorType(dtypes.grad_dtype(x.dtype), x.type.shape))])
+
+    def perform(self, node, inputs):
+        raise NullTypeGradError(self.message)
+
+    def pullback(self, inputs, outputs, output_grads):
+        raise NullTypeGradError(self.message)
+
+    def pushforward(self, inputs, outputs, tangents):
+        raise NullTypeGradError(self.message)
+
+    def batch(self, inputs, batched):
+        return [self(inputs[0])]
 
 
 def disconnected_grad(x):

@@ -108,6 +108,32 @@ def _nary(fn):
     return apply
 
 
+def _multiply(a, b, out=None):
+    """``np.multiply``, except complex times complex is (ac - bd) + i(ad + bc) with every
+    product and sum rounded: NumPy's SIMD loops fuse them into FMAs where the CPU has them
+    (so imag(z * conj(z)) is not 0), and the kernels (CuPy's complex, compiled without FMA
+    contraction) do not. Both parts are computed before ``out`` (which may alias an input)
+    is written."""
+    if not (np.iscomplexobj(a) and np.iscomplexobj(b)):
+        return np.multiply(a, b, out=out)
+    dtype = np.result_type(a, b)
+    a, b = np.asarray(a, dtype), np.asarray(b, dtype)
+    real = a.real * b.real - a.imag * b.imag
+    imag = a.real * b.imag + a.imag * b.real
+    if out is None:
+        out = np.empty(np.broadcast_shapes(a.shape, b.shape), dtype)
+    out.real, out.imag = real, imag
+    return out
+
+
+def _square(x, out=None):
+    """``np.square``, complex values as ``_multiply(x, x)`` (NumPy's loop fuses FMAs too)."""
+    return _multiply(x, x, out=out) if np.iscomplexobj(x) else np.square(x, out=out)
+
+
+_square.accepts_out = True
+
+
 def _others_product(i):
     """d/dx_i of x_0 * x_1 * ... applied to s: s times every other factor."""
     def d(s, *args):
@@ -156,14 +182,15 @@ def row(name, nin, fn, *d, **kwargs):
 
 # Derivative maps: s is the seed, then the inputs, then the output z.
 add = row("add", -1, _nary(np.add), lambda i: lambda s, *a: s, infix="+", identity=0, cuda="{0} + {1}")
-mul = row("mul", -1, _nary(np.multiply), _others_product, infix="*", identity=1, cuda="{0} * {1}")
+mul = row("mul", -1, _nary(_multiply), _others_product, infix="*", identity=1, cuda="{0} * {1}")
 sub = row("sub", 2, np.subtract, lambda s, x, y, z: s, lambda s, x, y, z: -s, infix="-", cuda={"iufc": "{0} - {1}"})
 true_divide = row("true_divide", 2, np.true_divide,
                   lambda s, x, y, z: s / y, lambda s, x, y, z: -(s * z) / y, infix="/", cuda={"fc": "{0} / {1}"})
 floor_divide = row("floor_divide", 2, np.floor_divide, discrete=True, infix="//",
-                   cuda={"iu": "gg_floordiv({0}, {1})", "f": "gg_ffloordiv({0}, {1})"})
+                   cuda={"i": "gg_floordiv({0}, {1})", "u": "{1} == 0 ? {T}(0) : {T}({0} / {1})",
+                         "f": "gg_ffloordiv({0}, {1})"})
 mod = row("mod", 2, np.mod, lambda s, x, y, z: s, lambda s, x, y, z: -s * floor_divide(x, y), infix="%",
-          cuda={"iu": "gg_imod({0}, {1})", "f": "gg_fmod({0}, {1})"})
+          cuda={"i": "gg_imod({0}, {1})", "u": "{1} == 0 ? {T}(0) : {T}({0} % {1})", "f": "gg_fmod({0}, {1})"})
 pow = row("pow", 2, np.power, lambda s, x, y, z: s * y * x ** (y - 1),
           lambda s, x, y, z: s * log(x) * z, infix="**",
           cuda={"iu": "gg_ipow({0}, {1})", "f": "pow({0}, {1})", "c": "gg_cpow({0}, {1})"})
@@ -189,7 +216,8 @@ isnan = row("isnan", 1, np.isnan, discrete=True,
 isinf = row("isinf", 1, np.isinf, discrete=True,
             cuda={"biu": "false", "f": "isinf({0})", "c": "isinf({0}.real()) || isinf({0}.imag())"})
 sign = row("sign", 1, np.sign, discrete=True,
-           cuda={"iuf": "{0} > 0 ? {T}(1) : {0} < 0 ? {T}(-1) : {0}", "c": "{0} == {T}(0) ? {0} : {0} / abs({0})"})
+           cuda={"if": "{0} > 0 ? {T}(1) : {0} < 0 ? {T}(-1) : {0}", "u": "{T}({0} != 0)",
+                 "c": "{0} == {T}(0) ? {0} : {0} / abs({0})"})
 floor = row("floor", 1, np.floor, discrete=True, cuda={"biu": "{0}", "f": "floor({0})"})
 ceil = row("ceil", 1, np.ceil, discrete=True, cuda={"biu": "{0}", "f": "ceil({0})"})
 round = row("round", 1, _round_half_even, discrete=True, cuda={"biu": "{0}", "f": "rint({0})"})
@@ -205,7 +233,7 @@ log2 = row("log2", 1, np.log2, lambda s, x, z: s / (x * math.log(2.0)),
 log10 = row("log10", 1, np.log10, lambda s, x, z: s / (x * math.log(10.0)), cuda={"fc": "log10({0})"})
 log1p = row("log1p", 1, np.log1p, lambda s, x, z: s / (x + 1), cuda={"f": "log1p({0})", "c": "log({0} + {T}(1))"})
 sqrt = row("sqrt", 1, np.sqrt, lambda s, x, z: s * 0.5 / z, cuda={"fc": "sqrt({0})"})
-sqr = row("sqr", 1, np.square, lambda s, x, z: s * 2 * x, cuda="{0} * {0}")
+sqr = row("sqr", 1, _square, lambda s, x, z: s * 2 * x, cuda="{0} * {0}")
 reciprocal = row("reciprocal", 1, np.reciprocal, lambda s, x, z: -s * z * z, cuda={"fc": "{T}(1) / {0}"})
 sin = row("sin", 1, np.sin, lambda s, x, z: s * cos(x), cuda={"fc": "sin({0})"})
 cos = row("cos", 1, np.cos, lambda s, x, z: -s * sin(x), cuda={"fc": "cos({0})"})
@@ -256,7 +284,7 @@ def _abs_pushforward(tangents, x, z):
 
 
 abs = row("abs", 1, np.abs, custom_pullback=_abs_pullback, custom_pushforward=_abs_pushforward,
-          cuda={"biu": "{0} < 0 ? -{0} : {0}", "f": "fabs({0})", "c": "abs({0})"})
+          cuda={"bu": "{0}", "i": "{0} < 0 ? {T}(-{0}) : {0}", "f": "fabs({0})", "c": "abs({0})"})
 real = row("real", 1, np.real, custom_pullback=lambda g, x, z: [g],
            custom_pushforward=lambda ts, x, z: real(ts[0]), cuda={"biuf": "{0}", "c": "{0}.real()"})
 imag = row("imag", 1, np.imag, custom_pullback=lambda g, x, z: [_times_i(g, x)],
@@ -296,12 +324,27 @@ def _complex_tangent(tangents, z):
     return cast(complex(re_t, im_t), z.dtype)
 
 
+def _saturating_cast(x, dtype):
+    """Float ``x`` as integer ``dtype``, saturated at its limits, NaN as 0: what a GPU's
+    conversion gives (and gpugrad's kernels, codegen/elementwise.py), where NumPy's is
+    undefined (INT_MIN or garbage, with a warning)."""
+    info = np.iinfo(dtype)
+    with np.errstate(invalid="ignore"):
+        low, high = x <= info.min, x >= info.max
+        out = np.asarray(np.where(np.isnan(x) | low | high, 0, x)).astype(dtype)
+    out[low], out[high] = info.min, info.max
+    return out
+
+
 @functools.lru_cache(maxsize=None)
 def _cast_op(dtype):
     def convert(x):
-        if np.iscomplexobj(x) and not dtypes.is_complex(dtype) and dtype != "bool":  # to bool: nonzero
+        x = np.asarray(x)
+        if x.dtype.kind == "c" and not dtypes.is_complex(dtype) and dtype != "bool":  # to bool: nonzero
             x = np.real(x)
-        return np.asarray(x).astype(dtype, copy=False)
+        if x.dtype.kind == "f" and np.dtype(dtype).kind in "iu":
+            return _saturating_cast(x, dtype)
+        return x.astype(dtype, copy=False)
     convert.__name__ = f"cast_{dtype}"
     pullback = lambda g, x, z: [g]  # noqa: E731  (sum_to_input casts back to x's gradient dtype)
     return Elemwise(ScalarOp(f"cast{{{dtype}}}", 1, convert, custom_pullback=pullback,
@@ -317,7 +360,8 @@ def _cast_cuda(dtype):
 
 
 def cast(x, dtype):
-    """``x`` converted to ``dtype`` (complex to real keeps the real part, as NumPy warns)."""
+    """``x`` converted to ``dtype`` (complex to real keeps the real part, as NumPy warns; float
+    to integer saturates and takes NaN to 0, on every device)."""
     dtype = dtypes.as_dtype(dtype)
     x = as_tensor_variable(x)
     return x if x.dtype == dtype else _cast_op(dtype)(x)

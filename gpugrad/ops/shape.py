@@ -285,13 +285,13 @@ def _product(dims, mul):
     return result
 
 
-def _entries(vector, ndim):
+def _entries(vector, ndim, what="reshape"):
     """The scalar entries of a symbolic int vector of known length."""
     if vector.owner is not None and isinstance(vector.owner.op, Shape):
         return shape_tuple(vector.owner.inputs[0])
     n = vector.type.shape[0] if ndim is None else ndim
     if n is None:
-        raise ShapeError(f"reshape: the length of the shape vector {vector} is unknown; pass ndim=")
+        raise ShapeError(f"{what}: the length of the shape vector {vector} is unknown; pass ndim=")
     if isinstance(vector, Constant):
         return [int(v) for v in vector.data]
     from .subtensor import subtensor
@@ -478,18 +478,22 @@ def ones_like(x, dtype=None):
     return alloc(constant(1, dtype=dtype or x.dtype), *shape_tuple(x))
 
 
-def _dims(shape_arg):
+def _dims(shape_arg, what, ndim):
+    """The sizes of ``zeros``/``ones``: an int, a symbolic scalar, a sequence of them, or an
+    int vector of known length (``x.shape``, as Theano takes it)."""
+    if isinstance(shape_arg, Variable) and shape_arg.ndim == 1:
+        return list(_entries(shape_arg, ndim, what))
     if isinstance(shape_arg, (int, np.integer, Variable)):
         shape_arg = (shape_arg,)
     return list(shape_arg)
 
 
-def zeros(shape_arg, dtype=None):
-    return alloc(constant(0, dtype=dtypes.as_dtype(dtype)), *_dims(shape_arg))
+def zeros(shape_arg, dtype=None, ndim=None):
+    return alloc(constant(0, dtype=dtypes.as_dtype(dtype)), *_dims(shape_arg, "zeros", ndim))
 
 
-def ones(shape_arg, dtype=None):
-    return alloc(constant(1, dtype=dtypes.as_dtype(dtype)), *_dims(shape_arg))
+def ones(shape_arg, dtype=None, ndim=None):
+    return alloc(constant(1, dtype=dtypes.as_dtype(dtype)), *_dims(shape_arg, "ones", ndim))
 
 
 class MatchShape(Op):

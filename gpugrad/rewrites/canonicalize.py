@@ -4,10 +4,12 @@ Each function is a local rewrite ``(fgraph, node) -> replacements or None``."""
 import numpy as np
 
 from ..graph.basic import Constant
+from ..graph.traversal import ancestors
 from ..ops import scalar as S
+from ..ops.join import stack
 from ..ops.elemwise import Elemwise, pad_left
 from ..ops.gradient_ops import GradientOp, UndefinedGrad
-from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI, ones_like
+from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI, ones_like, shape_tuple
 from ..types.variable import TensorConstant
 from .shapes import shape_keys
 from .utils import constant_value, is_constant_equal, is_op, scalar_name
@@ -59,10 +61,30 @@ def shape_of_known_size(fgraph, node):
         if size is not None:
             return [TensorConstant(node.outputs[0].type, np.asarray(size, dtype="int64"))]
         source = _shape_source(node.inputs[0], node.op.axis)
-        return [ShapeI(source[1])(source[0])] if source[0] is not node.inputs[0] else None
+        if source[0] is not node.inputs[0]:
+            return [ShapeI(source[1])(source[0])]
+        size = _inferred_sizes(node.inputs[0])[node.op.axis]
+        return None if size is None else [size]
     if isinstance(node.op, Shape) and None not in node.inputs[0].type.shape:
         return [TensorConstant(node.outputs[0].type, np.asarray(node.inputs[0].type.shape, dtype="int64"))]
+    if isinstance(node.op, Shape) and node.inputs[0].ndim and None not in _inferred_sizes(node.inputs[0]):
+        return [stack(_inferred_sizes(node.inputs[0]))]
     return None
+
+
+def _inferred_sizes(var):
+    """Per axis, the size of ``var`` as its op's ``infer_shape`` computes it from the op's
+    inputs (so the op need not run for it), or None where that would read ``var`` itself."""
+    node = var.owner
+    try:
+        sizes = node.op.infer_shape(node, [shape_tuple(v) for v in node.inputs])[var.index]
+    except (NotImplementedError, AttributeError):
+        return [None] * var.ndim
+    lifted = []
+    for size in sizes:
+        size = None if size is None else S.cast(size, "int64")
+        lifted.append(None if size is None or var in ancestors([size]) else size)
+    return lifted
 
 
 def _shape_source(var, axis):

@@ -79,7 +79,7 @@ def launch_elementwise(device, kernel, shape, values, static, out_dtypes, geomet
                 geometries.clear()
             geometries[key] = be.to_device(_geometry(shape, static, arrays))
         grid = min(-(-n // BLOCK), BLOCKS_PER_MULTIPROCESSOR * be.multiprocessors)
-        be.launch(kernel, grid, BLOCK, [*values, *results, geometries[key], np.int64(len(shape)), np.int64(n)])
+        be.launch(kernel, grid, BLOCK, [*values, *results, geometries[key], np.int64(n)])
     return results
 
 
@@ -98,11 +98,9 @@ def _broadcast(what, ndim, static, values):
 
 
 def _geometry(shape, static, values):
-    """Output shape, then each input's strides in elements (0 on its broadcast axes)."""
-    rows = [list(shape)]
-    for v, s in zip(values, static):
-        rows.append([0 if s[d] == 1 else v.strides[d] // v.itemsize for d in range(len(shape))])
-    return np.array(rows, dtype=np.int64).reshape(-1)
+    """Each input's strides in elements (0 on its broadcast axes), merged by ``codegen.geometry``."""
+    return codegen.geometry(shape, [[0 if s[d] == 1 else v.strides[d] // v.itemsize for d in range(len(shape))]
+                                    for v, s in zip(values, static)])
 
 
 def _narrow(out, out_static, shape):

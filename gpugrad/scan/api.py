@@ -11,6 +11,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..compile.io import default_updates
 from ..compile.modes import get_mode
 from ..compile.shared import SharedVariable
 from ..errors import InputError
@@ -59,6 +60,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     def step(seq_slots, tap_slots):
         args = list(seq_slots) + [slot for group in tap_slots for slot in group] + non_seqs
         outs, updates, cond = _split_result(fn(*args))
+        _add_default_updates(updates, outs + [cond] * (cond is not None), args)
         if specs and len(outs) != len(specs):
             raise InputError(f"scan: fn returned {len(outs)} outputs but outputs_info has {len(specs)} "
                              "entries (one per output, None for an output that is not fed back)")
@@ -295,6 +297,18 @@ def _split_result(result):
         if not isinstance(shared, Variable) or shared.owner is not None:
             raise InputError(f"scan: fn returned an update for {shared!r}, which is not a shared variable")
     return outs, updates, cond
+
+
+def _add_default_updates(updates, outs, args):
+    """As in Theano, a shared variable that the body reads (short of ``fn``'s arguments) and
+    whose ``default_update`` is set is updated at every step unless ``fn`` updates it: a
+    random variable used in the body draws anew at each step (its state becomes a state of the
+    loop, and scan's updates carry its last value out). Pass the variable as a non-sequence to
+    draw it once instead."""
+    exprs = [v for v in outs + list(updates.values()) if isinstance(v, Variable)]  # others are errors, later
+    for shared, expr in default_updates(exprs, list(updates), False, blockers=args):
+        if shared not in args:
+            updates[shared] = expr
 
 
 def _check_strict(node, explicit):

@@ -16,7 +16,7 @@ from ..ops.subtensor import *  # noqa: F401,F403
 from ..types.constructors import CONSTRUCTORS, tensor
 from ..types.variable import HOOKS, TensorConstant, TensorVariable, as_tensor_variable, constant
 from . import nnet, signal
-from . import nlinalg, slinalg, xlogx
+from . import nlinalg, shared_randomstreams, slinalg, xlogx
 
 globals().update(CONSTRUCTORS)
 HOOKS.tensor = sys.modules[__name__]  # what variables' operators and methods call

@@ -19,4 +19,6 @@ INSTANTIATIONS = {
     "pool_backward": [({"T": t, "U": u}, (("GG_POOL", mode),)) for t, u, mode in [
         (np.float64, np.float64, "0"), (np.int32, np.float32, "0"), (np.float32, np.float32, "1"),
         (np.float32, np.float32, "2"), (np.float64, np.float64, "3")]],
+    "philox": [({"T": dt}, (("GG_NORMAL", normal),)) for dt in (np.float32, np.float64) for normal in "01"],
+    "philox_advance": [({}, ())],
 }

@@ -78,13 +78,11 @@ def test_out_of_bounds_write_is_caught(sim, library):
 
 
 def _geometry(shape, *arrays):
-    """What a generated kernel reads: the output shape, then each array's strides in elements,
-    0 on the axes it is broadcast along (and on the leading axes it lacks)."""
-    strides = []
-    for a in arrays:
-        strides += [0] * (len(shape) - a.ndim) + [0 if n == 1 else st // a.itemsize
-                                                  for n, st in zip(a.shape, a.strides)]
-    return np.array([*shape, *strides], dtype=np.int64)
+    """What a generated kernel reads (``codegen.geometry``) for each array's strides in
+    elements, 0 on the axes it is broadcast along (and on the leading axes it lacks)."""
+    return codegen.geometry(shape, [[0] * (len(shape) - a.ndim) + [0 if n == 1 else st // a.itemsize
+                                                                    for n, st in zip(a.shape, a.strides)]
+                                    for a in arrays])
 
 
 def _generated(sim, source):
@@ -99,7 +97,7 @@ def test_generated_copy_of_a_transposed_broadcast_device_view(sim, rng, dtype):
     shape = (4, *view.shape)
     out = sim.allocate(shape, dtype)
     sim.launch(_generated(sim, codegen.copy_source(dtype)), 2, 32,
-               (view, out, sim.to_device(_geometry(shape, view)), len(shape), out.size))
+               (view, out, sim.to_device(_geometry(shape, view)), out.size))
     np.testing.assert_array_equal(out, np.broadcast_to(view, shape))
 
 
@@ -117,7 +115,7 @@ def test_generated_binary_kernel_broadcasts_a_strided_view(sim, rng, a_dtype, b_
     assert np.dtype(result.dtype) == expected.dtype
     out = sim.allocate(expected.shape, expected.dtype)
     sim.launch(_generated(sim, source), 2, 32, (sim.to_device(a), b, out,
-                                                sim.to_device(_geometry(out.shape, a, b)), out.ndim, out.size))
+                                                sim.to_device(_geometry(out.shape, a, b)), out.size))
     np.testing.assert_allclose(out, expected, rtol=_tol(expected.dtype))
 
 

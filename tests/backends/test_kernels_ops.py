@@ -224,6 +224,9 @@ NVRTC_CASES = [("reduce_rows", {"T": t, "U": u}, (("GG_REDUCE", op),)) for t, u,
     ("float32", "float32", "gg_min"), ("complex64", "complex64", "gg_sum"), ("complex128", "complex128", "gg_prod"),
     ("float64", "bool", "gg_all"), ("complex64", "bool", "gg_any"), ("complex64", "complex64", "gg_max"),
     ("complex128", "complex128", "gg_min")]] + [
+    (name, {"T": t, "U": u}, (("GG_REDUCE", op),)) for name in ("reduce_cols", "reduce_groups") for t, u, op in [
+        ("float32", "float32", "gg_sum"), ("int32", "int64", "gg_sum"), ("complex128", "complex128", "gg_max"),
+        ("uint8", "uint8", "gg_min"), ("float64", "bool", "gg_all"), ("int16", "int16", "gg_prod")]] + [
     ("argreduce_rows", {"T": "float32"}, (("GG_ARGMIN", "0"),)),
     ("argreduce_rows", {"T": "int8"}, (("GG_ARGMIN", "1"),)),
     ("argreduce_rows", {"T": "complex64"}, (("GG_ARGMIN", "0"),)),
@@ -237,6 +240,6 @@ NVRTC_CASES = [("reduce_rows", {"T": t, "U": u}, (("GG_REDUCE", op),)) for t, u,
 
 
 def test_every_new_kernel_file_is_compiled_by_nvrtc(library):
-    ours = {"reduce_rows", "argreduce_rows", "logsumexp_rows", "softmax_rows", "softmax_backward_rows", "gather",
-            "scatter_add_axis"}
+    ours = {"reduce_rows", "reduce_cols", "reduce_groups", "argreduce_rows", "logsumexp_rows", "softmax_rows",
+            "softmax_backward_rows", "gather", "scatter_add_axis"}
     assert ours <= set(library.sources) and ours == {name for name, _, _ in NVRTC_CASES}

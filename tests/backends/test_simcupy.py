@@ -74,7 +74,8 @@ def test_a_faulting_launch_is_reported_at_the_next_synchronization(scale):
     scale((1,), (64,), (x, y, np.int32(64), 2.0))  # reads and writes past the end: returns at once
     with pytest.raises(cp.cuda.runtime.CUDARuntimeError, match="cudaErrorIllegalAddress.*out-of-bounds"):
         y.get()
-    assert y.get()[1] == 2.0  # reported once (a GPU's context would stay broken)
+    assert y.get().shape == (4,)  # reported once (a GPU's context would stay broken); which threads
+    # wrote before the fault is the schedule's choice
     scale((1,), (64,), (x, y, np.int32(64), 2.0))
     with pytest.raises(cp.cuda.driver.CUDADriverError, match="CUDA_ERROR_ILLEGAL_ADDRESS"):
         scale((1,), (4,), (x, y, np.int32(4), 2.0))

@@ -1,6 +1,8 @@
 """Issue 3's GPU workloads. On a machine with a GPU they are timed: achieved memory
-bandwidth of a fused elementwise gradient kernel and of reductions at 1e8 float32 elements
-against the device's peak (reported in extra_info; the targets are 80% and 70%), the logistic gradient and the MLP step beside the
+bandwidth of a fused elementwise gradient kernel, of a 4-D broadcast add (its axes merged,
+32-bit indices) and of reductions at 1e8 float32 elements (whole, rows, short rows, and
+columns: the bias gradient's sum over axis 0, read in place) against the device's peak
+(reported in extra_info; the targets are 80% and 70%), the logistic gradient and the MLP step beside the
 same computation written with CuPy array operations, and the per-call overhead of a small
 compiled CUDA function (the logistic gradient and the MLP step are the workloads of
 ``python -m gpugrad.bench --device cuda``). Without a GPU they are skipped, and the same functions run once,
@@ -38,12 +40,25 @@ def row_sums():
     return x, T.sum(x, axis=1)
 
 
+def column_sums():
+    """The bias gradient's reduction: over the leading axis, read where it lies (reduce_cols)."""
+    x = T.fmatrix("x")
+    return x, T.sum(x, axis=0)
+
+
+def bias_add_4d():
+    """A 4-D elementwise kernel whose axes merge to two (a bias along the last axis: a row of x)."""
+    x = T.ftensor4("x")
+    return x, T.tanh(x + x[0, 0, 0].dimshuffle("x", "x", "x", 0))
+
+
 def small_function():
     x = T.fvector("x")
     return x, x * 2.0 + 1.0
 
 
-@pytest.mark.parametrize("build", [fused_gradient, logistic_gradient, full_sum, row_sums, small_function])
+@pytest.mark.parametrize("build", [fused_gradient, logistic_gradient, full_sum, row_sums, column_sums, bias_add_4d,
+                                   small_function])
 def test_simulator_agrees_with_the_cpu(build, rng):
     x, out = build()
     value = rng.standard_normal((5,) * x.ndim).astype(x.dtype)
@@ -84,9 +99,27 @@ def test_fused_gradient_bandwidth(benchmark):
 
 
 @gpu
+@pytest.mark.benchmark(group="CUDA 4-D broadcast add, 1e8 float32")
+def test_merged_axes_elementwise_bandwidth(benchmark):
+    import cupy
+    x, out = bias_add_4d()
+    f = gpugrad.function([x], out, device="cuda", return_device_arrays=True)
+    value = cupy.random.standard_normal((100, 100, 100, 100), dtype=cupy.float32)
+
+    def run():
+        f(value)
+        cupy.cuda.Device().synchronize()
+    benchmark(run)
+    _bandwidth(benchmark, 2 * value.nbytes)  # read x, write the result
+
+
+@gpu
 @pytest.mark.benchmark(group="CUDA reductions, 1e8 float32")
-@pytest.mark.parametrize("build,shape", [(full_sum, (10 ** 8,)), (row_sums, (10 ** 4, 10 ** 4))],
-                         ids=["sum", "sum-axis-1"])
+@pytest.mark.parametrize("build,shape", [(full_sum, (10 ** 8,)), (row_sums, (10 ** 4, 10 ** 4)),
+                                         (row_sums, (10 ** 7, 10)), (column_sums, (10 ** 4, 10 ** 4)),
+                                         (column_sums, (10 ** 6, 100)), (column_sums, (10 ** 7, 10))],
+                         ids=["sum", "sum-axis-1", "sum-axis-1-short-rows", "sum-axis-0", "sum-axis-0-100-columns",
+                              "sum-axis-0-10-columns"])
 def test_reduction_bandwidth(benchmark, build, shape):
     import cupy
     x, out = build()

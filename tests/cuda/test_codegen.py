@@ -30,7 +30,9 @@ def test_golden_host_scalar_parameter_float32():
     x = T.fmatrix("x")
     n = T.cast(x.shape[0], "float32")
     (source,) = composite_sources([x], [T.exp(x) / n - n])
-    assert source == (GOLDEN / "host_scalar_f32.cu").read_text()
+    kernel = source[source.index('extern "C"'):]  # the prelude and gg_unravel: as in switch_f32.cu
+    assert source == codegen.PRELUDE + codegen.HELPERS["gg_unravel"] + "\n" + kernel
+    assert kernel == (GOLDEN / "host_scalar_f32.cu").read_text()
 
 
 def test_a_kernel_of_host_scalars_only_indexes_nothing():
@@ -91,3 +93,72 @@ def test_every_row_kernel_of_every_dtype_compiles_with_nvrtc(nvrtc_ptx, arch):
     for dtype in DTYPES:
         assert f".entry {codegen.KERNEL_NAME}_{dtype}_0(" in ptx
         assert f".entry {codegen.KERNEL_NAME}_{dtype}_2(" in ptx  # a host scalar by value
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64"])
+def test_nvrtc_never_contracts_multiply_add_into_fma(nvrtc_ptx, dtype):
+    """``--fmad=false`` is among the options every kernel compiles with, so ``x * y + z`` (and a
+    complex product) rounds twice on the GPU, as NumPy's and the simulator's (-ffp-contract=off)."""
+    x, y, z = (T.tensor(dtype, shape=(None,), name=n) for n in "xyz")
+    (source,) = composite_sources([x, y, z], [x * y + z])
+    options = cuda.nvrtc_options((), 90)
+    assert "--fmad=false" in options
+    assert "fma.rn" not in nvrtc_ptx(source, "fmad.cu", options)
+    contracting = [o for o in options if o != "--fmad=false"]
+    assert "fma.rn" in nvrtc_ptx(source, "fmad.cu", contracting)  # the default would fuse
+
+
+def test_float_to_integer_conversions_saturate_in_the_source():
+    x = T.dvector("x")
+    source = "".join(composite_sources([x], [T.cast(x, "int32"), T.cast(x, "uint8")]))
+    assert "gg_float_to_int<i32>(a0, -2147483648LL, 2147483647LL)" in source
+    assert "gg_float_to_int<u8>(a0, 0ULL, 255ULL)" in source
+
+
+@pytest.mark.parametrize("shape,strides,merged", [
+    ((2, 3, 4, 5), [(60, 20, 5, 1), (60, 20, 5, 1)], ((120,), [(1,), (1,)])),      # contiguous: 1-D
+    ((2, 3, 4, 5), [(60, 20, 5, 1), (0, 0, 0, 1)], ((24, 5), [(5, 1), (0, 1)])),    # plus a bias row
+    ((2, 3, 4), [(0, 0, 0)], ((24,), [(0,)])),                                       # a broadcast scalar
+    ((3, 4), [(8, 2)], ((12,), [(2,)])),                                             # x[:, ::2] of a (3, 8)
+    ((4, 6), [(1, 4)], ((4, 6), [(1, 4)])),                                          # a transpose stays 2-D
+    ((1, 7, 1), [(5, 1, 9)], ((7,), [(1,)])),                                        # size-1 axes drop
+    ((), [()], ((1,), [(0,)])),                                                      # 0-d: one element
+])
+def test_merge_axes(shape, strides, merged):
+    assert codegen.merge_axes(shape, strides) == merged
+
+
+def test_geometry_layout_and_32_bit_indices_where_they_fit():
+    np.testing.assert_array_equal(codegen.geometry((2, 3, 4, 5), [(60, 20, 5, 1), (0, 0, 0, 1)]),
+                                  [2, 1, 24, 5, 5, 1, 0, 1])
+    assert codegen.geometry((2**31 - 1,), [(1,)])[1] == 1
+    assert codegen.geometry((2**31,), [(1,)])[1] == 0                # the element index needs 64 bits
+    assert codegen.geometry((2, 3), [(2**30, 1)])[1] == 1
+    assert codegen.geometry((3, 3), [(2**30, 1)])[1] == 0            # an offset does
+    assert codegen.geometry((3, 3), [(-2**30, 1)])[1] == 0           # negative strides count by size
+
+
+def test_index_math_divides_once_per_merged_axis_but_the_first():
+    x = T.tensor("float32", shape=(None,) * 4, name="x")
+    (source,) = composite_sources([x], [T.exp(x) + x])
+    index_math = codegen.HELPERS["gg_unravel"]
+    assert index_math.count("/") == 1 and "%" not in index_math and index_math in source
+    assert "if (narrow) gg_unravel<int>(i, geometry, o); else gg_unravel<i64>(i, geometry, o);" in source
+
+
+def test_a_contiguous_4d_kernel_launches_1d_with_32_bit_indices(monkeypatch, rng):
+    """On the simulator: the geometry a call uploads for C-contiguous 4-D operands is one axis,
+    32-bit (no division per element), and a bias broadcast along the last axis two."""
+    import gpugrad as gg
+    from gpugrad.runtime import device_arrays
+    be, uploads = device_arrays.backend_for("cuda-sim"), []
+    to_device = be.to_device
+    monkeypatch.setattr(be, "to_device", lambda a: uploads.append(np.array(a)) or to_device(a))
+    x, b = T.tensor("float64", shape=(None,) * 4, name="x"), T.dvector("b")
+    f = gg.function([x, b], [T.tanh(x) * 2.0, x + b], device="cuda-sim")
+    value, bias = rng.standard_normal((2, 3, 4, 5)), rng.standard_normal(5)
+    got = f(value, bias)
+    np.testing.assert_allclose(got[0], np.tanh(value) * 2.0, rtol=1e-12)
+    np.testing.assert_allclose(got[1], value + bias, rtol=1e-12)
+    geometries = [list(u) for u in uploads if u.dtype == np.int64 and u.ndim == 1]
+    assert [1, 1, 120, 1] in geometries and [2, 1, 24, 5, 5, 1, 0, 1] in geometries

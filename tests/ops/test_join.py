@@ -263,3 +263,15 @@ def test_hessian_vector_product_through_pieces(rng):
     x0, v0 = random_array(rng, (3,)), random_array(rng, (3,))
     numeric = (f_g(x0 + 1e-6 * v0) - f_g(x0 - 1e-6 * v0)) / 2e-6
     np.testing.assert_allclose(f_hv(x0, v0), numeric, rtol=1e-6, atol=1e-6)
+
+
+def test_zeros_and_ones_take_a_shape_vector():
+    """Theano's ``T.zeros(x.shape)``: a shape vector of known length is the sizes (it was read
+    as one size, a ShapeError); one of unknown length needs ``ndim``."""
+    x, n = T.dmatrix("x"), T.lvector("n")
+    f = gg.function([x, n], [T.zeros(x.shape), T.ones(n, ndim=3, dtype="int32")])
+    zeros, ones = f(np.ones((2, 3)), [1, 2, 4])
+    np.testing.assert_array_equal(zeros, np.zeros((2, 3)))
+    assert ones.dtype == np.int32 and ones.shape == (1, 2, 4) and (ones == 1).all()
+    with pytest.raises(gg.ShapeError, match="zeros: the length of the shape vector n is unknown"):
+        T.zeros(n)

@@ -7,11 +7,12 @@ import pytest
 import gpugrad
 
 from theano_examples_basics import ALL as BASICS
+from theano_examples_extending import ALL as EXTENDING
 from theano_examples_loop import ALL as LOOP
 from theano_examples_more import ALL as MORE
 from tutorial_harness import Example, port, run, same_output
 
-EXAMPLES = BASICS + LOOP + MORE
+EXAMPLES = BASICS + LOOP + MORE + EXTENDING
 RUN = [e for e in EXAMPLES if not e.not_run]
 
 

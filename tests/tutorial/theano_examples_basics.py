@@ -4,6 +4,17 @@
 from tutorial_harness import Example
 
 SPEED = "fewer training steps, to keep CI fast"
+PHILOX = "gpugrad's streams are Philox streams (the same numbers on every device), not Theano's generators"
+RANDOM_SETUP = """
+>>> from theano.tensor.shared_randomstreams import RandomStreams
+>>> from theano import function
+>>> srng = RandomStreams(seed=234)
+>>> rv_u = srng.uniform((2,2))
+>>> rv_n = srng.normal((2,2))
+>>> f = function([], rv_u)
+>>> g = function([], rv_n, no_default_updates=True)    #Not updating rv_n.rng
+>>> nearly_zeros = function([], rv_u + rv_u - 2 * rv_u)
+"""  # the page's setup code-block, which its later sessions continue
 
 ADDING = [
     Example("adding", "adding two scalars", """
@@ -196,10 +207,76 @@ array(0)
 10
 """, edits=(("[array(0)]", "array(0)", "a copy returns what the original returns (Theano's copies returned lists)"),
             ("[array(10)]", "array(10)", "the same"))),
-    Example("examples", "random streams: brief example", "", not_run="random streams are issue 18"),
-    Example("examples", "random streams: seeding", "", not_run="random streams are issue 18"),
-    Example("examples", "random streams: sharing between functions", "", not_run="random streams are issue 18"),
-    Example("examples", "random streams: copying random state", "", not_run="random streams are issue 18"),
+    Example("examples", "random streams: brief example", RANDOM_SETUP + """
+>>> f_val0 = f()
+>>> f_val1 = f()  #different numbers from f_val0
+>>> g_val0 = g()  # different numbers from f_val0 and f_val1
+>>> g_val1 = g()  # same numbers as g_val0!
+>>> nearly_zeros = function([], rv_u + rv_u - 2 * rv_u)
+"""),
+    Example("examples", "random streams: seeding", RANDOM_SETUP + """
+>>> rng_val = rv_u.rng.get_value(borrow=True)   # Get the rng for rv_u
+>>> rng_val.seed(89234)                         # seeds the generator
+>>> rv_u.rng.set_value(rng_val, borrow=True)    # Assign back seeded rng
+>>> srng.seed(902340)  # seeds rv_u and rv_n with different seeds each
+"""),
+    Example("examples", "random streams: sharing between functions", RANDOM_SETUP + """
+>>> state_after_v0 = rv_u.rng.get_value().get_state()
+>>> nearly_zeros()       # this affects rv_u's generator
+>>> v1 = f()
+>>> rng = rv_u.rng.get_value(borrow=True)
+>>> rng.set_state(state_after_v0)
+>>> rv_u.rng.set_value(rng, borrow=True)
+>>> v2 = f()             # v2 != v1
+>>> v3 = f()             # v3 == v1
+""", edits=((">>> nearly_zeros()  ", ">>> _ = nearly_zeros()",
+             "the call's result would print in a doctest; Theano's page shows none"),)),
+    Example("examples", "random streams: copying random state", """
+import theano
+import numpy
+import theano.tensor as T
+from theano.sandbox.rng_mrg import MRG_RandomStreams
+from theano.tensor.shared_randomstreams import RandomStreams
+
+class Graph():
+    def __init__(self, seed=123):
+        self.rng = RandomStreams(seed)
+        self.y = self.rng.uniform(size=(1,))
+
+g1 = Graph(seed=123)
+f1 = theano.function([], g1.y)
+
+g2 = Graph(seed=987)
+f2 = theano.function([], g2.y)
+
+print 'By default, the two functions are out of sync.'
+print 'f1() returns ', f1()
+print 'f2() returns ', f2()
+
+def copy_random_state(g1, g2):
+    if isinstance(g1.rng, MRG_RandomStreams):
+        g2.rng.rstate = g1.rng.rstate
+    for (su1, su2) in zip(g1.rng.state_updates, g2.rng.state_updates):
+        su2[0].set_value(su1[0].get_value())
+
+print 'We now copy the state of the theano random number generators.'
+copy_random_state(g1, g2)
+print 'f1() returns ', f1()
+print 'f2() returns ', f2()
+""", kind="testcode", output="""# By default, the two functions are out of sync.
+f1() returns  [ 0.72803009]
+f2() returns  [ 0.55056769]
+# We now copy the state of the theano random number generators.
+f1() returns  [ 0.59044123]
+f2() returns  [ 0.59044123]
+""", edits=(*[(f"print {text}", f"print({text})", "Python 2's print statement")
+              for text in ("'By default, the two functions are out of sync.'", "'f1() returns ', f1()",
+                           "'f2() returns ', f2()",
+                           "'We now copy the state of the theano random number generators.'")],
+            ("# By default", "By default", "the page shows the output as a shell session's comments"),
+            ("# We now", "We now", "the same"),
+            ("[ 0.72803009]", "[0.64634978]", PHILOX), ("[ 0.55056769]", "[0.23920936]", PHILOX),
+            ("[ 0.59044123]", "[0.79723426]", PHILOX))),
     Example("examples", "a real example: logistic regression", """
 import numpy
 import theano

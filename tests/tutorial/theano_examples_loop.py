@@ -2,6 +2,18 @@
 documentation has them.'''
 from tutorial_harness import Example
 
+BNOISE = """[[ 0.96402758  0.        ]
+ [ 0.          0.96402758]
+ [ 0.          0.        ]
+ [ 0.76159416  0.76159416]
+ [ 0.76159416  0.        ]
+ [ 0.          0.76159416]
+ [ 0.          0.76159416]
+ [ 0.          0.76159416]
+ [ 0.          0.        ]
+ [ 0.76159416  0.76159416]]
+"""  # what Theano's loop page prints for the binomial example
+
 LOOP = [
     Example("loop", "tanh(x(t).dot(W) + b) elementwise", """
 import theano
@@ -236,7 +248,40 @@ k.get_value()
 accumulator(5)
 k.get_value()
 """, kind="testcode"),
-    Example("loop", "tanh(v.dot(W) + b) * d where d is binomial", "", not_run="random streams are issue 18"),
+    Example("loop", "tanh(v.dot(W) + b) * d where d is binomial", """
+import theano
+import theano.tensor as T
+import numpy as np
+
+# define tensor variables
+X = T.matrix("X")
+W = T.matrix("W")
+b_sym = T.vector("b_sym")
+
+# define shared random stream
+trng = T.shared_randomstreams.RandomStreams(1234)
+d=trng.binomial(size=W[1].shape)
+
+results, updates = theano.scan(lambda v: T.tanh(T.dot(v, W) + b_sym) * d, sequences=X)
+compute_with_bnoise = theano.function(inputs=[X, W, b_sym], outputs=results,
+                          updates=updates, allow_input_downcast=True)
+x = np.eye(10, 2, dtype=theano.config.floatX)
+w = np.ones((2, 2), dtype=theano.config.floatX)
+b = np.ones((2), dtype=theano.config.floatX)
+
+print(compute_with_bnoise(x, w, b))
+""", kind="testcode", output=BNOISE, edits=((BNOISE, """[[0.         0.96402758]
+ [0.         0.        ]
+ [0.         0.        ]
+ [0.         0.76159416]
+ [0.         0.        ]
+ [0.76159416 0.        ]
+ [0.76159416 0.        ]
+ [0.76159416 0.76159416]
+ [0.         0.        ]
+ [0.         0.        ]]
+""", "gpugrad draws Philox numbers (the same on every device), not Theano's RandomState's: "
+                                 "another mask, still redrawn at every step"),)),
     Example("loop", "pow(A, k)", """
 import theano
 import theano.tensor as T

@@ -370,7 +370,6 @@ NOT_RUN = [
     Example("loading_and_saving", "pickling", "", not_run="Python 2 code (cPickle, file()) on objects it never makes"),
     Example("profiling", "combining profiles", "", not_run="profiling (ProfileStats) is not part of gpugrad"),
     Example("sparse", "every example", "", not_run="sparse tensors are not part of gpugrad"),
-    Example("extending_theano", "every example", "", not_run="user-defined Ops are issue 18"),
 ]
 
 ALL = MODES + ALIASING + PRINTING + DEBUG_FAQ + USING_GPU + NOT_RUN

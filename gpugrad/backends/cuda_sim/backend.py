@@ -6,14 +6,16 @@ int64, float -> float64, complex -> complex128), so a kernel launched with a
 mismatched argument fails here exactly where it would misbehave on a GPU. The grid then
 runs inside the shim's runtime, which turns faults into a status: an address in a
 guard of ``memory`` is reported as an out-of-bounds access naming the argument and the
-element.
+element. As on a GPU, a pointer not aligned to its element type (16 bytes for complex128)
+is refused before the launch, and the order of blocks and threads is left to chance: a
+seed drawn per launch (``schedule.py``), named in every launch error so it can be replayed.
 """
 import ctypes
 
 import numpy as np
 
 from .. import base
-from . import compiler, memory
+from . import compiler, memory, schedule
 
 _STATUS_ERRORS = {1: base.OutOfBoundsError, 2: base.BarrierDeadlockError, 3: base.KernelLaunchError,
                   4: base.KernelLaunchError, 5: base.KernelLaunchError}
@@ -24,8 +26,10 @@ _PYTHON_SCALARS = ((bool, np.dtype(np.bool_)), (int, np.dtype(np.int64)), (float
 class Launch(ctypes.Structure):
     """Mirror of ``gg::Launch`` in shim.h."""
     _fields_ = [("grid", ctypes.c_uint * 3), ("block", ctypes.c_uint * 3), ("args", ctypes.POINTER(ctypes.c_void_p)),
-                ("nargs", ctypes.c_int), ("fibers", ctypes.c_int), ("reverse", ctypes.c_int),
-                ("status", ctypes.c_int), ("dynamic_shared", ctypes.c_void_p), ("fault_addr", ctypes.c_void_p),
+                ("nargs", ctypes.c_int), ("fibers", ctypes.c_int), ("status", ctypes.c_int),
+                ("seed", ctypes.c_ulonglong), ("dynamic_shared", ctypes.c_void_p),
+                ("dynamic_shared_bytes", ctypes.c_ulonglong), ("stacks", ctypes.c_void_p),
+                ("fault_addr", ctypes.c_void_p),
                 ("fault_write", ctypes.c_int), ("fault_signal", ctypes.c_int), ("thread", ctypes.c_uint * 3),
                 ("block_at", ctypes.c_uint * 3), ("message", ctypes.c_char * 512)]
 
@@ -66,12 +70,11 @@ def _scalar_dtype(value):
 
 
 class SimBackend(base.Backend):
-    """See the module docstring. ``reverse_threads`` runs threads last-to-first, to expose races."""
+    """See the module docstring."""
 
     name = "cuda-sim"
 
-    def __init__(self, reverse_threads=False):
-        self.reverse_threads = reverse_threads
+    def __init__(self):
         self._modules = {}
         self._shared = memory.empty(0, np.uint8)
 
@@ -113,8 +116,9 @@ class SimBackend(base.Backend):
             self._shared = memory.empty(-(-shared_mem // 16) * 16, np.uint8)
         pointers = (ctypes.c_void_p * max(1, len(cells)))(*(c.ctypes.data for c in cells))
         launch = Launch(grid=(ctypes.c_uint * 3)(*grid), block=(ctypes.c_uint * 3)(*block), args=pointers,
-                        nargs=len(cells), fibers=int(kernel.fibers), reverse=int(self.reverse_threads),
-                        dynamic_shared=self._shared.ctypes.data + self._shared.size - shared_mem)
+                        nargs=len(cells), fibers=int(kernel.fibers), seed=schedule.next_launch_seed(),
+                        dynamic_shared=self._shared.ctypes.data + self._shared.size - shared_mem,
+                        dynamic_shared_bytes=shared_mem, stacks=memory.fiber_stacks() if kernel.fibers else None)
         status = kernel.entry(ctypes.byref(launch))
         for original, copy in staged:
             original[...] = copy
@@ -134,7 +138,12 @@ class SimBackend(base.Backend):
                                                f"got a {arg.dtype} array")
             if memory.region_of(arg) is None:
                 arg = self._stage(kernel, i, arg, staged)
-            return arg, np.array(arg.__array_interface__["data"][0], dtype=np.uintp)
+            address = arg.__array_interface__["data"][0]
+            if code != "V" and address % arg.dtype.itemsize:
+                raise base.KernelLaunchError(
+                    f"{kernel.describe(i)}: misaligned address {address:#x} for {arg.dtype}, which a GPU reads "
+                    f"in {arg.dtype.itemsize}-byte words (it faults with 'misaligned address'); copy the view")
+            return arg, np.array(address, dtype=np.uintp)
         dtype = _scalar_dtype(arg)
         if dtype != np.dtype(code):
             given = f"a {dtype} scalar" if dtype is not None else type(arg).__name__
@@ -157,7 +166,7 @@ class SimBackend(base.Backend):
         if launch.status == 1 and launch.fault_signal == 11 and what == "invalid memory access":
             what = self._describe_fault(kernel, launch, args)
         where = f"kernel {kernel.name!r}, block {tuple(launch.block_at)}, thread {tuple(launch.thread)}: "
-        return _STATUS_ERRORS.get(launch.status, base.KernelLaunchError)(where + what)
+        return _STATUS_ERRORS.get(launch.status, base.KernelLaunchError)(f"{where}{what} [{schedule.reproduce()}]")
 
     def _describe_fault(self, kernel, launch, args):
         addr = launch.fault_addr or 0

@@ -25,14 +25,16 @@ from ..base import KernelCompileError
 SHIM = Path(__file__).with_name("shim.h")
 FALLBACK_INCLUDE = Path(__file__).with_name("fallback")
 # -fno-tree-slp-vectorize: g++ 12's SLP vectorizer folds complex128 -> complex64 -> complex128
-# casts into the identity, dropping the rounding a GPU performs.
+# casts into the identity, dropping the rounding a GPU performs. -ffp-contract=off: a*b+c
+# rounds twice, as NumPy's and as NVRTC's with --fmad=false (gpugrad/backends/cuda.py).
+# -fwrapv: signed integers wrap (-INT_MIN is INT_MIN), as NumPy's and a GPU's do.
 BASE_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-U_FORTIFY_SOURCE", "-fvisibility=hidden", "-fno-strict-aliasing",
-              "-fno-tree-slp-vectorize", "-w")
+              "-fno-tree-slp-vectorize", "-ffp-contract=off", "-fwrapv", "-w")
 _KERNEL = re.compile(r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?(\w+)\s*\(')
 _EXTERN_SHARED = re.compile(
     r"extern\s+__shared__\s+(?:__align__\s*\(\s*\d+\s*\)\s*)?([A-Za-z_][\w:<>,\s]*?)\s*\b(\w+)\s*\[\s*\]\s*;")
-_SYNC = re.compile(r"__syncthreads|__syncwarp|__shfl|__ballot_sync|__any_sync|__all_sync|gg_shfl")
-PRELUDE = "gpugrad.cuh"  # in every kernel: its shuffle helpers count only where a kernel calls them (gg_shfl)
+_SYNC = re.compile(r"__syncthreads|__syncwarp|__shfl|__ballot_sync|__any_sync|__all_sync|gg_shfl|atomic[A-Z]|gg_atomic_add")
+PRELUDE = "gpugrad.cuh"  # in every kernel: its helpers count only where a kernel calls them (gg_shfl, gg_atomic_add)
 _INCLUDE = re.compile(r'#\s*include\s*"([^"]+)"')
 
 
@@ -161,7 +163,8 @@ def build(source, options=()):
                                     compiler_version()]).encode()).hexdigest()
     out_dir = cache_dir()
     so_path = out_dir / f"{key[:32]}.so"
-    fibers = any(_SYNC.search(text) for name, text in texts if name != PRELUDE)  # threads that synchronise need fibers
+    # threads that synchronise or contend (atomics) need fibers
+    fibers = any(_SYNC.search(text) for name, text in texts if name != PRELUDE)
     if so_path.exists():
         return so_path, names, fibers
     out_dir.mkdir(parents=True, exist_ok=True)

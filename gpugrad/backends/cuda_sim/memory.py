@@ -14,6 +14,7 @@ strided overruns are caught as well.
 """
 import bisect
 import ctypes
+import functools
 import mmap
 import weakref
 
@@ -22,6 +23,7 @@ import numpy as np
 PAGE = mmap.PAGESIZE
 GUARD = 1 << 20
 PROT_NONE = 0
+FIBER_STACK, MAX_THREADS = 128 * 1024, 1024  # kStack and kMaxThreads of shim.h
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
 
@@ -54,15 +56,29 @@ def _forget(start):
     del _regions[start]
 
 
+def poison_value(dtype):
+    """What an unwritten element of ``dtype`` reads as (see the module docstring)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        return np.iinfo(dtype).max
+    return True if dtype.kind == "b" else np.nan
+
+
 def empty(shape, dtype):
-    """A C-contiguous array whose last byte is followed by a guard."""
+    """A C-contiguous, poisoned array whose last byte is followed by a guard."""
     dtype = np.dtype(dtype)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(n < 0 for n in shape):
+        raise ValueError(f"negative dimensions are not allowed (shape {shape})")  # as np.empty
     count = int(np.prod(shape, dtype=np.int64))
     nbytes = count * dtype.itemsize
     buffer = mmap.mmap(-1, 2 * GUARD + -(-max(nbytes, 1) // PAGE) * PAGE)
     region = Region(buffer, nbytes)
     flat = np.frombuffer(buffer, dtype=dtype, count=count, offset=region.start - region.lo)
+    if dtype.kind in "biufc":
+        flat.fill(poison_value(dtype))
+    else:
+        flat.view(np.uint8).fill(0xFF)
     return flat.reshape(shape)
 
 
@@ -80,3 +96,22 @@ def region_of(array):
 def locate(addr):
     """The region whose data or guards contain ``addr``, or None (only on the error path)."""
     return next((r for r in _regions.values() if r.lo <= addr < r.hi), None)
+
+
+@functools.cache
+def _fiber_stack_mapping():
+    buffer = mmap.mmap(-1, PAGE + MAX_THREADS * FIBER_STACK)
+    stacks = ctypes.addressof(ctypes.c_char.from_buffer(buffer)) + PAGE
+    for t in range(MAX_THREADS):
+        if _libc.mprotect(stacks + t * FIBER_STACK, PAGE, PROT_NONE) != 0:
+            raise MemoryError(f"mprotect failed (errno {ctypes.get_errno()})")
+    return buffer, stacks
+
+
+def fiber_stacks():
+    """The address of the stacks every kernel's fibers run on, shared by all loaded kernels:
+    ``MAX_THREADS`` stacks of ``FIBER_STACK`` bytes, each starting with a guard page that
+    turns an overflow into a fault, after a header page whose last word shim.h's
+    ``claim_stacks`` keeps. Address space only (pages appear as they are touched); mapped
+    once per process."""
+    return _fiber_stack_mapping()[1]

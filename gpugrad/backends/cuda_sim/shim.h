@@ -1,10 +1,17 @@
 // The CUDA simulator's shim: force-included (g++ -include) before a CUDA C source so
 // that the same kernel text compiles for the CPU. It maps the CUDA dialect onto C++,
 // and it holds the runtime that runs a grid: blocks one after another, the threads of
-// a block as fibers (stacks made by makecontext, switched with _setjmp/_longjmp) when
-// the kernel synchronises, or as a plain loop when it never does. Every fault, device
-// assert, barrier deadlock or bad shuffle ends the launch with siglongjmp back to
-// gg_launch_*, which reports it in the Launch record; the interpreter never dies.
+// a block as fibers (on the stacks of memory.fiber_stacks, switched with _setjmp/_longjmp) when
+// the kernel synchronises or uses atomics, or as a plain loop when it does neither. Every
+// fault, device assert, barrier deadlock or bad shuffle ends the launch with siglongjmp
+// back to gg_launch_*, which reports it in the Launch record; the interpreter never dies.
+//
+// It is as hostile as a GPU where that is cheap: the blocks of a grid and the threads of
+// a block run in an order drawn from the launch's seed (a fresh order for every block and
+// every stretch between barriers), an atomic operation of a fiber may first let other
+// threads run (so compare-and-swap loops meet contention and retry), and every block
+// starts with its __shared__ memory, static and dynamic, poisoned (kPoisonWord: NaN as
+// a float or double, INT_MAX as an int).
 #pragma once
 #include <cmath>
 #include <math.h>
@@ -20,7 +27,6 @@
 #include <type_traits>
 #include <utility>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <ucontext.h>
 
 #define __global__
@@ -31,7 +37,7 @@
 #define __noinline__ __attribute__((noinline))
 #define __launch_bounds__(...)
 #define __align__(n) alignas(n)
-#define __shared__ static
+#define __shared__ static __attribute__((section("gg_shared")))
 #define GPUGRAD_CUDA_SIM 1
 
 using std::isnan; using std::isinf; using std::isfinite;
@@ -51,10 +57,12 @@ struct Launch {
     unsigned int grid[3], block[3];
     void** args;
     int nargs;
-    int fibers;       // 1: run threads as fibers (the kernel synchronises)
-    int reverse;      // 1: run the threads of a block in reverse order between barriers
+    int fibers;       // 1: run threads as fibers (the kernel synchronises or uses atomics)
     int status;
+    unsigned long long seed;  // draws the order of blocks and threads and the atomics' yields
     void* dynamic_shared;
+    unsigned long long dynamic_shared_bytes;
+    char* stacks;     // memory.fiber_stacks(): kMaxThreads guarded stacks of kStack, after a header page
     void* fault_addr;
     int fault_write;  // 1 write, 0 read, -1 unknown
     int fault_signal;
@@ -71,12 +79,13 @@ struct Fiber {
 
 const size_t kStack = 128 * 1024, kPage = 4096;
 const int kMaxThreads = 1024;
+const unsigned kPoisonWord = 0x7fffffffu;
 
 namespace {
 Launch* L;
 Fiber* fibers;
 char* stacks;
-int nthreads, current, guarded;
+int nthreads, current;
 jmp_buf sched_jb;
 sigjmp_buf launch_jb;
 ucontext_t main_uc;
@@ -85,15 +94,52 @@ pthread_t owner;
 struct sigaction old_segv, old_bus, old_fpe;
 alignas(16) char alt_stack[64 * 1024];
 alignas(16) unsigned char slots[kMaxThreads / 32][2][32][16];
+unsigned long long block_key, coin_state;
 }  // namespace
 
 }  // namespace gg
+
+// The bounds of this object's static __shared__ variables (the linker's names for the
+// section; null where the kernel declares none).
+extern char __start_gg_shared[] __attribute__((weak, visibility("hidden")));
+extern char __stop_gg_shared[] __attribute__((weak, visibility("hidden")));
 
 static uint3 threadIdx, blockIdx;
 static dim3 blockDim, gridDim;
 
 namespace gg {
 namespace {
+
+unsigned long long mix(unsigned long long x) {  // splitmix64's finalizer
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+// The i-th element of a permutation of [0, n) drawn by key: two rounds of an odd multiply
+// and an xorshift (each a bijection of [0, 2^bits)), cycle-walked back into [0, n).
+unsigned long long permute(unsigned long long i, unsigned long long n, unsigned long long key) {
+    if (n <= 1) return 0;
+    const int bits = 64 - __builtin_clzll(n - 1);
+    const unsigned long long mask = bits == 64 ? ~0ull : (1ull << bits) - 1, a = key | 1, c = mix(key) | 1;
+    do {
+        i = (i * a + (key >> 32)) & mask;
+        i ^= i >> (bits / 2 + 1);
+        i = (i * c + (c >> 40)) & mask;
+        i ^= i >> (bits / 3 + 1);
+    } while (i >= n);
+    return i;
+}
+
+bool coin() { return (coin_state = mix(coin_state)) & 1; }
+
+void poison(void* p, size_t bytes) {
+    unsigned char* b = static_cast<unsigned char*>(p);
+    size_t k = 0;
+    for (; k + 4 <= bytes; k += 4) memcpy(b + k, &kPoisonWord, 4);
+    for (; k < bytes; ++k) b[k] = static_cast<unsigned char>(kPoisonWord >> (8 * (k % 4)));
+}
 
 void set_thread(int t) {
     current = t;
@@ -158,31 +204,45 @@ void yield(int state) {
     set_thread(int(&f - fibers));
 }
 
+// A fiber's first run: fiber_main on the top of its stack. It never returns (it jumps back
+// to the scheduler), so on x86-64 and AArch64 a switch of the stack pointer and a call
+// do; elsewhere makecontext/swapcontext, which also save the signal mask (a system call).
+void start(int t) {
+    char* top = stacks + (t + 1) * kStack;
+#if defined(__x86_64__)
+    asm volatile("mov %0, %%rsp\n\tcall *%1\n\tud2" : : "r"(top), "r"(fiber_main) : "memory");
+#elif defined(__aarch64__)
+    asm volatile("mov sp, %0\n\tblr %1\n\tbrk #0" : : "r"(top), "r"(fiber_main) : "memory");
+#else
+    Fiber& f = fibers[t];
+    getcontext(&f.uc);
+    f.uc.uc_stack.ss_sp = stacks + t * kStack + kPage;
+    f.uc.uc_stack.ss_size = kStack - kPage;
+    f.uc.uc_link = nullptr;
+    makecontext(&f.uc, fiber_main, 0);
+    swapcontext(&main_uc, &f.uc);
+#endif
+}
+
 void resume(int t) {
     set_thread(t);
     if (_setjmp(sched_jb)) return;
     Fiber& f = fibers[t];
     if (f.started) _longjmp(f.jb, 1);
     f.started = 1;
-    f.uc.uc_stack.ss_sp = stacks + t * kStack + kPage;
-    f.uc.uc_stack.ss_size = kStack - kPage;
-    f.uc.uc_link = nullptr;
-    makecontext(&f.uc, fiber_main, 0);
-    swapcontext(&main_uc, &f.uc);
+    start(t);
 }
 
-// Guard pages split the stacks' mapping and a process may hold only ~65k mappings
-// (vm.max_map_count), with every loaded kernel owning its stacks: guard only the stacks
-// of the threads a launch has used so far.
-void ensure_stacks() {
+// Every kernel object shares the process's guarded stacks (one mapping per guard: a process
+// may hold only ~65k mappings). The header's last word names the object whose fibers live
+// on them; another object's launch begins its fibers afresh.
+void claim_stacks() {
     if (!fibers) fibers = static_cast<Fiber*>(calloc(kMaxThreads, sizeof(Fiber)));
-    if (!stacks) {
-        void* p = mmap(nullptr, kMaxThreads * kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) fail(BAD_LAUNCH, "cannot map fiber stacks");
-        stacks = static_cast<char*>(p);
-        for (int t = 0; t < kMaxThreads; ++t) getcontext(&fibers[t].uc);
-    }
-    for (; guarded < nthreads; ++guarded) mprotect(stacks + guarded * kStack, kPage, PROT_NONE);
+    stacks = L->stacks;
+    void** owner = reinterpret_cast<void**>(L->stacks) - 1;
+    if (*owner == static_cast<void*>(&fibers)) return;
+    for (int t = 0; t < kMaxThreads; ++t) fibers[t].started = 0;
+    *owner = &fibers;
 }
 
 unsigned lanes_present(int warp) {
@@ -234,20 +294,24 @@ bool release_warps() {
          count[a], first[a], state_name(a), count[b], first[b], state_name(b));
 }
 
+// Rounds: each resumes every runnable thread once, in an order drawn afresh, and a thread
+// runs until a barrier, a warp meeting, its exit or a yield at an atomic (still RUNNING).
 void run_block_fibers() {
     for (int t = 0; t < nthreads; ++t) { fibers[t].state = RUNNING; fibers[t].parity = 0; }
-    for (;;) {
+    for (unsigned long long round = 0;; ++round) {
+        const unsigned long long key = mix(block_key + round);
         for (int i = 0; i < nthreads; ++i) {
-            int t = L->reverse ? nthreads - 1 - i : i;
+            int t = int(permute(i, nthreads, key));
             if (fibers[t].state == RUNNING) resume(t);
         }
-        int at_barrier = 0, done = 0;
+        int at_barrier = 0, done = 0, running = 0;
         for (int t = 0; t < nthreads; ++t) {
             at_barrier += fibers[t].state == AT_BARRIER;
             done += fibers[t].state == DONE;
+            running += fibers[t].state == RUNNING;
         }
         if (done == nthreads) return;
-        if (release_warps()) continue;
+        if (release_warps() || running) continue;
         if (at_barrier + done == nthreads && done == 0) {
             for (int t = 0; t < nthreads; ++t) fibers[t].state = RUNNING;
             continue;
@@ -257,9 +321,30 @@ void run_block_fibers() {
 }
 
 void run_block_loop() {
-    for (int t = 0; t < nthreads; ++t) {
-        set_thread(L->reverse ? nthreads - 1 - t : t);
+    for (int i = 0; i < nthreads; ++i) {
+        set_thread(int(permute(i, nthreads, block_key)));
         body();
+    }
+}
+
+// A block of a fresh GPU: its shared memory holds garbage, here the poison pattern.
+void start_block(unsigned long long linear) {
+    block_key = mix(L->seed ^ mix(linear));
+    if (__start_gg_shared && __stop_gg_shared > __start_gg_shared)
+        poison(__start_gg_shared, size_t(__stop_gg_shared - __start_gg_shared));
+    if (L->dynamic_shared_bytes) poison(L->dynamic_shared, L->dynamic_shared_bytes);
+}
+
+// The blocks in an order drawn from the seed, each linear index unravelled x fastest.
+void run_blocks() {
+    const unsigned long long nx = gridDim.x, ny = gridDim.y, count = nx * ny * gridDim.z;
+    const unsigned long long key = mix(L->seed);
+    coin_state = key;
+    for (unsigned long long i = 0; i < count; ++i) {
+        const unsigned long long b = permute(i, count, key);
+        blockIdx = {unsigned(b % nx), unsigned(b / nx % ny), unsigned(b / (nx * ny))};
+        start_block(b);
+        L->fibers ? run_block_fibers() : run_block_loop();
     }
 }
 
@@ -297,11 +382,8 @@ int run_grid(Launch* launch, void (*fn)()) {
         L->thread[0] = threadIdx.x; L->thread[1] = threadIdx.y; L->thread[2] = threadIdx.z;
         L->block_at[0] = blockIdx.x; L->block_at[1] = blockIdx.y; L->block_at[2] = blockIdx.z;
     } else {
-        if (L->fibers) ensure_stacks();
-        for (blockIdx.z = 0; blockIdx.z < gridDim.z; ++blockIdx.z)
-            for (blockIdx.y = 0; blockIdx.y < gridDim.y; ++blockIdx.y)
-                for (blockIdx.x = 0; blockIdx.x < gridDim.x; ++blockIdx.x)
-                    L->fibers ? run_block_fibers() : run_block_loop();
+        if (L->fibers) claim_stacks();
+        run_blocks();
     }
     remove_handlers();
     sigaltstack(&old_alt, nullptr);
@@ -382,7 +464,13 @@ inline int src_up(int lane, int d, int w) { return (lane & (w - 1)) - d < 0 ? la
 inline int src_down(int lane, int d, int w) { return (lane & (w - 1)) + d >= w ? lane : lane + d; }
 inline int src_xor(int lane, int m, int w) { return ((lane ^ m) & ~(w - 1)) != (lane & ~(w - 1)) ? lane : lane ^ m; }
 
-template <class T> T rmw(T* p, T v) { T old = *p; *p = old + v; return old; }
+// Before an atomic operation a fiber may let the others run (a coin of the launch's seed),
+// as another SM would have touched the word meanwhile; the operation itself is indivisible.
+void contend() {
+    if (L->fibers && coin()) yield(RUNNING);
+}
+
+template <class T> T rmw(T* p, T v) { contend(); T old = *p; *p = old + v; return old; }
 
 }  // namespace
 }  // namespace gg
@@ -410,7 +498,8 @@ inline unsigned __ballot_sync(unsigned mask, int pred) {
 inline int __any_sync(unsigned mask, int pred) { return __ballot_sync(mask, pred) != 0; }
 inline int __all_sync(unsigned mask, int pred) { return __ballot_sync(mask, pred) == (mask & gg::lanes_present(gg::current / 32)); }
 
-// Threads switch only at barriers, so a read-modify-write is already atomic here.
+// Threads switch only at barriers, shuffles and the yield of contend(), so each of these
+// read-modify-writes is indivisible.
 inline int atomicAdd(int* p, int v) { return gg::rmw(p, v); }
 inline unsigned atomicAdd(unsigned* p, unsigned v) { return gg::rmw(p, v); }
 inline unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) { return gg::rmw(p, v); }
@@ -418,10 +507,10 @@ inline float atomicAdd(float* p, float v) { return gg::rmw(p, v); }
 inline double atomicAdd(double* p, double v) { return gg::rmw(p, v); }
 template <class T> complex<T> atomicAdd(complex<T>* p, complex<T> v) { return gg::rmw(p, v); }
 template <class T> T atomicSub(T* p, T v) { return gg::rmw(p, T(-v)); }
-template <class T> T atomicExch(T* p, T v) { T old = *p; *p = v; return old; }
-template <class T> T atomicMax(T* p, T v) { T old = *p; *p = old < v ? v : old; return old; }
-template <class T> T atomicMin(T* p, T v) { T old = *p; *p = v < old ? v : old; return old; }
-template <class T> T atomicCAS(T* p, T cmp, T v) { T old = *p; if (old == cmp) *p = v; return old; }
+template <class T> T atomicExch(T* p, T v) { gg::contend(); T old = *p; *p = v; return old; }
+template <class T> T atomicMax(T* p, T v) { gg::contend(); T old = *p; *p = old < v ? v : old; return old; }
+template <class T> T atomicMin(T* p, T v) { gg::contend(); T old = *p; *p = v < old ? v : old; return old; }
+template <class T> T atomicCAS(T* p, T cmp, T v) { gg::contend(); T old = *p; if (old == cmp) *p = v; return old; }
 
 template <class A, class B> __forceinline__ auto min(A a, B b) { return b < a ? b : a; }
 template <class A, class B> __forceinline__ auto max(A a, B b) { return a < b ? b : a; }
@@ -431,6 +520,8 @@ inline double rsqrt(double x) { return 1.0 / sqrt(x); }
 inline float __expf(float x) { return expf(x); }
 inline float __logf(float x) { return logf(x); }
 inline float __fdividef(float a, float b) { return a / b; }
+inline float __int_as_float(int x) { float f; memcpy(&f, &x, sizeof f); return f; }
+inline double __longlong_as_double(long long x) { double d; memcpy(&d, &x, sizeof d); return d; }
 inline int __popc(unsigned x) { return __builtin_popcount(x); }
 inline int __clz(int x) { return x ? __builtin_clz(unsigned(x)) : 32; }
 inline int __ffs(int x) { return __builtin_ffs(x); }

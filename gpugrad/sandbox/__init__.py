@@ -1,0 +1,2 @@
+"""Theano's ``theano.sandbox``: ``rng_mrg.MRG_RandomStreams``."""
+from . import rng_mrg
