@@ -14,12 +14,13 @@ softmax cross-entropy and its gradient over a row::
     pass 1: s = sum(exp(z - m))
     pass 2: loss = sum(y * (z - m - log(s))), and writes dz = exp(z - m) / s - y
 
-``group`` threads share a row (chosen per launch by runtime/reduction.py): 1 for column
-sums, whose kept axis is the contiguous one (each thread walks its own column, neighbours
-read neighbouring addresses); a power of two up to 32 for short rows (a warp holds several,
-reduced by shuffles of that width); the whole block for long rows (reduce.cuh's
-``gg_block_reduce``). Every thread of a block runs the same number of row iterations, so
-the shuffles and barriers are reached by all. Split launches (``mode`` 1 then 2) serve a
+``group`` threads share a row, ``stride`` threads apart (chosen per launch by
+runtime/reduction.py): for rows along the contiguous axis, consecutive threads (a power of
+two up to 32 for short rows, several rows to a warp, combined by shuffles of that width;
+the whole block for long rows, reduce.cuh's ``gg_block_reduce``); for column sums, whose
+kept axis is the contiguous one, threads a warp's width apart, so that a warp reads
+consecutive addresses (neighbouring rows), combined in shared memory. Every thread of a
+block runs the same number of row iterations, so the shuffles and barriers meet all. Split launches (``mode`` 1 then 2) serve a
 single-pass program over few long rows: mode 1 gives each (row, piece) of ``chunk``
 columns a group that writes its accumulators to ``part<j>`` (and the full outputs), mode 2
 combines each row's pieces and runs the epilogue. Reductions use reduce.cuh's functors
@@ -38,7 +39,7 @@ from .elementwise import C_TYPES, HELPERS, PRELUDE, ctype, is_literal, literal, 
 
 KERNEL_NAME = "fused_reduce"
 HEADERS = ('#include "gpugrad.cuh"', '#include "reduce.cuh"')
-SCRATCH_BYTES = 32 * 16  # dynamic shared memory: a partial per warp of the widest accumulator (complex128)
+WIDEST = 16  # bytes of the widest accumulator (complex128): the scratch holds a partial per thread
 GROUP_REDUCE = """template <class T> __device__ __forceinline__ T gg_shfl_down_in(T v, int offset, int width) {
     return __shfl_down_sync(0xffffffffu, v, offset, width);
 }
@@ -52,12 +53,28 @@ template <class T> __device__ __forceinline__ T gg_shfl_first(T v, int width) {
 template <class R> __device__ __forceinline__ complex<R> gg_shfl_first(complex<R> v, int width) {
     return complex<R>(__shfl_sync(0xffffffffu, v.real(), 0, width), __shfl_sync(0xffffffffu, v.imag(), 0, width));
 }
-// The combination of the ``group`` threads' values (a power of two up to 32, or the whole
-// block) returned to each of them; every thread of the block calls it.
+// The combination of the values of a row's ``group`` threads, returned to each of them; every
+// thread of the block calls it. Threads ``stride`` apart make a group (consecutive ones for
+// rows, which then meet by shuffles, or the whole block; a warp's width apart for columns,
+// whose lanes meet in shared memory: ``scratch`` holds blockDim.x values).
 template <class U, class Op>
-__device__ U gg_group_reduce(U v, const Op& op, U identity, i64 group, unsigned char* scratch) {
+__device__ U gg_group_reduce(U v, const Op& op, U identity, i64 group, i64 stride, unsigned char* scratch) {
     if (group == 1) return v;
-    if (group > 32) return gg_block_reduce(v, op, identity, reinterpret_cast<U*>(scratch));
+    U* partial = reinterpret_cast<U*>(scratch);
+    if (stride > 1) {
+        const int lane = int(threadIdx.x / stride % group), step = int(stride);
+        partial[threadIdx.x] = v;
+        __syncthreads();
+        for (int live = int(group); live > 1; live = (live + 1) / 2) {
+            const int half = (live + 1) / 2;
+            if (lane + half < live) partial[threadIdx.x] = op(partial[threadIdx.x], partial[threadIdx.x + half * step]);
+            __syncthreads();
+        }
+        v = partial[threadIdx.x - lane * step];
+        __syncthreads();
+        return v;
+    }
+    if (group > 32) return gg_block_reduce(v, op, identity, partial);
     for (int offset = int(group) / 2; offset > 0; offset /= 2) v = op(v, gg_shfl_down_in(v, offset, int(group)));
     return gg_shfl_first(v, int(group));
 }
@@ -180,8 +197,8 @@ def _offsets(array, operands, count, axes):
     ``count`` unravelled over the kept (``axes`` = "kept") or reduced axes."""
     first, size = ("0", "kept") if axes == "kept" else ("kept", "reduced")
     index = "r" if axes == "kept" else "c"
-    adds = "".join(f" {array}[{j}] += k * stride[{j} * width + {first} + d];" for j in operands)
-    single = "".join(f" {array}[{j}] += {index} * stride[{j} * width + {first}];" for j in operands)
+    adds = "".join(f" {array}[{j}] += k * steps[{j} * width + {first} + d];" for j in operands)
+    single = "".join(f" {array}[{j}] += {index} * steps[{j} * width + {first}];" for j in operands)
     return [f"    {{ i64 rest = {index};",
             f"      if ({size} == 1) {{{single} }} else",
             f"      for (int d = {size} - 1; d >= 0; --d) {{ const i64 k = rest % size[{first} + d]; rest /= size[{first} + d];"
@@ -254,7 +271,7 @@ def _pass(w, p):
     for i, s in _numbered(w, reductions):
         out, U = s.node.outputs[0], ctype(s.node.outputs[0].dtype)
         lines.append(f"        const {U} {w.fresh(out)} = gg_group_reduce(acc{i}, {_FUNCTORS[s.kind]}<{U}>(), "
-                     f"{identity(s.kind, out.dtype)}, group, gg_scratch);")
+                     f"{identity(s.kind, out.dtype)}, group, stride, gg_scratch);")
     return lines
 
 
@@ -276,18 +293,20 @@ def _kernel(w, body):
               for k, v in enumerate(plan.inputs)]
     params += [f"{ctype(v.dtype)}* __restrict__ out{k}" for k, v in enumerate(plan.outputs)]
     params += [f"{ctype(s.node.outputs[0].dtype)}* __restrict__ part{i}" for i, s in enumerate(plan.reductions())]
-    params += ["const i64* geometry", "i64 rows", "i64 cols", "i64 group", "i64 pieces", "i64 chunk", "i64 mode"]
+    params += ["const i64* geometry", "i64 rows", "i64 cols", "i64 group", "i64 stride", "i64 pieces", "i64 chunk",
+               "i64 mode"]
     head = [
         f'extern "C" __global__ void {KERNEL_NAME}({", ".join(params)}) {{',
         "    extern __shared__ __align__(16) unsigned char gg_scratch[];",
         "    const int kept = int(geometry[0]), reduced = int(geometry[1]), width = kept + reduced;",
         "    const i64* size = geometry + 2;",
-        "    const i64* stride = size + width;",
-        "    const i64 per_block = blockDim.x / group, lane = threadIdx.x % group;",
+        "    const i64* steps = size + width;  // each array operand's strides",
+        "    const i64 per_block = blockDim.x / group, lane = threadIdx.x / stride % group;",
+        "    const i64 slot = threadIdx.x % stride + threadIdx.x / (stride * group) * stride;",
         "    const i64 units = mode == 1 ? rows * pieces : rows;",
         *w.constants,
         "    for (i64 base = blockIdx.x * per_block; base < units; base += gridDim.x * per_block) {",
-        "        const i64 unit = base + threadIdx.x / group;",
+        "        const i64 unit = base + slot;",
         "        const bool active = unit < units;",
         "        const i64 row = mode == 1 ? unit / pieces : unit;",
         "        const i64 first = mode == 1 ? unit % pieces * chunk : 0;",

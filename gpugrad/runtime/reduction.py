@@ -5,9 +5,10 @@ geometry, and how the threads share the rows.
 input is read through its strides over the full shape (0 where it broadcasts, and along
 the reduced axes for a row value); full outputs are C-contiguous arrays of the full shape,
 row outputs C-contiguous arrays of their own shape (the reduced axes kept as 1 or dropped).
-The threads of a row (``group``) are chosen per launch from the layout: one thread per row
-when the kept axes are the contiguous ones (a column sum: neighbours read neighbours), else
-enough of a warp to cover a short row, or the whole block for a long one. A single-pass
+The threads of a row (``group``, ``stride`` apart) are chosen per launch from the layout:
+where the kept axes are the contiguous ones (a column sum) a block holds a warp's width of
+neighbouring rows, each with the block's other warps as its lanes; else enough of a warp to
+cover a short row, or the whole block for a long one. A single-pass
 program over few long rows is launched twice (``mode`` 1: pieces of each row, then 2: the
 pieces combined and the epilogue), as ``kernels.reduce_axes`` splits long rows.
 """
@@ -15,15 +16,14 @@ import math
 
 import numpy as np
 
-from ..backends.kernels import MIN_CHUNK, TARGET_BLOCKS
+from ..backends.kernels import MIN_CHUNK, SHORT_ROW, TARGET_BLOCKS
 from ..codegen import reduction as codegen
 from ..errors import ShapeError
 from .device_arrays import backend_for, library_for
 from .elementwise import BLOCKS_PER_MULTIPROCESSOR, compiled
 
 WARP = 32
-BLOCK = 64  # two warps: a long row's group, or several short rows; 32 blocks of it fill an SM (and the
-            # simulator maps a guarded fiber stack per thread of a block for each kernel that synchronises)
+BLOCK = 256
 
 
 def reduction_thunk(device, node, storage_in, storage_out):
@@ -37,6 +37,11 @@ def reduction_thunk(device, node, storage_in, storage_out):
         for cell, out in zip(storage_out, launcher(values)):
             cell[0] = out
     return thunk
+
+
+def _power_of_two(n):
+    """The least power of two at least ``n`` (1 for 0)."""
+    return 1 << max(0, n - 1).bit_length()
 
 
 class _Launcher:
@@ -75,12 +80,16 @@ class _Launcher:
 
     def _launch(self, values, results, parts, geometry, rows, cols, column, walk, pieces, chunk, mode):
         """One launch; ``walk`` is how many columns (or pieces) a row's group covers."""
-        group = 1 if column else BLOCK if walk > 8 * BLOCK else min(WARP, 1 << max(0, walk - 1).bit_length())
         units = rows * pieces if mode == 1 else rows
+        if column:  # a warp's width of neighbouring rows per block, the rest of the block their lanes
+            stride = min(WARP, _power_of_two(units))
+            group = BLOCK // stride
+        else:
+            stride, group = 1, BLOCK if walk > SHORT_ROW else min(WARP, _power_of_two(walk))
         grid = min(-(-units // (BLOCK // group)), BLOCKS_PER_MULTIPROCESSOR * self.be.multiprocessors)
-        scalars = (rows, cols, group, pieces, chunk, mode)
+        scalars = (rows, cols, group, stride, pieces, chunk, mode)
         self.be.launch(self.kernel, grid, BLOCK, [*values, *results, *parts, geometry, *map(np.int64, scalars)],
-                       shared_mem=codegen.SCRATCH_BYTES)
+                       shared_mem=BLOCK * codegen.WIDEST)
 
     def _full_shape(self, arrays):
         """The full shape the array inputs broadcast to (an axis broadcasts only where its
