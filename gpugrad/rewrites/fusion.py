@@ -1,6 +1,8 @@
 """Fusion: connected elementwise regions on one device become one ``Composite`` node
 (ops/elemwise.py), which runs as one generated kernel (codegen/elementwise.py), so an
-intermediate never makes a round trip through device memory.
+intermediate never makes a round trip through device memory; regions that read a common
+input and compute one shape become one as well (their kernel reads it once), and elementwise
+work around reductions joins them (rewrites/row_fusion.py).
 
 Only nodes the placement pass put on a device are fused (``node.tag["device"]``); on
 the CPU NumPy evaluates node by node, and a CPU-only graph is left untouched. Every
@@ -34,6 +36,51 @@ class _ElementwisePolicy:
         return allowed
 
 
+class _Siblings:
+    """A region being merged with its siblings: its nodes and the one shape they compute."""
+
+    def __init__(self, nodes, shapes):
+        self.nodes, self.shapes = nodes, shapes
+
+
+def _with_siblings(fgraph, groups):
+    """``groups`` with the regions that read a common input, compute one shape and do not
+    depend on each other merged: one kernel reads the input once and writes every result."""
+    keys, order = shape_keys(fgraph), {node: i for i, node in enumerate(fgraph.toposort())}
+    merged, last_reader = [], {}
+    for nodes in groups:
+        shapes = {keys.of(o) for n in nodes for o in n.outputs}
+        reads = {v for n in nodes for v in n.inputs if v.owner not in nodes and not codegen.is_literal(v)}
+        for other in dict.fromkeys(last_reader[v] for v in reads if v in last_reader):
+            if other.shapes == shapes and len(shapes) == 1 and not _reaches(other.nodes, nodes, order) \
+                    and not _reaches(nodes, other.nodes, order):
+                other.nodes = sorted(other.nodes + nodes, key=order.get)
+                break
+        else:
+            other = _Siblings(nodes, shapes)
+            merged.append(other)
+        for v in reads:
+            last_reader[v] = other
+    return [m.nodes for m in merged]
+
+
+def _reaches(first, second, order):
+    """Whether a node of region ``second`` depends on one of region ``first`` (then merging
+    them would make a cycle). Only nodes after ``first``'s first one in ``order`` (a toposort
+    index) can be on such a path, so the walk stays between the two."""
+    lowest, targets = min(order[n] for n in first), set(first)
+    stack, seen = [v for n in second for v in n.inputs], set()
+    while stack:
+        owner = stack.pop().owner
+        if owner is None or owner in seen or order.get(owner, -1) < lowest:
+            continue
+        if owner in targets:
+            return True
+        seen.add(owner)
+        stack.extend(owner.inputs)
+    return False
+
+
 def _fuse(fgraph, nodes):
     member = set(nodes)
     used_outside = [o for n in nodes for o in n.outputs if o in fgraph.outputs
@@ -57,11 +104,12 @@ def _sizes_from_arguments(fgraph):
     for var in fgraph.inputs:
         if var in getattr(fgraph, "host_arguments", ()):
             for axis, key in enumerate(keys.of(var)):
-                sources.setdefault(key, (var, axis))
+                if not isinstance(key, int):
+                    sources.setdefault(key, (var, axis))
     for node in fgraph.toposort():
         if isinstance(node.op, ShapeI) and node.inputs[0].owner is not None:
             found = sources.get(keys.of(node.inputs[0])[node.op.axis])
-            if found is not None and not isinstance(found, int):
+            if found is not None:
                 size = ShapeI(found[1])(found[0])
                 size.owner.tag["device"] = node.tag.get("device", "cpu")
                 fgraph.replace(node.outputs[0], size, reason="size of an argument")
@@ -78,7 +126,7 @@ class FusionPhase:
         if getattr(fgraph, "device", "cpu") == "cpu":
             return
         _sizes_from_arguments(fgraph)
-        for nodes in Regions(fgraph.toposort(), _ElementwisePolicy).groups():
+        for nodes in _with_siblings(fgraph, Regions(fgraph.toposort(), _ElementwisePolicy).groups()):
             _fuse(fgraph, nodes)
         fgraph.prune()
         fuse_reductions(fgraph)

@@ -109,3 +109,17 @@ def test_the_mlp_step_makes_few_kernels():
     step, _ = theano_style.mlp_training_step(with_gpugrad.api(DEVICE), ref.mlp(np.random.default_rng(0), 8))
     kernels = _kernels(step)
     assert kernels.count("FusedReduction") == 4 and kernels.count("Composite") == 3 and "Reduce" not in kernels
+
+
+def test_elementwise_siblings_reading_one_input_are_one_kernel(rng):
+    """Two results of x that share no elementwise node: one kernel reads x once and writes
+    both; a region that depends on the other through a matmul stays apart (no cycle)."""
+    x, w = T.dmatrix("x"), T.dmatrix("w")
+    siblings = [T.exp(x) * 2, T.sin(x) + 1]
+    sim, cpu = on_both([x], siblings)
+    assert _kernels(sim) == ["Composite"]
+    _same(sim, cpu, rng.standard_normal((3, 4)))
+    chained = [T.exp(x) * 2, T.tanh(T.dot(T.exp(x) * 2, w)) + x]
+    sim, cpu = on_both([x, w], chained)
+    assert _kernels(sim) == ["Composite", "Composite"]
+    _same(sim, cpu, rng.standard_normal((3, 3)), rng.standard_normal((3, 3)))
