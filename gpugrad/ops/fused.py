@@ -1,14 +1,16 @@
-"""FusedReduction: elementwise work, reductions over one set of axes and the elementwise
-work on their results, as one op and one CUDA kernel (a row program, codegen/reduction.py).
+"""Fused ops beyond one elementwise region: ``FusedReduction`` (elementwise work, reductions
+over one set of axes and the elementwise work on their results, as one row program,
+codegen/reduction.py) and ``ElementwiseGroup`` (independent elementwise kernels of different
+shapes as one launch, codegen/grouped.py).
 
-The fusion phase (rewrites/fusion.py) builds it from ``Composite``, ``Reduce`` and
-``DimShuffle`` nodes of one domain; ``perform`` runs the inner graph node by node with each
-op's NumPy ``perform`` (the oracle), the device runs the generated kernel
-(runtime/reduction.py)."""
-from ..codegen import reduction as codegen
+The fusion phase (rewrites/fusion.py, rewrites/row_fusion.py) builds them; ``perform`` runs
+the inner graphs node by node with each op's NumPy ``perform`` (the oracle), the device runs
+the generated kernel (runtime/reduction.py, runtime/elementwise.py)."""
+from ..codegen import grouped, reduction as codegen
 from ..graph.basic import Apply
 from ..graph.op import CudaFacet, Op
 from ..graph.traversal import toposort
+from ..runtime.elementwise import group_thunk
 from ..runtime.reduction import reduction_thunk
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable
@@ -61,3 +63,42 @@ class FusedReduction(Op):
     def pp(self, node, args):
         """The inner expressions: fusion is detail ``pp`` does not show."""
         return inner_text(self, args)
+
+
+class ElementwiseGroup(Op):
+    """Independent ``Composite`` ops (``parts``) run by one launch: the node's inputs and
+    outputs are the parts' in order."""
+    __props__ = ("source",)
+    fresh_outputs = True
+    cuda = CudaFacet("its generated kernel of several parts (codegen/grouped.py, runtime/elementwise.py)",
+                     thunk=group_thunk)
+
+    def __init__(self, parts):
+        self.parts = list(parts)
+        self.source = grouped.render(self.parts)
+        self.inputs_of, self.outputs_of, i, o = [], [], 0, 0
+        for part in self.parts:
+            self.inputs_of.append(slice(i, i + len(part.inputs)))
+            self.outputs_of.append(slice(o, o + len(part.outputs)))
+            i, o = i + len(part.inputs), o + len(part.outputs)
+
+    def __str__(self):
+        return "grouped{" + ";".join(str(part) for part in self.parts) + "}"
+
+    def part_nodes(self, inputs):
+        """Each part's node over its share of ``inputs``."""
+        return [part.make_node(*inputs[span]) for part, span in zip(self.parts, self.inputs_of)]
+
+    def make_node(self, *inputs):
+        return Apply(self, list(inputs), [o.clone() for node in self.part_nodes(list(inputs)) for o in node.outputs])
+
+    def perform(self, node, inputs):
+        return [out for part, span in zip(self.parts, self.inputs_of) for out in part.perform(None, inputs[span])]
+
+    def infer_shape(self, node, input_shapes):
+        return [shape for part, span, inner in zip(self.parts, self.inputs_of, self.part_nodes(node.inputs))
+                for shape in part.infer_shape(inner, input_shapes[span])]
+
+    def pp(self, node, args):
+        return [text for part, span, inner in zip(self.parts, self.inputs_of, self.part_nodes(node.inputs))
+                for text in part.pp(inner, args[span])]

@@ -13,7 +13,8 @@ literals of the kernel); a one-element host value the placement pass left on the
 (``Composite.by_value``).
 """
 from ..codegen import elementwise as codegen
-from ..ops.elemwise import Elemwise, composite_of
+from ..ops.elemwise import Composite, Elemwise, composite_of
+from ..ops.fused import ElementwiseGroup
 from ..ops.shape import ShapeI
 from .regions import Regions
 from .row_fusion import fuse_reductions
@@ -115,6 +116,27 @@ def _sizes_from_arguments(fgraph):
                 fgraph.replace(node.outputs[0], size, reason="size of an argument")
 
 
+def _group_sinks(fgraph):
+    """The elementwise kernels whose results only leave the call (an optimizer step's
+    parameter updates, one shape each) as one launch: none of them waits for another."""
+    sinks = [node for node in fgraph.toposort() if isinstance(node.op, Composite) and _whole(node.op) and all(
+        o in fgraph.outputs and not fgraph.clients.get(o) for o in node.outputs)]
+    if len(sinks) < 2:
+        return
+    op = ElementwiseGroup([node.op for node in sinks])
+    node = op.make_node(*[v for n in sinks for v in n.inputs])
+    node.tag["device"] = sinks[0].tag["device"]
+    for old, new in zip([o for n in sinks for o in n.outputs], node.outputs):
+        fgraph.replace(old, new, reason="grouped launch")
+    fgraph.prune()
+
+
+def _whole(composite):
+    """Whether every output varies with every array input: each has the part's whole shape."""
+    arrays = {k for k in range(len(composite.inputs)) if k not in composite.by_value}
+    return all(arrays <= set(deps) for deps in composite._deps)
+
+
 class FusionPhase:
     """The pipeline phase; a no-op without device nodes."""
     name = "fusion"
@@ -131,6 +153,7 @@ class FusionPhase:
         fgraph.prune()
         fuse_reductions(fgraph)
         fgraph.prune()
+        _group_sinks(fgraph)
 
     def __str__(self):
         return "fusion: connected elementwise regions on one device as one Composite (one kernel)"

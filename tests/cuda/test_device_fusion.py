@@ -103,12 +103,14 @@ def test_strided_and_broadcast_inputs(rng):
 
 def test_the_mlp_step_makes_few_kernels():
     """The MLP of the benchmarks: its forward and backward softmax rows are one kernel, each
-    bias gradient and update one, the loss one; the dropped alloc of -1/batch none."""
+    bias gradient and update one, the loss one, the two weight updates one; the dropped
+    alloc of -1/batch none."""
     from gpugrad.bench import reference as ref
     from gpugrad.bench.libraries import theano_style, with_gpugrad
     step, _ = theano_style.mlp_training_step(with_gpugrad.api(DEVICE), ref.mlp(np.random.default_rng(0), 8))
     kernels = _kernels(step)
-    assert kernels.count("FusedReduction") == 4 and kernels.count("Composite") == 3 and "Reduce" not in kernels
+    assert kernels.count("FusedReduction") == 4 and kernels.count("Composite") == 1 and "Reduce" not in kernels
+    assert [type(n.op).__name__ for n in step.graph.toposort()].count("ElementwiseGroup") == 1  # W1's, W2's updates
 
 
 def test_elementwise_siblings_reading_one_input_are_one_kernel(rng):
@@ -123,3 +125,27 @@ def test_elementwise_siblings_reading_one_input_are_one_kernel(rng):
     sim, cpu = on_both([x, w], chained)
     assert _kernels(sim) == ["Composite", "Composite"]
     _same(sim, cpu, rng.standard_normal((3, 3)), rng.standard_normal((3, 3)))
+
+
+def test_updates_of_different_shapes_are_one_launch(rng):
+    """Results that only leave the call (an SGD step's weight updates, of two shapes, with a
+    learning rate passed by value and a decay row broadcast over one of them) run as one
+    grouped kernel."""
+    from gpugrad.ops.fused import ElementwiseGroup
+
+    def step(device, values):
+        w1, w2 = gg.shared(values[0].copy(), name="w1"), gg.shared(values[1].copy(), name="w2")
+        keep = gg.shared(values[2], name="keep", shape=(1, None))
+        x, lr = T.dmatrix("x"), T.dscalar("lr")
+        cost = T.sum(T.tanh(T.dot(T.tanh(T.dot(x, w1)), w2)))
+        g1, g2 = gg.grad(cost, [w1, w2])
+        f = gg.function([x, lr], cost, device=device, updates=[(w1, w1 - lr * g1), (w2, (w2 - lr * g2) * keep)])
+        return f, (w1, w2)
+    values = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.uniform(0.5, 1, (1, 2))
+    (sim, on_sim), (cpu, on_cpu) = step(DEVICE, values), step("cpu", values)
+    assert sum(isinstance(n.op, ElementwiseGroup) for n in sim.graph.toposort()) == 1
+    for k in range(4):
+        value = rng.standard_normal((5, 4))
+        np.testing.assert_allclose(sim(value, 0.1 * k), cpu(value, 0.1 * k), rtol=1e-10)
+    for a, b in zip(on_sim, on_cpu):
+        np.testing.assert_allclose(a.get_value(), b.get_value(), rtol=1e-10, atol=1e-12)

@@ -1,6 +1,7 @@
-"""The generated row kernels (codegen/reduction.py) without a device: every reduction kind of
-every dtype, and a multi-pass program, compiled by NVRTC for sm_80 and sm_90 with the
-options the CuPy backend passes; and how a program is planned into passes."""
+"""The generated row kernels (codegen/reduction.py) and grouped kernels (codegen/grouped.py)
+without a device: every reduction kind of every dtype, a multi-pass program and a group of
+parts of several dtypes compiled by NVRTC for sm_80 and sm_90 with the options the CuPy
+backend passes; how a program is planned into passes."""
 import functools
 
 import pytest
@@ -8,9 +9,10 @@ import pytest
 import gpugrad.tensor as T
 from gpugrad.backends import cuda
 from gpugrad.backends.load import KERNELS_DIR
-from gpugrad.codegen import reduction as codegen
+from gpugrad.codegen import grouped, reduction as codegen
 from gpugrad.graph.fgraph import FunctionGraph
-from gpugrad.ops.fused import FusedReduction
+from gpugrad.ops.elemwise import Composite
+from gpugrad.ops.fused import ElementwiseGroup, FusedReduction
 from gpugrad.rewrites.pipeline import optimize
 
 from cases import DTYPES
@@ -18,10 +20,11 @@ from cases import DTYPES
 KINDS = ("sum", "prod", "max", "min", "all", "any")
 
 
-def _fused(inputs, outputs):
+def _fused(inputs, outputs, op_type=FusedReduction):
+    """The ``op_type`` ops the pipeline makes of ``outputs`` for the simulator."""
     fgraph = FunctionGraph(list(inputs), list(outputs))
     optimize(fgraph, "fast_run", "cuda-sim")
-    return [node.op for node in fgraph.toposort() if isinstance(node.op, FusedReduction)]
+    return [node.op for node in fgraph.toposort() if isinstance(node.op, op_type)]
 
 
 def _every_kind(dtype):
@@ -68,3 +71,18 @@ def test_softmax_rows_take_three_passes():
     assert op.plan.passes == [0, 1, 2] and not op.plan.single_pass
     assert [s.kind for s in op.plan.reductions()] == ["max", "sum", "sum", "sum"]
     assert "gg_group_reduce" in op.source and op.source.count("for (i64 c = first + lane;") == 3
+
+
+def test_a_group_of_every_dtype_compiles_with_nvrtc(nvrtc_ptx):
+    """A part of each dtype (a square plus itself) and one with a host scalar by value: one kernel."""
+    parts = []
+    for dtype in DTYPES:
+        x = T.tensor(dtype, shape=(None, None), name="x")
+        parts += _fused([x], [x + x * x], Composite)
+    x = T.dmatrix("x")
+    parts += _fused([x], [x * T.cast(x.shape[0], "float64")], Composite)
+    source = ElementwiseGroup(parts).source
+    assert source.count(f"void {grouped.KERNEL_NAME}(") == 1 and f"const f64 p{len(parts) - 1}a1" in source
+    for arch in (80, 90):
+        assert f".entry {grouped.KERNEL_NAME}(" in nvrtc_ptx(source, "grouped.cu", cuda.nvrtc_options((), arch))
+
