@@ -49,9 +49,9 @@ def test_on_a_device_nodes_count_launches_allocations_and_bytes():
         f(np.ones((4, 5)))
     profile = f.profile()
     kernel = next(n for n in profile.nodes if n.op.startswith("composite"))
-    assert kernel.device == "cuda-sim" and kernel.launches == 3 and kernel.out_bytes == 3 * 4 * 5 * 8
+    assert kernel.device == "cuda-sim" and kernel.spent.launches == 3 and kernel.out_bytes == 3 * 4 * 5 * 8
     by_op = {n.op: n for n in profile.nodes}
-    assert by_op["transfer_to_device"].to_device_bytes == by_op["transfer_to_host"].to_host_bytes == 3 * 160
+    assert by_op["transfer_to_device"].spent.to_device_bytes == by_op["transfer_to_host"].spent.to_host_bytes == 480
     assert profile.per_call("launches") == 1 and profile.per_call("allocations") <= 1
     assert profile.graphs == {"plain": 3} and profile.reasons == {"profiling times every node": 3}
     assert "per call:" in str(profile) and "composite" in str(profile)

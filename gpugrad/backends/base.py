@@ -54,6 +54,11 @@ class Counts:
     def copy(self):
         return dataclasses.replace(self)
 
+    def add(self, other):
+        """Add ``other``'s counts to these."""
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
 
 MAX_THREADS_PER_BLOCK = 1024
 MAX_DYNAMIC_SHARED = 48 * 1024

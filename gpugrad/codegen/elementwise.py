@@ -291,16 +291,22 @@ def render(inputs, outputs, nodes, by_value=()):
     unravel = [] if not arrays else [
         f"        i64 o[{len(arrays)}];",
         "        if (narrow) gg_unravel<int>(i, geometry, o); else gg_unravel<i64>(i, geometry, o);"]
+    return grid_stride(KERNEL_NAME, params, "n", [*unravel, *body],
+                       ["    const bool narrow = geometry[1] != 0;"] if arrays else [])
+
+
+def grid_stride(name, params, count, body, head=()):
+    """The source of kernel ``name``: ``head``, then a grid-stride loop of index ``i`` over
+    ``count`` elements running ``body``, behind the prelude and the helpers it calls."""
     kernel = "\n".join([
-        f'extern "C" __global__ void {KERNEL_NAME}({", ".join(params)}) {{',
-        *(["    const bool narrow = geometry[1] != 0;"] if arrays else []),
-        "    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {",
-        *unravel,
+        f'extern "C" __global__ void {name}({", ".join(params)}) {{',
+        *head,
+        f"    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < {count}; i += (i64)blockDim.x * gridDim.x) {{",
         *body,
         "    }",
         "}",
     ])
-    helpers = [text for name, text in HELPERS.items() if re.search(rf"\b{name}\b", kernel)]
+    helpers = [text for helper, text in HELPERS.items() if re.search(rf"\b{helper}\b", kernel)]
     return PRELUDE + "".join(h + "\n" for h in helpers) + kernel + "\n"
 
 

@@ -14,9 +14,7 @@ shape and each array input's strides (0 where it broadcasts). A part's outputs a
 C-contiguous; its names carry its number (``p1a0``, ``p1out0``), its expressions are the
 table's (codegen/elementwise.py), so each part computes exactly what its own kernel would.
 """
-import re
-
-from .elementwise import HELPERS, PRELUDE, ctype, is_literal, literal, value_of
+from .elementwise import ctype, grid_stride, is_literal, literal, value_of
 
 KERNEL_NAME = "grouped"
 
@@ -31,15 +29,7 @@ def render(parts):
         start = "i" if j == 0 else f"i - geometry[{len(parts) + j - 1}]"
         branches.append(f"        {'if' if j == 0 else 'else if'} (i < geometry[{len(parts) + j}]) {{\n"
                         f"            const i64 at = {start};\n" + "\n".join(body) + "\n        }")
-    kernel = "\n".join([
-        f'extern "C" __global__ void {KERNEL_NAME}({", ".join(params + ["const i64* geometry", "i64 total"])}) {{',
-        "    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < total; i += (i64)blockDim.x * gridDim.x) {",
-        *branches,
-        "    }",
-        "}",
-    ])
-    helpers = [text for name, text in HELPERS.items() if re.search(rf"\b{name}\b", kernel)]
-    return PRELUDE + "".join(h + "\n" for h in helpers) + kernel + "\n"
+    return grid_stride(KERNEL_NAME, params + ["const i64* geometry", "i64 total"], "total", branches)
 
 
 def _part(j, part):

@@ -15,26 +15,30 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from ..backends.base import Counts
 from ..config import config
 from ..runtime.device_arrays import backend_for
 
 
 @dataclass
 class NodeStats:
-    """One node's totals over the profiled calls."""
+    """One node's totals over the profiled calls: ``seconds``, the bytes of its results, and
+    what it asked of its device (``spent``, a ``Counts``: launches, allocations of its
+    program's pool, bytes copied each way)."""
     index: int
     op: str
     device: str
     calls: int = 0
     seconds: float = 0.0
-    launches: int = 0
-    allocations: int = 0
-    to_device_bytes: int = 0
-    to_host_bytes: int = 0
     out_bytes: int = 0
+    spent: Counts = field(default_factory=Counts)
+
+    def total(self, name):
+        """A total of the node's, or of what it spent."""
+        return getattr(self, name) if hasattr(self, name) else getattr(self.spent, name)
 
     def per_call(self, name):
-        return getattr(self, name) / max(self.calls, 1)
+        return self.total(name) / max(self.calls, 1)
 
 
 @dataclass
@@ -54,7 +58,7 @@ class Profile:
     def per_call(self, name):
         """A node column summed over the nodes, per profiled call."""
         calls = max((n.calls for n in self.nodes), default=0)
-        return sum(getattr(n, name) for n in self.nodes) / max(calls, 1)
+        return sum(n.total(name) for n in self.nodes) / max(calls, 1)
 
     def __str__(self):
         lines = [f"Function profile: {self.name} on {self.device}, {self.calls} calls"]
@@ -66,8 +70,8 @@ class Profile:
         if not self.nodes:
             lines.append("  (nodes are timed with function(..., profile=True) or config.profile)")
             return "\n".join(lines)
-        lines.append(f"  per call: {1e6 * self.per_call('seconds'):.1f} us, {self.per_call('launches'):g} launches, "
-                     f"{self.per_call('allocations'):g} allocations, {self.per_call('to_device_bytes'):,.0f} B to "
+        lines.append(f"  per call: {1e6 * self.per_call('seconds'):.1f} us, {self.per_call('launches'):.3g} launches, "
+                     f"{self.per_call('allocations'):.3g} allocations, {self.per_call('to_device_bytes'):,.0f} B to "
                      f"the device, {self.per_call('to_host_bytes'):,.0f} B to the host")
         lines.append(f"  {'us/call':>9} {'share':>6} {'launch':>6} {'alloc':>5} {'B out':>10} {'B copied':>10}  "
                      f"node (device)")
@@ -75,7 +79,7 @@ class Profile:
         for n in self.nodes:
             copied = n.per_call("to_device_bytes") + n.per_call("to_host_bytes")
             lines.append(f"  {1e6 * n.per_call('seconds'):>9.1f} {n.seconds / total:>6.1%} "
-                         f"{n.per_call('launches'):>6g} {n.per_call('allocations'):>5g} "
+                         f"{n.per_call('launches'):>6.3g} {n.per_call('allocations'):>5.2g} "
                          f"{n.per_call('out_bytes'):>10,.0f} {copied:>10,.0f}  {n.index} {n.op} ({n.device})")
         return "\n".join(lines)
 
@@ -153,11 +157,9 @@ def _timed(program, i, node, thunk):
         be.synchronize()
         row.seconds += time.perf_counter() - start
         spent = be.counts().since(counts)
+        spent.allocations = pool.misses - misses
+        row.spent.add(spent)
         row.calls += 1
-        row.launches += spent.launches
-        row.allocations += pool.misses - misses
-        row.to_device_bytes += spent.to_device_bytes
-        row.to_host_bytes += spent.to_host_bytes
         row.out_bytes += sum(getattr(c[0], "nbytes", 0) for c in outputs)
     return run_on_device
 

@@ -12,9 +12,7 @@ from ..graph.op import CudaFacet, Op
 from ..graph.traversal import toposort
 from ..runtime.elementwise import group_thunk
 from ..runtime.reduction import reduction_thunk
-from ..types.tensor_type import TensorType
-from ..types.variable import TensorVariable
-from .elemwise import Elemwise, inner_text, run_inner
+from .elemwise import Elemwise, InnerGraph
 from .reduce import Reduce
 
 
@@ -26,11 +24,9 @@ def _step(node):
     return codegen.Step(node, "view")
 
 
-class FusedReduction(Op):
+class FusedReduction(InnerGraph):
     """The row program ``inputs`` -> ``outputs`` over full values of rank ``rank`` reduced
     over ``axes``; inputs at the positions ``by_value`` are one-element host values."""
-    __props__ = ("source",)
-    fresh_outputs = True
     cuda = CudaFacet("its generated row kernel (codegen/reduction.py, runtime/reduction.py)", thunk=reduction_thunk)
 
     def __init__(self, inputs, outputs, rank, axes, by_value=()):
@@ -43,15 +39,7 @@ class FusedReduction(Op):
         return "fused_reduce{" + ",".join(str(n.op) for n in self.nodes) + "}"
 
     def make_node(self, *inputs):
-        outputs = []
-        for out in self.outputs:
-            var = TensorVariable(TensorType(out.dtype, out.type.shape))
-            var.weak = getattr(out, "weak", False)
-            outputs.append(var)
-        return Apply(self, list(inputs), outputs)
-
-    def perform(self, node, inputs):
-        return run_inner(self, inputs)
+        return Apply(self, list(inputs), self.new_outputs(out.type.shape for out in self.outputs))
 
     def infer_shape(self, node, input_shapes):
         shapes = dict(zip(self.inputs, input_shapes))
@@ -59,10 +47,6 @@ class FusedReduction(Op):
             given = [shapes[v] if v in shapes else v.data.shape for v in inner.inputs]
             shapes.update(zip(inner.outputs, inner.op.infer_shape(inner, given)))
         return [shapes[o] for o in self.outputs]
-
-    def pp(self, node, args):
-        """The inner expressions: fusion is detail ``pp`` does not show."""
-        return inner_text(self, args)
 
 
 class ElementwiseGroup(Op):

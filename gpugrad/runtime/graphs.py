@@ -137,14 +137,18 @@ class DeviceCalls:
         for graph in graphs if isinstance(graphs, list) else ():
             self.pool.reserve(graph.written, graph.read, by=-1)
 
-    def run_nodes(self, positions):
-        """The thunks at ``positions``, a failure explained by its node as the linker does."""
+    def run_nodes(self, positions, failed=None):
+        """The thunks at ``positions``; a failure explained by its node as the linker does (or
+        by ``failed(i, exc)``)."""
         program = self.program
         for i in positions:
             try:
                 program.thunks[i]()
             except Exception as exc:
-                raise self.explain(program.nodes[i], i, exc, program.cells) from exc
+                raise (failed or self._explained)(i, exc) from exc
+
+    def _explained(self, i, exc):
+        return self.explain(self.program.nodes[i], i, exc, self.program.cells)
 
 
 def _parts(order, inputs, directions):
@@ -260,7 +264,8 @@ class _Graph:
         with pool.recording() as written, calls.backend.recording_arguments() as addresses, stream:
             stream.begin_capture()
             try:
-                _capture_body(calls, split.body)
+                calls.run_nodes(split.body, lambda i, exc: _Refused(
+                    f"node {i} ({program.nodes[i].op}) cannot be captured: {exc}"))
             except _Refused:
                 _end(stream, quiet=True)
                 raise
@@ -296,16 +301,6 @@ class _Graph:
         for var, recipe in self.exports:
             program.cells[var][0] = recipe(calls, program)
         calls.run_nodes(calls.split.tail)
-
-
-def _capture_body(calls, body):
-    """Run the body's thunks on the capturing stream; a refusal names its node."""
-    program = calls.program
-    for i in body:
-        try:
-            program.thunks[i]()
-        except Exception as exc:
-            raise _Refused(f"node {i} ({program.nodes[i].op}) cannot be captured: {exc}") from exc
 
 
 def _end(stream, quiet=False):
