@@ -1,4 +1,5 @@
-"""Global settings: ``gpugrad.config.floatX``, ``.device``, ``.optimizer``, ``.mode``, ``.sync_launches``, ...
+"""Global settings: ``gpugrad.config.floatX``, ``.device``, ``.optimizer``, ``.mode``, ``.sync_launches``,
+``.cuda_graphs``, ``.profile``, ...
 
 ``change_flags`` is a context manager that restores the previous values, so tests
 and user code can switch a setting for one block without leaking it.
@@ -17,6 +18,8 @@ _CHOICES = {
     "exception_verbosity": ("low", "high"),
     "print_test_value": (False, True),
     "sync_launches": (False, True),  # functions compiled while True wait after every device node
+    "cuda_graphs": (False, True),    # functions compiled while True replay their launches as CUDA graphs
+    "profile": (False, True),        # functions compiled while True time every node (Theano's flag)
 }
 _WARN = "warn__"
 
@@ -45,6 +48,8 @@ class Config:
             "print_test_value": False,
             "exception_verbosity": "low",
             "sync_launches": os.environ.get("GPUGRAD_SYNC_LAUNCHES", "0") not in ("", "0"),
+            "cuda_graphs": os.environ.get("GPUGRAD_CUDA_GRAPHS", "1") not in ("", "0"),
+            "profile": os.environ.get("GPUGRAD_PROFILE", "0") not in ("", "0"),
         })
 
     def __getattr__(self, name):

@@ -8,6 +8,7 @@ CuPy on a GPU; ``cuda-sim`` runs the same sources on the CPU over NumPy arrays.
 """
 import abc
 import contextlib
+import dataclasses
 
 from ..errors import GpugradError
 
@@ -30,6 +31,33 @@ class BarrierDeadlockError(KernelLaunchError):
 
 class KernelArgumentError(GpugradError, TypeError):
     """A kernel was launched with the wrong number or types of arguments."""
+
+
+@dataclasses.dataclass
+class Counts:
+    """What the host asked of a device: ``launches`` (each kernel launch or graph launch the
+    host makes), ``kernels`` (the kernels the device ran: a graph runs several), device
+    memory ``allocations`` and their bytes, copies ``to_device`` and ``to_host`` and theirs."""
+    launches: int = 0
+    kernels: int = 0
+    allocations: int = 0
+    allocated_bytes: int = 0
+    to_device: int = 0
+    to_device_bytes: int = 0
+    to_host: int = 0
+    to_host_bytes: int = 0
+
+    def since(self, earlier):
+        """The counts between ``earlier`` (a copy taken then) and now."""
+        return Counts(*(getattr(self, f.name) - getattr(earlier, f.name) for f in dataclasses.fields(self)))
+
+    def copy(self):
+        return dataclasses.replace(self)
+
+    def add(self, other):
+        """Add ``other``'s counts to these."""
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
 MAX_THREADS_PER_BLOCK = 1024

@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import functools
 import hashlib
+import threading
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from .artifact_cache import ArtifactCache
 from .cuda_sim.compiler import included_texts
 
 OPTIONS = ("--std=c++17", "--fmad=false")  # a*b+c rounds twice, as NumPy's (README: Differences)
+_RECORDING = threading.local()
 HEADERS_LINE = "// gpugrad-headers: "
 _CONTEXT, _DEVICE_ORDINAL = 1, 9  # CUpointer_attribute values of cuPointerGetAttribute
 MULTIPROCESSORS = 16  # cudaDevAttrMultiProcessorCount
@@ -100,6 +102,7 @@ class CudaBackend(base.Backend):
         self.xp, self.cupyx, self.ordinal, self.name = xp, cupyx, ordinal, name
         self._pointer_owner = pointer_owner
         self.device = xp.cuda.Device(ordinal)
+        self._counts = base.Counts()
         self._failures = (xp.cuda.runtime.CUDARuntimeError, xp.cuda.driver.CUDADriverError)
 
     @contextlib.contextmanager
@@ -125,13 +128,32 @@ class CudaBackend(base.Backend):
             return self.xp.empty(shape, dtype)
 
     def to_device(self, array):
+        self._count("to_device", getattr(array, "nbytes", 0))
         with self.context():
             return self.xp.asarray(array)
 
+    def copy_from_host(self, array, value):
+        """Host ``value`` copied into device ``array`` (C-contiguous, of its shape and dtype)."""
+        self._count("to_device", value.nbytes)
+        with self.context():
+            array.set(value)
+
     def to_host(self, array):
         """A NumPy copy (it waits for the device: a failed launch before it is raised here)."""
+        self._count("to_host", array.nbytes)
         with self._reporting():
             return self.xp.asnumpy(array)
+
+    def _count(self, what, nbytes):
+        setattr(self._counts, what, getattr(self._counts, what) + 1)
+        setattr(self._counts, f"{what}_bytes", getattr(self._counts, f"{what}_bytes") + nbytes)
+
+    def counts(self):
+        """What the host asked of this device so far (a ``base.Counts``): on ``cuda-sim`` the
+        simulated device's own count, CuPy's routines included; on a GPU what gpugrad asked
+        through this backend (its kernel and graph launches, its copies)."""
+        simulated = getattr(self.xp.cuda, "simulated", None)
+        return simulated(self.ordinal).stats.copy() if simulated else self._counts.copy()
 
     def synchronize(self):
         with self._reporting():
@@ -209,3 +231,30 @@ class CudaBackend(base.Backend):
         grid, block = base.check_launch(kernel.name, grid, block, shared_mem)
         with self.context(), self._reporting():
             kernel(grid, block, tuple(args), shared_mem=shared_mem)
+        self._counts.launches += 1
+        self._counts.kernels += 1
+        arguments = getattr(_RECORDING, "arguments", None)
+        if arguments is not None:
+            arguments.extend(a.data.ptr for a in args if isinstance(a, self.xp.ndarray) and a.size)
+
+    @contextlib.contextmanager
+    def recording_arguments(self):
+        """The device addresses this thread's launches pass inside the block, as a list (what a
+        captured graph reads: the memory it must keep)."""
+        before = getattr(_RECORDING, "arguments", None)
+        _RECORDING.arguments = found = []
+        try:
+            yield found
+        finally:
+            _RECORDING.arguments = before
+
+    def capture_stream(self):
+        """A stream to capture a CUDA graph on (CUDA refuses to capture the null stream)."""
+        with self.context():
+            return self.xp.cuda.Stream(non_blocking=True)
+
+    def launch_graph(self, graph):
+        """Run a captured ``cupy.cuda.Graph`` on the current stream (one launch)."""
+        with self.context(), self._reporting():
+            graph.launch(self.xp.cuda.get_current_stream())
+        self._counts.launches += 1

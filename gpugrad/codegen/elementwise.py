@@ -254,6 +254,12 @@ def _result_dtype(node):
     return np.dtype(T.char.lower()) if T.kind in "fc" and out.kind in "iu" else out
 
 
+def value_of(node, names):
+    """C for the value of the Elemwise ``node`` as its output's dtype, its inputs read by
+    their C ``names`` (the other generated kernels build on it: codegen/reduction.py)."""
+    return convert(_expression(node, names), _result_dtype(node), node.outputs[0].dtype)
+
+
 def copy_source(dtype, by_value=False):
     """A strided (transposed, broadcast) array copied into a C-contiguous one; with
     ``by_value`` a host scalar filling one (``Alloc`` of a host value)."""
@@ -275,7 +281,7 @@ def render(inputs, outputs, nodes, by_value=()):
                 body.append(f"        const {ctype(v.dtype)} {names[v]} = {literal(v.data, v.dtype)};")
         out = node.outputs[0]
         names[out] = f"v{sum(n.startswith('v') for n in names.values())}"
-        expr = convert(_expression(node, names), _result_dtype(node), out.dtype)
+        expr = value_of(node, names)
         body.append(f"        const {ctype(out.dtype)} {names[out]} = {expr};")
     body += [f"        out{k}[i] = {names[v]};" for k, v in enumerate(outputs)]
     params = [f"const {ctype(v.dtype)} a{k}" if k in by_value else f"const {ctype(v.dtype)}* __restrict__ in{k}"
@@ -285,16 +291,22 @@ def render(inputs, outputs, nodes, by_value=()):
     unravel = [] if not arrays else [
         f"        i64 o[{len(arrays)}];",
         "        if (narrow) gg_unravel<int>(i, geometry, o); else gg_unravel<i64>(i, geometry, o);"]
+    return grid_stride(KERNEL_NAME, params, "n", [*unravel, *body],
+                       ["    const bool narrow = geometry[1] != 0;"] if arrays else [])
+
+
+def grid_stride(name, params, count, body, head=()):
+    """The source of kernel ``name``: ``head``, then a grid-stride loop of index ``i`` over
+    ``count`` elements running ``body``, behind the prelude and the helpers it calls."""
     kernel = "\n".join([
-        f'extern "C" __global__ void {KERNEL_NAME}({", ".join(params)}) {{',
-        *(["    const bool narrow = geometry[1] != 0;"] if arrays else []),
-        "    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {",
-        *unravel,
+        f'extern "C" __global__ void {name}({", ".join(params)}) {{',
+        *head,
+        f"    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < {count}; i += (i64)blockDim.x * gridDim.x) {{",
         *body,
         "    }",
         "}",
     ])
-    helpers = [text for name, text in HELPERS.items() if re.search(rf"\b{name}\b", kernel)]
+    helpers = [text for helper, text in HELPERS.items() if re.search(rf"\b{helper}\b", kernel)]
     return PRELUDE + "".join(h + "\n" for h in helpers) + kernel + "\n"
 
 

@@ -9,6 +9,7 @@ from ..errors import InputError
 from ..graph.basic import Apply
 from ..graph.fgraph import FunctionGraph
 from ..graph.traversal import toposort
+from .profile import profiler
 
 
 def copy_function(fn, share_memory=False, swap=None, delete_updates=False, name=None):
@@ -27,6 +28,7 @@ def copy_function(fn, share_memory=False, swap=None, delete_updates=False, name=
                     fn._n_device_outputs > 0, fn._defaults)
     fn.maker.mode.instrument(copy, fn.maker.reference)
     copy.maker.mode, copy.maker.reference = fn.maker.mode, fn.maker.reference
+    copy.profile = profiler(copy, fn.profile.timing)
     return copy
 
 

@@ -18,6 +18,7 @@ from . import devices, io, modes
 from .copy import copy_function
 from .linked import Linked
 from .pickling import reduce_function, remembered
+from .profile import profiler
 from .shared import SharedVariable
 
 
@@ -111,11 +112,17 @@ class Function:
             self._apply_updates(linked, outs, seen)
         return outs[0] if self._single else outs
 
-    def instrument(self, change):
-        """Apply ``change(program)`` (a mode's run-time checks, compile/modes.py) to every linked
-        copy of the program, the ones linked later for other threads too."""
+    def instrument(self, change, relink=True):
+        """Apply ``change(program)`` (a mode's run-time checks, compile/modes.py; a profile,
+        compile/profile.py) to every linked copy of the program, the ones linked later for
+        other threads too. ``relink=False``: the change leaves the program's thunks and
+        ``run`` as they are, so the copies already linked are kept."""
         self._plan.instruments.append(change)
-        self._idle[:] = [Linked(self._plan)]
+        if relink:
+            self._idle[:] = [Linked(self._plan)]
+        else:
+            for linked in self._idle:
+                change(linked.program)
 
     def _private(self, linked, value, always, taken, seen):
         """``value``, or a copy of it if the caller would otherwise share its memory with
@@ -235,7 +242,7 @@ def _must_copy(results, inputs):
 @cyclic_gc_paused
 def function(inputs, outputs=None, updates=None, givens=None, device=None,
              on_unused_input="raise", name=None, mode=None, allow_input_downcast=None,
-             return_device_arrays=False, no_default_updates=False):
+             return_device_arrays=False, no_default_updates=False, profile=None):
     """Compile a callable computing ``outputs`` from ``inputs`` (see API.md).
 
     Inputs may be ``In`` and outputs ``Out`` (compile/io.py); shared variables read by the
@@ -243,7 +250,8 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
     variables) says not to; ``mode`` is a Theano mode name or object (compile/modes.py).
     ``return_device_arrays=True`` leaves the results on the function's device: CuPy
     arrays on ``cuda``, the simulated CuPy's arrays on ``cuda-sim`` (``.get()`` reads them),
-    NumPy arrays on ``cpu``."""
+    NumPy arrays on ``cpu``. ``profile`` (True, a ``ProfileStats``, None: ``config.profile``)
+    times every node; ``f.profile()`` reports (compile/profile.py)."""
     device = devices.resolve(device)
     mode = modes.get_mode(mode)
     inputs, specs = io.unpack_inputs(inputs)
@@ -278,6 +286,7 @@ def function(inputs, outputs=None, updates=None, givens=None, device=None,
                   device, name, device_outputs, defaults)
     fn.maker.mode, fn.maker.reference = mode, functools.partial(modes.reference_program, inputs + shared_vars, exprs)
     mode.instrument(fn, fn.maker.reference)
+    fn.profile = profiler(fn, profile)
     return fn
 
 

@@ -9,8 +9,10 @@ import numpy as np
 
 from ..errors import GpugradError, HostMemoryError, ShapeError
 from ..graph.basic import Constant
+from ..ops.transfer import Transfer
 from ..runtime import error_board, lazy
 from ..runtime.device_arrays import backend_for
+from ..runtime.graphs import DeviceCalls, call_order
 from ..runtime.thunks import device_thunk
 
 
@@ -29,6 +31,9 @@ class Program:
 
         self.input_cells = [cell(v) for v in fgraph.inputs]
         order, paths = lazy.schedule(fgraph)  # toposort, each lazy branch's nodes before their node
+        directions = {node: node.op.to for node in order if isinstance(node.op, Transfer)}
+        if paths is None:
+            order = call_order(order, set(fgraph.inputs), directions)
         last_use = {}
         for i, node in enumerate(order):
             for v in node.inputs:
@@ -50,18 +55,22 @@ class Program:
         self.output_cells = [cell(v) for v in fgraph.outputs]
         self.cells = cells
         devices = {node.tag.get("device", "cpu") for node in order} - {"cpu"}
-        self._context = backend_for(devices.pop()).context if devices else None
+        device = devices.pop() if devices else None
+        self._context = backend_for(device).context if device else None
+        self.calls = device and DeviceCalls(self, device, explain, directions)
 
     def thunk_lists(self):
         """``(thunks, nodes)`` lists that a call runs, for modes that wrap each thunk."""
         return [(self.thunks, self.nodes)] + self.blocks
 
     def run(self):
-        """Run every thunk, on the program's device if it has one (see ``_run``)."""
+        """Run every thunk (see ``_run``), on the program's device if it has one, its memory
+        pool serving the call and its launches replayed as CUDA graphs where the call repeats
+        (``runtime/graphs.py``)."""
         if self._context is None:
             return self._run()
         with self._context():
-            return self._run()
+            return self.calls.run()
 
     def _run(self):
         """Run every thunk with NumPy's floating-point warnings off (inf and nan are values

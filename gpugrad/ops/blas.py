@@ -71,10 +71,17 @@ def _dot_thunk(device, node, storage_in, storage_out):
             raise ShapeError(f"dot: the contracted axes of shapes {a.shape} and {b.shape} differ")
         op._check_batch(node, a.shape, b.shape)
         rows, cols, k = a.shape[nb:a.ndim - nk], b.shape[nb + nk:], math.prod(b.shape[nb:nb + nk])
-        out = matmul(kernels.reshape(library, kernels.astype(library, a, dtype), a.shape[:nb] + (math.prod(rows), k)),
-                     kernels.reshape(library, kernels.astype(library, b, dtype), b.shape[:nb] + (k, math.prod(cols))))
+        out = matmul(_operand(library, a, dtype, a.shape[:nb] + (math.prod(rows), k)),
+                     _operand(library, b, dtype, b.shape[:nb] + (k, math.prod(cols))))
         dst[0] = out.reshape(out.shape[:nb] + rows + cols)
     return thunk
+
+
+def _operand(library, x, dtype, shape):
+    """``x`` as a matmul operand of ``shape``: itself where that is its shape (cuBLAS reads a
+    transposed matrix as it is), else a reshaped (contiguous) copy."""
+    x = kernels.astype(library, x, dtype)
+    return x if tuple(x.shape) == tuple(shape) else kernels.reshape(library, x, shape)
 
 
 class Dot(Op):

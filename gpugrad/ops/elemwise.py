@@ -249,12 +249,44 @@ def sum_to_input(grad, var):
     return sum_(grad, axis=axes, keepdims=True) if axes else grad
 
 
-class Composite(Op):
-    """An elementwise op defined by an inner graph of Elemwise nodes; ``perform`` runs the
-    inner graph with NumPy (the oracle), ``source`` is its CUDA kernel, which takes the
-    inputs at the positions ``by_value`` (one-element host values) as scalar parameters."""
+class InnerGraph(Op):
+    """An op defined by an inner graph (``inputs``, ``nodes`` in topological order,
+    ``outputs``), as fusion makes them: ``perform`` runs the inner graph node by node with
+    NumPy (the oracle of its kernel), ``pp`` prints its expressions (fusion, like placement,
+    is detail ``pp`` does not show; ``debugprint`` does)."""
     __props__ = ("source",)
     fresh_outputs = True
+
+    def perform(self, node, inputs):
+        values = dict(zip(self.inputs, inputs))
+        for inner in self.nodes:
+            args = [values[v] if v in values else v.data.item() if v.weak else v.data for v in inner.inputs]
+            values.update(zip(inner.outputs, inner.op.perform(inner, args)))
+        return [values[o] for o in self.outputs]
+
+    def pp(self, node, args):
+        """Each output's inner expression over ``args``, the texts of the node's inputs."""
+        text = dict(zip(self.inputs, args))
+        for inner in self.nodes:
+            given = [text.get(v, repr(v)) for v in inner.inputs]
+            printer = getattr(inner.op, "pp", None)
+            text[inner.outputs[0]] = printer(inner, given) if printer else f"{inner.op}({', '.join(given)})"
+        return [text[o] for o in self.outputs]
+
+    def new_outputs(self, shapes):
+        """Fresh variables of the inner outputs' dtypes (and weakness) and ``shapes``."""
+        outputs = []
+        for out, shape in zip(self.outputs, shapes):
+            var = TensorVariable(TensorType(out.dtype, shape))
+            var.weak = getattr(out, "weak", False)
+            outputs.append(var)
+        return outputs
+
+
+class Composite(InnerGraph):
+    """An elementwise op defined by an inner graph of Elemwise nodes; ``source`` is its CUDA
+    kernel, which takes the inputs at the positions ``by_value`` (one-element host values)
+    as scalar parameters."""
     cuda = CudaFacet("its generated kernel (codegen/elementwise.py, runtime/elementwise.py)", thunk=composite_thunk)
 
     def __init__(self, inputs, outputs, by_value=()):
@@ -268,29 +300,10 @@ class Composite(Op):
     def __str__(self):
         return "composite{" + ",".join(str(n.op) for n in self.nodes) + "}"
 
-    def pp(self, node, args):
-        """Its inner expression over the node's inputs, one string per output: fusion, like
-        placement, is detail ``pp`` does not show (``debugprint`` does)."""
-        text = dict(zip(self.inputs, args))
-        for inner in self.nodes:
-            text[inner.outputs[0]] = inner.op.pp(inner, [text.get(v, repr(v)) for v in inner.inputs])
-        return [text[o] for o in self.outputs]
-
     def make_node(self, *inputs):
-        outputs = []
-        for out, deps in zip(self.outputs, self._deps):
-            shape = broadcast_shapes([inputs[k].type.shape for k in deps], str(self)) if deps else out.type.shape
-            var = TensorVariable(TensorType(out.dtype, shape))
-            var.weak = getattr(out, "weak", False)
-            outputs.append(var)
-        return Apply(self, list(inputs), outputs)
-
-    def perform(self, node, inputs):
-        values = dict(zip(self.inputs, inputs))
-        for inner in self.nodes:
-            args = [values[v] if v in values else v.data.item() if v.weak else v.data for v in inner.inputs]
-            values.update(zip(inner.outputs, inner.op.perform(inner, args)))
-        return [values[o] for o in self.outputs]
+        return Apply(self, list(inputs), self.new_outputs(
+            broadcast_shapes([inputs[k].type.shape for k in deps], str(self)) if deps else out.type.shape
+            for out, deps in zip(self.outputs, self._deps)))
 
     def infer_shape(self, node, input_shapes):
         shapes = []

@@ -196,18 +196,32 @@ def alloc_into_elemwise(fgraph, node):
     keys = shape_keys(fgraph)
     out = node.outputs[0]
     for pos, var in enumerate(node.inputs):
-        if var.owner is None or not isinstance(var.owner.op, (Alloc, Fill)):
+        value = _allocated(var)
+        if value is None:
             continue
-        value = var.owner.inputs[0] if isinstance(var.owner.op, Alloc) else var.owner.inputs[1]
         if value.dtype != var.dtype and not value.weak:
             value = S.cast(value, var.dtype)
-        others = [v for k, v in enumerate(node.inputs) if k != pos]
-        if not any(o.ndim == out.ndim and keys.same_shape(o, var) for o in others):
+        others = [v for k, v in enumerate(node.inputs) if k != pos and v.ndim == out.ndim]
+        if not all(var.type.shape[a] == 1 or any(keys.of(o)[a] == keys.of(var)[a] for o in others)
+                   for a in range(out.ndim)):
             continue
         new = node.op(*(node.inputs[:pos] + [pad_left(value, out.ndim)] + node.inputs[pos + 1:]))
         if new.dtype == out.dtype:
             return [new]
     return None
+
+
+def _allocated(var):
+    """The value ``var`` is alloc(value, shape) or fill(like, value) of, or a dimshuffle of
+    one whose value is a single element (a column of ``-1 / n``), as a 0-d value; else None."""
+    owner = var.owner
+    if owner is not None and isinstance(owner.op, DimShuffle):
+        value = _allocated(owner.inputs[0])
+        return None if value is None or any(s != 1 for s in value.type.shape) else DimShuffle(())(
+            value) if value.ndim else value
+    if owner is None or not isinstance(owner.op, (Alloc, Fill)):
+        return None
+    return owner.inputs[0] if isinstance(owner.op, Alloc) else owner.inputs[1]
 
 
 def neg_out_of_products(fgraph, node):

@@ -1,6 +1,8 @@
 """Fusion: connected elementwise regions on one device become one ``Composite`` node
 (ops/elemwise.py), which runs as one generated kernel (codegen/elementwise.py), so an
-intermediate never makes a round trip through device memory.
+intermediate never makes a round trip through device memory; regions that read a common
+input and compute one shape become one as well (their kernel reads it once), and elementwise
+work around reductions joins them (rewrites/row_fusion.py).
 
 Only nodes the placement pass put on a device are fused (``node.tag["device"]``); on
 the CPU NumPy evaluates node by node, and a CPU-only graph is left untouched. Every
@@ -11,62 +13,73 @@ literals of the kernel); a one-element host value the placement pass left on the
 (``Composite.by_value``).
 """
 from ..codegen import elementwise as codegen
-from ..ops.elemwise import Elemwise, composite_of
+from ..ops.elemwise import Composite, Elemwise, composite_of
+from ..ops.fused import ElementwiseGroup
+from ..ops.shape import ShapeI
+from .regions import Regions
+from .row_fusion import fuse_reductions
+from .shapes import shape_keys
 
 
 def _fusible(node):
     return isinstance(node.op, Elemwise) and node.tag.get("device", "cpu") != "cpu" and codegen.supports(node)
 
 
-def _regions(fgraph):
-    """Groups of fusible nodes, grown in topological order. A node joins (and so merges)
-    the regions of its producers, except those that something else it reads depends on
-    (an outside node or another region: the Composite would then depend on itself);
-    ``blocked[v]`` holds the regions ``v`` depends on other than through its own region,
-    ``after[r]`` those region ``r`` does, so a merge carries what each part depended on."""
-    order = fgraph.toposort()
-    group, blocked, parent, after = {}, {}, {}, {}
+class _ElementwisePolicy:
+    """Every fusible node joins all the producers' regions the cycle rule allows."""
 
-    def find(g):
-        while parent[g] != g:
-            g = parent[g]
-        return g
+    @staticmethod
+    def member(node):
+        return _fusible(node)
 
-    def reached(starts):
-        """The regions ``starts`` are or depend on, through outside nodes and other regions."""
-        seen, todo = set(), [find(g) for g in starts]
-        while todo:
-            g = todo.pop()
-            if g not in seen:
-                seen.add(g)
-                todo.extend(find(h) for h in after.get(g, ()))
-        return seen
+    @staticmethod
+    def choose(node, allowed, regions):
+        return allowed
 
-    for node in order:
-        behind = set().union(*(blocked.get(v, ()) for v in node.inputs))
-        if _fusible(node):
-            producers = list(dict.fromkeys(find(group[v.owner]) for v in node.inputs if v.owner in group))
-            upstream = reached(behind).union(*(reached(after.get(g, ())) for g in producers))
-            allowed = [g for g in producers if g not in upstream]
-            gid = allowed[0] if allowed else len(parent)
-            parent[gid] = gid
-            for g in allowed[1:]:
-                parent[g] = gid
-                after.setdefault(gid, set()).update(after.pop(g, ()))
-            group[node] = gid
-        mine = find(group[node]) if node in group else None
-        for v in node.inputs:
-            if v.owner in group and find(group[v.owner]) != mine:
-                behind.add(find(group[v.owner]))
-        if mine is not None:
-            after.setdefault(mine, set()).update(behind)
-        for out in node.outputs:
-            blocked[out] = behind
-    regions = {}
-    for node in order:
-        if node in group:
-            regions.setdefault(find(group[node]), []).append(node)
-    return list(regions.values())
+
+class _Siblings:
+    """A region being merged with its siblings: its nodes and the one shape they compute."""
+
+    def __init__(self, nodes, shapes):
+        self.nodes, self.shapes = nodes, shapes
+
+
+def _with_siblings(fgraph, groups):
+    """``groups`` with the regions that read a common input, compute one shape and do not
+    depend on each other merged: one kernel reads the input once and writes every result."""
+    keys, order = shape_keys(fgraph), {node: i for i, node in enumerate(fgraph.toposort())}
+    merged, last_reader = [], {}
+    for nodes in groups:
+        shapes = {keys.of(o) for n in nodes for o in n.outputs}
+        reads = {v for n in nodes for v in n.inputs if v.owner not in nodes and not codegen.is_literal(v)}
+        for other in dict.fromkeys(last_reader[v] for v in reads if v in last_reader):
+            if other.shapes == shapes and len(shapes) == 1 and not _reaches(other.nodes, nodes, order) \
+                    and not _reaches(nodes, other.nodes, order):
+                other.nodes = sorted(other.nodes + nodes, key=order.get)
+                break
+        else:
+            other = _Siblings(nodes, shapes)
+            merged.append(other)
+        for v in reads:
+            last_reader[v] = other
+    return [m.nodes for m in merged]
+
+
+def _reaches(first, second, order):
+    """Whether a node of region ``second`` depends on one of region ``first`` (then merging
+    them would make a cycle). Only nodes after ``first``'s first one in ``order`` (a toposort
+    index) can be on such a path, so the walk stays between the two."""
+    lowest, targets = min(order[n] for n in first), set(first)
+    stack, seen = [v for n in second for v in n.inputs], set()
+    while stack:
+        owner = stack.pop().owner
+        if owner is None or owner in seen or order.get(owner, -1) < lowest:
+            continue
+        if owner in targets:
+            return True
+        seen.add(owner)
+        stack.extend(owner.inputs)
+    return False
 
 
 def _fuse(fgraph, nodes):
@@ -80,6 +93,50 @@ def _fuse(fgraph, nodes):
         fgraph.replace(old, new, reason="fusion")
 
 
+def _sizes_from_arguments(fgraph):
+    """Sizes read from the function's arguments, not from values the call computes, where
+    the shape keys prove them equal (``1 / x.shape[0]`` of a mean over rows of a reduction's
+    result): a fused node must not wait for the size of its own output."""
+    keys = shape_keys(fgraph)
+    for node in fgraph.toposort():  # what elementwise nodes prove about shapes, before they are fused
+        if isinstance(node.op, Elemwise):
+            keys.of(node.outputs[0])
+    sources = {}
+    for var in fgraph.inputs:
+        if var in getattr(fgraph, "host_arguments", ()):
+            for axis, key in enumerate(keys.of(var)):
+                if not isinstance(key, int):
+                    sources.setdefault(key, (var, axis))
+    for node in fgraph.toposort():
+        if isinstance(node.op, ShapeI) and node.inputs[0].owner is not None:
+            found = sources.get(keys.of(node.inputs[0])[node.op.axis])
+            if found is not None:
+                size = ShapeI(found[1])(found[0])
+                size.owner.tag["device"] = node.tag.get("device", "cpu")
+                fgraph.replace(node.outputs[0], size, reason="size of an argument")
+
+
+def _group_sinks(fgraph):
+    """The elementwise kernels whose results only leave the call (an optimizer step's
+    parameter updates, one shape each) as one launch: none of them waits for another."""
+    sinks = [node for node in fgraph.toposort() if isinstance(node.op, Composite) and _whole(node.op) and all(
+        o in fgraph.outputs and not fgraph.clients.get(o) for o in node.outputs)]
+    if len(sinks) < 2:
+        return
+    op = ElementwiseGroup([node.op for node in sinks])
+    node = op.make_node(*[v for n in sinks for v in n.inputs])
+    node.tag["device"] = sinks[0].tag["device"]
+    for old, new in zip([o for n in sinks for o in n.outputs], node.outputs):
+        fgraph.replace(old, new, reason="grouped launch")
+    fgraph.prune()
+
+
+def _whole(composite):
+    """Whether every output varies with every array input: each has the part's whole shape."""
+    arrays = {k for k in range(len(composite.inputs)) if k not in composite.by_value}
+    return all(arrays <= set(deps) for deps in composite._deps)
+
+
 class FusionPhase:
     """The pipeline phase; a no-op without device nodes."""
     name = "fusion"
@@ -90,9 +147,13 @@ class FusionPhase:
     def run(self, fgraph):
         if getattr(fgraph, "device", "cpu") == "cpu":
             return
-        for nodes in _regions(fgraph):
+        _sizes_from_arguments(fgraph)
+        for nodes in _with_siblings(fgraph, Regions(fgraph.toposort(), _ElementwisePolicy).groups()):
             _fuse(fgraph, nodes)
         fgraph.prune()
+        fuse_reductions(fgraph)
+        fgraph.prune()
+        _group_sinks(fgraph)
 
     def __str__(self):
         return "fusion: connected elementwise regions on one device as one Composite (one kernel)"

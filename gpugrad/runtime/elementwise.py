@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from ..codegen import elementwise as codegen
+from ..codegen import elementwise as codegen, grouped
 from ..errors import ShapeError
 from .device_arrays import backend_for
 
@@ -21,10 +21,9 @@ BLOCKS_PER_MULTIPROCESSOR = 32  # a grid-stride loop's grid: enough to fill the 
 
 
 @functools.lru_cache(maxsize=None)
-def compiled(device, source):
-    """The kernel of a generated ``source`` on ``device``, compiled once per process."""
-    return backend_for(device).load_module(source, name="a fused elementwise kernel").get_function(
-        codegen.KERNEL_NAME)
+def compiled(device, source, name=codegen.KERNEL_NAME, options=()):
+    """The kernel ``name`` of a generated ``source`` on ``device``, compiled once per process."""
+    return backend_for(device).load_module(source, options, name=f"a generated kernel ({name})").get_function(name)
 
 
 def composite_thunk(device, node, storage_in, storage_out):
@@ -82,6 +81,53 @@ def launch_elementwise(device, kernel, shape, values, static, out_dtypes, geomet
         grid = min(-(-n // BLOCK), BLOCKS_PER_MULTIPROCESSOR * be.multiprocessors)
         be.launch(kernel, grid, BLOCK, [*values, *results, geometries[key], np.int64(n)])
     return results
+
+
+def group_thunk(device, node, storage_in, storage_out):
+    """One launch for every part of an ``ElementwiseGroup`` (codegen/grouped.py): each part's
+    broadcast shape, its own C-contiguous outputs and its geometry table (merged axes)."""
+    op, be = node.op, backend_for(device)
+    kernel = compiled(device, op.source, grouped.KERNEL_NAME)
+    parts = []
+    for part, inner, inputs in zip(op.parts, op.part_nodes(node.inputs), op.inputs_of):
+        arrays = [k for k in range(len(part.inputs)) if k not in part.by_value]
+        parts.append((part, inner, arrays, [inner.inputs[k].type.shape for k in arrays], inputs))
+    geometries = {}
+
+    def thunk():
+        args, results, tables = [], [], []
+        for part, inner, arrays, static, inputs in parts:
+            values = [c[0].flat[0] if k in part.by_value else c[0] for k, c in enumerate(storage_in[inputs])]
+            shape = _broadcast(part, inner.outputs[0].ndim, static, [values[k] for k in arrays])
+            made = [be.allocate(shape, o.dtype) for o in inner.outputs]
+            strides = [[0 if s[d] == 1 else values[k].strides[d] // values[k].itemsize for d in range(len(shape))]
+                       for k, s in zip(arrays, static)]
+            merged, rows = codegen.merge_axes(shape, strides)
+            tables.append((int(np.prod(shape, dtype=np.int64)), [len(merged), *merged, *(x for r in rows for x in r)]))
+            args += values + made
+            results += made
+        total = sum(n for n, _ in tables)
+        if total:
+            key = tuple(tuple(t) for _, t in tables) + tuple(n for n, _ in tables)
+            if key not in geometries:
+                if len(geometries) > 64:
+                    geometries.clear()
+                geometries[key] = be.to_device(_group_geometry(tables))
+            grid = min(-(-total // BLOCK), BLOCKS_PER_MULTIPROCESSOR * be.multiprocessors)
+            be.launch(kernel, grid, BLOCK, [*args, geometries[key], np.int64(total)])
+        for cell, out in zip(storage_out, results):
+            cell[0] = out
+    return thunk
+
+
+def _group_geometry(tables):
+    """``[each table's offset, each part's end, the tables]`` (codegen/grouped.py)."""
+    count = len(tables)
+    offsets, ends, flat = [], np.cumsum([n for n, _ in tables]).tolist(), []
+    for _, table in tables:
+        offsets.append(2 * count + len(flat))
+        flat += table
+    return np.array(offsets + ends + flat, dtype=np.int64)
 
 
 def _broadcast(what, ndim, static, values):

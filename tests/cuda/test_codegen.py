@@ -154,11 +154,11 @@ def test_a_contiguous_4d_kernel_launches_1d_with_32_bit_indices(monkeypatch, rng
     be, uploads = device_arrays.backend_for("cuda-sim"), []
     to_device = be.to_device
     monkeypatch.setattr(be, "to_device", lambda a: uploads.append(np.array(a)) or to_device(a))
-    x, b = T.tensor("float64", shape=(None,) * 4, name="x"), T.dvector("b")
-    f = gg.function([x, b], [T.tanh(x) * 2.0, x + b], device="cuda-sim")
-    value, bias = rng.standard_normal((2, 3, 4, 5)), rng.standard_normal(5)
-    got = f(value, bias)
+    x, y, b = T.tensor("float64", shape=(None,) * 4, name="x"), T.tensor("float64", shape=(None,) * 4), T.dvector("b")
+    f = gg.function([x, y, b], [T.tanh(x) * 2.0, y + b], device="cuda-sim")  # two kernels: they share no input
+    value, other, bias = rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((2, 3, 4, 5)), rng.standard_normal(5)
+    got = f(value, other, bias)
     np.testing.assert_allclose(got[0], np.tanh(value) * 2.0, rtol=1e-12)
-    np.testing.assert_allclose(got[1], value + bias, rtol=1e-12)
+    np.testing.assert_allclose(got[1], other + bias, rtol=1e-12)
     geometries = [list(u) for u in uploads if u.dtype == np.int64 and u.ndim == 1]
     assert [1, 1, 120, 1] in geometries and [2, 1, 24, 5, 5, 1, 0, 1] in geometries

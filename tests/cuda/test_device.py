@@ -16,6 +16,7 @@ from gpugrad.ops.blas import Dot
 from gpugrad.ops.reduce import Arg, Reduce
 from gpugrad.ops.transfer import Transfer
 from gpugrad.ops.elemwise import Composite
+from gpugrad.ops.fused import FusedReduction
 
 from cases import DTYPES, every_row, sample
 from device_checks import DEVICE
@@ -79,9 +80,10 @@ def test_placement_transfers_one_per_input_and_output():
     f = gg.function([x, y], [T.exp(x) * y, (T.exp(x) * y).sum(), T.argmax(x)], device=DEVICE)
     # x and y go over once each (x is read by the kernel and by argmax); the three results come back
     assert sorted(_transfers(f)) == ["device", "device", "host", "host", "host"]
-    assert _count(f, Composite) == 1 and _count(f, Reduce) == 1
-    reductions = {str(node.op): device for node, device in f.placement.items() if isinstance(node.op, (Reduce, Arg))}
-    assert reductions == {"sum{axis=[0, 1]}": DEVICE, "Arg{argmax, None, False}": DEVICE}
+    # the product and its sum are one row kernel (a full reduction whose prologue also writes the product)
+    assert _count(f, FusedReduction) == 1 and _count(f, Composite) == 0 and _count(f, Reduce) == 0
+    reductions = {str(node.op): device for node, device in f.placement.items() if isinstance(node.op, Arg)}
+    assert reductions == {"Arg{argmax, None, False}": DEVICE}
     assert "on cuda-sim" in gg.printing.debugprint(f, file=io.StringIO())
 
 
@@ -128,13 +130,13 @@ def test_logistic_regression_step_matches_the_cpu(rng):
         np.testing.assert_allclose(got[1], expected[1], rtol=1e-12)
     np.testing.assert_allclose(w_sim.get_value(), w_cpu.get_value(), rtol=1e-12)
     np.testing.assert_allclose(b_sim.get_value(), b_cpu.get_value(), rtol=1e-12)
-    # The elementwise forward and gradient are one kernel (sigmoid, cross-entropy, the
-    # prediction and the cost's derivative); b's gradient is its sum (two sum kernels: the
-    # rewritten graph sums with keepdims, then drops the axis); both dots run on the device; the
-    # updates of w and of b are one kernel each.
-    kernels = [str(node.op) for node in sim.graph.toposort() if isinstance(node.op, (Composite, Reduce))]
-    assert len(kernels) == 5 and "sigmoid" in kernels[0] and "softplus" in kernels[0]
-    assert sum(k.startswith("sum") for k in kernels) == 2
+    # The elementwise forward and gradient (sigmoid, cross-entropy, the prediction and the
+    # cost's derivative), b's gradient (its sum) and b's update are one row kernel; both dots
+    # run on the device; w's update is one kernel.
+    kernels = [str(node.op) for node in sim.graph.toposort() if isinstance(node.op, (Composite, Reduce,
+                                                                                     FusedReduction))]
+    assert len(kernels) == 2 and "sigmoid" in kernels[0] and "softplus" in kernels[0]
+    assert "sum{axis=[0]}" in kernels[0] and kernels[1].startswith("composite")
     assert [d for n, d in sim.placement.items() if isinstance(n.op, Dot)] == [DEVICE, DEVICE]
     # x, y, w and b go over once (w and b stay on the device between calls); the
     # host-computed 1/len(y) is a kernel parameter passed by value (no transfer);
@@ -163,7 +165,8 @@ def test_sum_on_the_device(dtype, axis, keepdims, rng):
     out = T.sum(T.exp(x) * 0.5, axis=axis, keepdims=keepdims)
     sim = gg.function([x], out, device=DEVICE)
     cpu = gg.function([x], out, device="cpu")
-    assert _count(sim, Reduce) == 1 and sim.placement[sim.graph.outputs[0].owner.inputs[0].owner] == DEVICE
+    # the elementwise prologue and the sum are one row kernel
+    assert _count(sim, FusedReduction) == 1 and sim.placement[sim.graph.outputs[0].owner.inputs[0].owner] == DEVICE
     value = sample(dtype, (40, 3, 50), rng).transpose(0, 2, 1)[:, ::2]  # a strided input
     tol = 1e-5 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(sim(value), cpu(value), rtol=tol, atol=tol)

@@ -13,6 +13,7 @@ from gpugrad.ops.patches import Col2Im, Im2Col
 from gpugrad.ops.pool import MaxPoolRop, Pool, PoolGrad
 from gpugrad.ops.reduce import Reduce
 from gpugrad.ops.elemwise import Composite
+from gpugrad.ops.fused import FusedReduction
 from gpugrad.tensor.nnet import bn
 from gpugrad.tensor.signal.pool import pool_2d, pool_3d
 
@@ -96,7 +97,7 @@ def test_batch_normalization_runs_on_the_device(rng):
     out, mean, invstd = bn.batch_normalization_train(x, g, b, "spatial")
     outputs = [out, mean, invstd, *T.grad(T.sum(out ** 2), [x, g, b])]
     sim, cpu = on_both([x, g, b], outputs)
-    assert places(sim, (Reduce, Composite)) == {DEVICE}
+    assert places(sim, (Reduce, Composite, FusedReduction)) == {DEVICE}
     values = [rng.standard_normal((4, 3, 2, 5)).astype("float32"), rng.uniform(0.5, 1.5, 3).astype("float32"),
               rng.standard_normal(3).astype("float32")]
     same(sim(*values), cpu(*values))

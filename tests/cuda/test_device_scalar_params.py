@@ -13,6 +13,7 @@ from gpugrad.graph.fgraph import FunctionGraph
 from gpugrad.ops.shape import Alloc
 from gpugrad.ops.transfer import Transfer
 from gpugrad.ops.elemwise import Composite
+from gpugrad.ops.fused import FusedReduction
 from gpugrad.rewrites.pipeline import optimize
 
 from test_device_io import _mlp_step
@@ -24,8 +25,8 @@ def _uploads(log):
     return [shape for direction, shape, _ in log if direction == "to_device"]
 
 
-def _composites(f):
-    return [node.op for node in f.graph.toposort() if isinstance(node.op, Composite)]
+def _kernels(f, op_type):
+    return [node.op for node in f.graph.toposort() if isinstance(node.op, op_type)]
 
 
 def _scalar_transfers(f):
@@ -34,7 +35,8 @@ def _scalar_transfers(f):
 
 def test_mlp_step_uploads_no_scalars(rng, copies):
     """Before: the mean's count and -1/batch (the value its gradient allocates) went over as
-    two float32 0-d arrays every call; now only the batch itself does."""
+    two float32 0-d arrays every call; now only the batch itself does, and -1/batch is a
+    kernel parameter."""
     sizes = [(20, 16), (16,), (16, 4), (4,)]
     params = [(rng.standard_normal(s) / 4).astype("float32") for s in sizes]
     sim, on_sim = _mlp_step(params, DEVICE)
@@ -48,9 +50,8 @@ def test_mlp_step_uploads_no_scalars(rng, copies):
             assert _uploads(copies) == [(8, 20), (8, 4)]
     for s, c in zip(on_sim, on_cpu):
         np.testing.assert_allclose(s.get_value(), c.get_value(), rtol=1e-5, atol=1e-6)
-    assert any(op.by_value for op in _composites(sim))
-    allocs = [node for node in sim.graph.toposort() if isinstance(node.op, Alloc)]
-    assert allocs and all(node.tag["device"] == DEVICE and node.tag["by_value"] == {0} for node in allocs)
+    assert any(op.plan.by_value for op in _kernels(sim, FusedReduction))
+    assert not _kernels(sim, Alloc)  # -1/batch broadcast by the kernel that reads it, not allocated
     assert _scalar_transfers(sim) == ["host"]  # the cost
 
 
@@ -80,7 +81,7 @@ def test_host_scalars_of_every_kind_pass_by_value(dtype, rng, copies):
             np.testing.assert_allclose(got, expected, rtol=1e-6 if dtype == "float32" else 1e-13)
     assert _uploads(copies) == [(5, 4)]  # the argument only, once the kernels' geometry is there
     assert not _scalar_transfers(sim)
-    sources = [op.source for op in _composites(sim) if op.by_value]
+    sources = [op.source for op in _kernels(sim, Composite) if op.by_value]
     assert sources and all(f"const {codegen.ctype(dtype)} a" in src for src in sources)
 
 
@@ -91,7 +92,7 @@ def test_a_kernel_of_host_scalars_only(rng):
     value = rng.standard_normal((5, 4))
     for got, expected in zip(sim(value), cpu(value)):
         np.testing.assert_allclose(got, expected, rtol=1e-13)
-    assert [op.by_value for op in _composites(sim)] == [{0}]
+    assert [op.by_value for op in _kernels(sim, Composite)] == [{0}]
 
 
 def test_constants_that_are_no_literal_pass_by_value(rng):
@@ -115,7 +116,7 @@ def test_a_view_another_reader_needs_on_the_device_is_read_there(rng, copies):
     for got, expected in zip(sim(value), cpu(value)):
         np.testing.assert_allclose(got, expected, rtol=1e-13)
     assert [c[1] for c in copies if c[0] == "to_host"] == [(5,), (3, 4)]  # the two results
-    assert not any(op.by_value for op in _composites(sim))
+    assert not any(op.by_value for op in _kernels(sim, Composite))
 
 
 def _program(inputs, outputs):

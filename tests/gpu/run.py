@@ -1,9 +1,10 @@
 """The first run on a GPU (``tests/gpu/run.sh``): the device test suite on ``cuda`` and on
 ``cuda-sim`` (``GPUGRAD_TEST_DEVICE``, see tests/cuda/device_checks.py), on ``cuda:1`` when a
 second GPU exists (every CuPy call must then land on GPU 1 while GPU 0 is current), the GPU
-benchmarks with their bandwidth against the device's peak, and one summary table. Designed
-for under 8 minutes on an H100 (each step has a time limit); without a GPU it says so and
-exits 0.
+benchmarks with their bandwidth against the device's peak, the launches and microseconds per
+call of W1, W2 and W7 with and without CUDA graph replay beside CuPy code written by hand
+(tests/gpu/launches.py), and one summary table. Designed for under 8 minutes on an H100
+(each step has a time limit); without a GPU it says so and exits 0.
 
 ``--simulate`` runs the same plan on the simulated devices (``cuda`` -> ``cuda-sim``), which is
 how CI checks this script's logic; ``--dry-run`` prints the plan; ``--suite`` narrows the tests.
@@ -22,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = "tests/cuda tests/backends"
 BENCHMARKS = "tests/benchmarks/test_cuda_bench.py"
+LAUNCHES = "tests/gpu/launches.py"
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Step:
     args: list
     limit_s: int
     parallel: bool = True
+    script: str = ""  # a script run with ``--device`` and ``--json`` instead of pytest
 
 
 def plan(gpus, suite, simulate, with_sim=True):
@@ -43,6 +46,7 @@ def plan(gpus, suite, simulate, with_sim=True):
     if gpus >= 2:
         steps.append(Step(f"tests on {gpu}:1", f"{gpu}:1", suite.split()[:1], 60))
     steps.append(Step("GPU benchmarks", gpu, [BENCHMARKS, "--benchmark-only"], 60, parallel=False))
+    steps.append(Step("launches per call", gpu, ["--quick"] if simulate else [], 90, parallel=False, script=LAUNCHES))
     return steps
 
 
@@ -51,7 +55,9 @@ def _pytest(step, out, workers):
     report = out / f"{step.name.replace(' ', '_').replace(':', '_')}"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *step.args,
                f"--junitxml={report}.xml"]
-    if "--benchmark-only" in step.args:
+    if step.script:
+        command = [sys.executable, step.script, "--device", step.device, *step.args, "--json", f"{report}.json"]
+    elif "--benchmark-only" in step.args:
         command.append(f"--benchmark-json={report}.json")
     elif step.parallel and workers > 1:
         command += ["-n", str(workers)]
@@ -79,7 +85,7 @@ def counts(junit):
 
 def bandwidth_rows(report):
     """``(benchmark, median ms, GB/s, fraction of peak)`` of a pytest-benchmark JSON report."""
-    if not report.exists():
+    if not report.exists() or not isinstance(json.loads(report.read_text()), dict):
         return []
     rows = []
     for bench in json.loads(report.read_text())["benchmarks"]:
@@ -89,8 +95,14 @@ def bandwidth_rows(report):
     return rows
 
 
-def table(results, benchmarks):
-    """The summary: one line per step, then one per benchmark."""
+def launch_rows(report):
+    """The rows tests/gpu/launches.py wrote: workload, library, µs per call, launches."""
+    found = json.loads(report.read_text()) if report.exists() else None
+    return found if isinstance(found, list) else []
+
+
+def table(results, benchmarks, launches=()):
+    """The summary: one line per step, then one per benchmark, then the launches per call."""
     lines = [f"{'step':<28} {'device':<12} {'passed':>7} {'failed':>7} {'skipped':>8} {'seconds':>8}  status"]
     for step, found, code, seconds in results:
         passed, failed, skipped = found or ("-", "-", "-")
@@ -100,6 +112,11 @@ def table(results, benchmarks):
         lines += ["", f"{'benchmark':<58} {'median ms':>10} {'GB/s':>8} {'of peak':>8}"]
         for name, median, gbps, fraction in benchmarks:
             lines.append(f"{name:<58} {median:>10.3f} {gbps or float('nan'):>8.1f} {fraction or float('nan'):>8.1%}")
+    if launches:
+        lines += ["", f"{'workload':<22} {'library':<26} {'us per call':>12} {'launches':>9}"]
+        for row in launches:
+            counted = "-" if row["launches"] is None else f"{row['launches']:.1f}"
+            lines.append(f"{row['workload']:<22} {row['library']:<26} {row['us_per_call']:>12.1f} {counted:>9}")
     return "\n".join(lines)
 
 
@@ -124,19 +141,21 @@ def main(argv=None):
         return 0
     steps = plan(gpus, args.suite, args.simulate, with_sim=not args.no_sim)
     if args.dry_run:
-        print("\n".join(f"{s.name}: GPUGRAD_TEST_DEVICE={s.device} pytest {' '.join(s.args)} (limit {s.limit_s} s)"
-                        for s in steps))
+        print("\n".join(f"{s.name}: " + (f"python {s.script} --device {s.device} {' '.join(s.args)}".rstrip()
+                                          if s.script else f"GPUGRAD_TEST_DEVICE={s.device} pytest {' '.join(s.args)}")
+                        + f" (limit {s.limit_s} s)" for s in steps))
         return 0
     out = args.out or Path(os.environ.get("OUT") or tempfile.mkdtemp(prefix="gpugrad-gpu-run-"))
     out.mkdir(parents=True, exist_ok=True)
     xdist = subprocess.run([sys.executable, "-c", "import xdist"], capture_output=True).returncode == 0
     workers = max(1, (os.cpu_count() or 2) // 2) if xdist else 1
-    results, benchmarks = [], []
+    results, benchmarks, launches = [], [], []
     for step in steps:
         report, code, seconds = _pytest(step, out, workers)
         results.append((step, counts(Path(f"{report}.xml")), code, seconds))
         benchmarks += bandwidth_rows(Path(f"{report}.json"))
-    print(table(results, benchmarks))
+        launches += launch_rows(Path(f"{report}.json"))
+    print(table(results, benchmarks, launches))
     print(f"\nlogs and reports: {out}")
     return 0 if all(code == 0 for _, _, code, _ in results) else 1
 

@@ -23,7 +23,8 @@ def test_the_plan_for_one_and_two_gpus(gpus):
     plan = subprocess.run([*RUN, "--dry-run", "--gpus", str(gpus)], capture_output=True, text=True,
                           check=True).stdout.splitlines()
     assert [line.split(":")[0] for line in plan] == ["tests on cuda-sim", "tests on cuda", *(["tests on cuda"] *
-                                                      (gpus == 2)), "GPU benchmarks"]
+                                                      (gpus == 2)), "GPU benchmarks", "launches per call"]
+    assert plan[-1].startswith("launches per call: python tests/gpu/launches.py --device cuda (limit")
     assert ("GPUGRAD_TEST_DEVICE=cuda:1 pytest tests/cuda " in "\n".join(plan)) == (gpus == 2)
 
 
@@ -34,3 +35,7 @@ def test_the_plan_runs_on_the_simulated_devices(tmp_path):
     rows = {line[:28].strip(): line.split()[-5:] for line in done.stdout.splitlines()[1:4]}
     assert rows["tests on cuda-sim"][:2] == ["6", "0"] and rows["tests on cuda-sim:1"][:2] == ["6", "0"]
     assert rows["GPU benchmarks"][1] == "0" and rows["GPU benchmarks"][-1] == "ok"  # skipped without a GPU
+    launches = [line for line in done.stdout.splitlines() if line.startswith(("W1 ", "W2 ", "W7 "))]
+    assert len(launches) == 9 and all(line.split()[-1] != "-" for line in launches)  # every launch counted
+    w7 = {line[23:49].strip(): float(line.split()[-1]) for line in launches if line.startswith("W7")}
+    assert w7["gpugrad, graph replay"] == 1 and w7["gpugrad, plain launches"] <= 13 < w7["CuPy by hand"]

@@ -13,7 +13,8 @@ what gpugrad calls is here (routines.py, lapack.py); ``cupyx`` is its ``errstate
 import types
 
 from . import _cupy, cuda, routines
-from .arrays import ndarray, pointer_owner
+from .arrays import ndarray
+from .memory import pointer_owner
 from .lapack import LINALG, cupyx
 from .raw import RawKernel, RawModule
 

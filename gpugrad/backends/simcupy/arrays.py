@@ -13,21 +13,20 @@ not scalars; views are views. Anything CuPy may do differently and gpugrad does 
 refused rather than guessed (advanced indexing, Fortran order, ``get(out=...)``).
 Arithmetic runs as NumPy's on the host memory behind the arrays, with results written
 into fresh device memory of the current device: it stands in for CuPy's elementwise
-kernels, which gpugrad's numbers do not depend on.
+kernels, which gpugrad's numbers do not depend on. Every such kernel, copy and fill is one
+piece of device work (``cuda.enqueue``: run now, or recorded while the stream captures, so
+nothing is written during a capture); new arrays come from the current allocator
+(``cuda.alloc``), copies between host and device are counted and refused in a capture.
 """
-import ctypes
 import warnings
-import weakref
 
 import numpy as np
 
-from ..cuda_sim import memory
 from . import cuda
 
 FUNCTIONS = {}  # "name" or "linalg.name" -> the layer's ``cupy.<that>`` (routines.py registers them)
 UFUNCS = {}     # name -> the NumPy ufunc that runs ``cupy.<name>``
 SCALAR_TYPES = (bool, int, float, complex, np.generic)
-OWNERS = weakref.WeakKeyDictionary()  # memory.Region -> the ordinal of the device it was allocated on
 IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
             "Please use `.get()` to construct a NumPy array explicitly.")
 
@@ -40,28 +39,29 @@ def check_device(array):
                          f"while current = {here}")
 
 
-def allocate(shape, dtype):
-    """Fresh guarded memory on the current device, as a NumPy view (the device remembered)."""
-    host = memory.empty(shape, dtype)
-    OWNERS[memory.region_of(host)] = cuda.current().ordinal
-    return host
+def produce(compute, reads=()):
+    """Fresh arrays of the current device holding ``compute()``'s NumPy result (or tuple of
+    results), as a kernel computes it: the shapes now, the values when the work runs (in a
+    capture, at each launch of the graph)."""
+    first, captured = compute(), cuda.capturing()
+    results = tuple(ndarray(r.shape, r.dtype) for r in (first if isinstance(first, tuple) else (first,)))
+    hosts = [out._host for out in results]  # the memory, not the arrays: a graph keeps no array alive
+
+    def work():
+        values = compute() if captured else first
+        for host, value in zip(hosts, values if isinstance(values, tuple) else (values,)):
+            host[...] = value
+    cuda.enqueue(work, [*hosts, *reads])
+    return results if isinstance(first, tuple) else results[0]
 
 
-def pointer_owner(ptr):
-    """The driver's answer for address ``ptr`` (``CudaBackend.adopt``): ``(device ordinal,
-    context handle)`` of the allocation holding it, None where no live allocation does."""
-    region = memory.locate(ptr)
-    device = OWNERS.get(region) if region is not None and region.start <= ptr < max(region.end, region.start + 1) \
-        else None
-    return None if device is None else (device, cuda.DEVICES[device].context)
-
-
-def on_device(value):
-    """A NumPy result as a fresh array in the current device's memory."""
+def upload(value):
+    """A host value copied to a fresh array of the current device (a copy, not a kernel)."""
     value = np.asarray(value)
-    out = allocate(value.shape, value.dtype)
-    out[...] = value
-    return ndarray._of(out, cuda.current().ordinal, None)
+    cuda.transfer("to_device", value.nbytes)
+    out = ndarray(value.shape, value.dtype)
+    out._host[...] = value
+    return out
 
 
 def operand(x):
@@ -78,20 +78,27 @@ def apply(function, *args, out=None, **kwargs):
     """``function`` (a NumPy ufunc or routine) of device arrays and scalars, as a kernel of the
     current device would compute it (no floating-point warnings: a GPU raises none)."""
     operands = [operand(a) for a in args]
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
-        result = function(*operands, **kwargs)
+
+    def compute():
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+            result = function(*operands, **kwargs)
+        return tuple(map(np.asarray, result)) if isinstance(result, tuple) else np.asarray(result)
     if out is None:
-        return tuple(on_device(r) for r in result) if isinstance(result, tuple) else on_device(result)
+        return produce(compute, operands)
     check_device(out)
-    out._host[...] = result
+    host = out._host
+    cuda.enqueue(lambda: host.__setitem__(Ellipsis, compute()), [host, *operands])
     return out
 
 
-def _copy_into(dst, src):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
-        np.copyto(dst, src, casting="unsafe")
+def copy_into(dst, src):
+    """A copy kernel: ``src`` (host memory of a device array, or a scalar) into ``dst``."""
+    def work():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+            np.copyto(dst, src, casting="unsafe")
+    cuda.enqueue(work, [dst, src])
 
 
 class Flags:
@@ -104,36 +111,6 @@ class Flags:
     def __getitem__(self, name):
         return getattr(self, {"C_CONTIGUOUS": "c_contiguous", "F_CONTIGUOUS": "f_contiguous",
                               "OWNDATA": "owndata"}[name])
-
-
-class MemoryPointer:
-    """``ndarray.data``: a device address, its device, and what keeps the memory alive."""
-    __slots__ = ("ptr", "device_id", "_owner")
-
-    def __init__(self, ptr, device_id, owner):
-        self.ptr, self.device_id, self._owner = ptr, device_id, owner
-
-    @property
-    def device(self):
-        return cuda.Device(self.device_id)
-
-    def __int__(self):
-        return self.ptr
-
-    def __add__(self, offset):
-        return MemoryPointer(self.ptr + offset, self.device_id, self._owner)
-
-    def view(self, shape, dtype, strides):
-        """A NumPy view of ``shape``/``dtype``/``strides`` (None: C order) at this address."""
-        dtype = np.dtype(dtype)
-        shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        if strides is None:
-            strides = tuple(int(np.prod(shape[k + 1:], dtype=np.int64)) * dtype.itemsize for k in range(len(shape)))
-        extent = [(n - 1) * s for n, s in zip(shape, strides)] if 0 not in shape else []
-        low = self.ptr + sum(e for e in extent if e < 0)
-        high = self.ptr + sum(e for e in extent if e > 0) + dtype.itemsize
-        buffer = (ctypes.c_char * (high - low)).from_address(low)
-        return np.ndarray(shape, dtype, buffer=buffer, offset=self.ptr - low, strides=strides)
 
 
 def _indexed(host, key):
@@ -151,7 +128,7 @@ def _indexed(host, key):
 class ndarray:  # noqa: N801 - CuPy's name
     """``cupy.ndarray`` on a simulated device; see the module docstring. ``ndarray(shape,
     dtype, memptr=None, strides=None)`` allocates on the current device or views ``memptr``."""
-    __slots__ = ("_host", "_device", "_base", "__weakref__")
+    __slots__ = ("_host", "_device", "_base", "_memory", "__weakref__")
     __array_priority__ = 100
     __hash__ = None
 
@@ -161,22 +138,19 @@ class ndarray:  # noqa: N801 - CuPy's name
         if memptr is None:
             if strides is not None:
                 raise ValueError("memptr is required if strides is given.")
-            self._host, self._device, self._base = allocate(shape, dtype), cuda.current().ordinal, None
-        else:
-            self._host, self._device, self._base = memptr.view(shape, dtype, strides), memptr.device_id, memptr._owner
+            sizes = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+            memptr = cuda.alloc(int(np.prod(sizes, dtype=np.int64)) * np.dtype(dtype).itemsize)
+        self._host, self._device, self._base = memptr.view(shape, dtype, strides), memptr.device_id, None
+        self._memory = memptr
 
     @classmethod
     def _of(cls, host, device, base):
         array = object.__new__(cls)
-        array._host, array._device, array._base = host, device, base
+        array._host, array._device, array._base, array._memory = host, device, base, None
         return array
 
     def _view(self, host):
-        """``host`` (a NumPy view of this array's memory) as a device array; a NumPy copy (a
-        reshape that could not be a view) goes to fresh device memory, as CuPy's copy would."""
-        if host.size and not np.may_share_memory(host, self._host):
-            check_device(self)
-            return on_device(host)
+        """``host`` (a NumPy view of this array's memory) as a device array."""
         return ndarray._of(host, self._device, self if self._base is None else self._base)
 
     # Layout
@@ -197,7 +171,8 @@ class ndarray:  # noqa: N801 - CuPy's name
 
     @property
     def data(self):
-        return MemoryPointer(self._host.__array_interface__["data"][0], self._device, self)
+        ptr = self._host.__array_interface__["data"][0]
+        return cuda.MemoryPointer(cuda.UnownedMemory(ptr, self.nbytes, self, self._device), 0)
 
     @property
     def __cuda_array_interface__(self):
@@ -212,8 +187,19 @@ class ndarray:  # noqa: N801 - CuPy's name
     def get(self, stream=None, order="C", out=None):
         if out is not None or order not in ("C", "A"):
             raise NotImplementedError("the simulated CuPy's get() takes no out= and copies in C order")
+        cuda.transfer("to_host", self.nbytes)
         cuda.simulated(self._device).raise_pending()
         return np.array(self._host, order="C", copy=True)
+
+    def set(self, arr, stream=None):
+        """CuPy's copy of host ``arr`` (same shape and dtype) into this C-contiguous array."""
+        arr = np.asarray(arr)
+        if arr.dtype != self.dtype or arr.shape != self.shape:
+            raise ValueError(f"{arr.dtype}{arr.shape} array cannot be set to {self.dtype}{self.shape} array")
+        if not self._host.flags.c_contiguous:
+            raise RuntimeError("Cannot set to non-contiguous array")
+        cuda.transfer("to_device", arr.nbytes)
+        self._host[...] = arr
 
     def item(self):
         if self.size != 1:
@@ -254,27 +240,33 @@ class ndarray:  # noqa: N801 - CuPy's name
         if dtype == self.dtype and not copy:
             return self
         check_device(self)
-        out = allocate(self.shape, dtype)
-        _copy_into(out, self._host)
-        return ndarray._of(out, self._device, None)
+        out = ndarray(self.shape, dtype)
+        copy_into(out._host, self._host)
+        return out
 
     def copy(self, order="C"):
         """A copy on the current device (CuPy copies across devices here)."""
-        out = allocate(self.shape, self.dtype)
-        out[...] = self._host
-        return ndarray._of(out, cuda.current().ordinal, None)
+        out = ndarray(self.shape, self.dtype)
+        copy_into(out._host, self._host)
+        return out
 
     def view(self, dtype=None):
         return self._view(self._host.view() if dtype is None else self._host.view(dtype))
 
     def fill(self, value):
         check_device(self)
-        self._host.fill(value.item() if isinstance(value, np.ndarray) else operand(value))
+        value, host = value.item() if isinstance(value, np.ndarray) else operand(value), self._host
+        cuda.enqueue(lambda: host.fill(value), [host])
 
     # Views
     def reshape(self, *shape, order="C"):
+        """A view where the layout allows, else a copy (a kernel), as CuPy's."""
         shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)) else shape
-        return self._view(self._host.reshape(shape, order=order))
+        host = self._host.reshape(shape, order=order)
+        if host.size and not np.may_share_memory(host, self._host):
+            check_device(self)
+            return produce(lambda: self._host.reshape(shape, order=order), [self._host])
+        return self._view(host)
 
     def transpose(self, *axes):
         axes = axes[0] if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)) else axes
@@ -313,7 +305,7 @@ class ndarray:  # noqa: N801 - CuPy's name
         check_device(self)
         if isinstance(value, np.ndarray) and value.ndim:
             raise TypeError(f"Unsupported type {type(value)}")
-        _copy_into(_indexed(self._host, key), operand(value.item() if isinstance(value, np.ndarray) else value))
+        copy_into(_indexed(self._host, key), operand(value.item() if isinstance(value, np.ndarray) else value))
 
     def __len__(self):
         if not self.ndim:

@@ -14,7 +14,8 @@ A launch takes its arguments as CuPy does (arrays by pointer, a one-element NumP
 a scalar by value: Python ``int``/``float``/``complex``/``bool`` as int64 (uint64 from
 2**63)/float64/complex128/bool, NumPy scalars as their dtype; any other NumPy array is a
 ``TypeError``), refuses an array of another device than the current one (which a GPU would
-fault on), and runs asynchronously: a fault is the device's pending error (cuda.py).
+fault on), and runs asynchronously: a fault is the device's pending error (device.py); while
+the stream captures, the launch is recorded for the graph (streams.py).
 """
 import hashlib
 
@@ -123,7 +124,10 @@ class RawKernel(_RawKernel):
         device.raise_pending(by_driver=True)
         kernel = built(self.code, self.options, device).get_function(self.name)
         values = [_argument(a, device.ordinal) for a in args]
-        try:
-            device.launcher.launch(kernel, grid, block, values, shared_mem=shared_mem)
-        except base.KernelLaunchError as exc:  # asynchronous on a GPU: reported at the next sync
-            device.pending = exc
+
+        def work():
+            try:
+                device.launcher.launch(kernel, grid, block, values, shared_mem=shared_mem)
+            except base.KernelLaunchError as exc:  # asynchronous on a GPU: reported at the next sync
+                device.pending = exc
+        cuda.enqueue(work, values)

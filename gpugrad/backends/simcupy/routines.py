@@ -6,10 +6,11 @@ are the copies between devices and from the host)."""
 import numpy as np
 
 from . import cuda
-from .arrays import FUNCTIONS, UFUNCS, MemoryPointer, apply, check_device, ndarray, on_device, pointer_owner
+from .arrays import FUNCTIONS, UFUNCS, apply, check_device, ndarray, produce, upload
+from .memory import pointer_owner
 
 UFUNC_NAMES = ("add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "remainder", "power",
-               "negative", "positive", "absolute", "conjugate", "exp", "log", "sqrt", "isfinite", "isnan",
+               "negative", "positive", "absolute", "conjugate", "exp", "log", "sqrt", "tanh", "isfinite", "isnan",
                "isinf", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "maximum",
                "minimum", "logical_and", "logical_or", "logical_not", "sign", "matmul")
 
@@ -48,7 +49,7 @@ def zeros_like(a, dtype=None):
 
 
 def eye(N, M=None, k=0, dtype=float):  # noqa: N803 - NumPy's names
-    return on_device(np.eye(N, M, k, dtype))
+    return produce(lambda: np.eye(N, M, k, dtype))
 
 
 def _from_interface(obj):
@@ -60,7 +61,9 @@ def _from_interface(obj):
     if owner is None:
         raise ValueError(f"__cuda_array_interface__ of {type(obj).__name__} points to {ptr:#x}, which is no "
                          "simulated device memory")
-    pointer = MemoryPointer(ptr, owner[0], obj)
+    dtype = np.dtype(interface["typestr"])
+    pointer = cuda.MemoryPointer(cuda.UnownedMemory(ptr, int(np.prod(shape, dtype=np.int64)) * dtype.itemsize, obj,
+                                                    owner[0]), 0)
     return ndarray._of(pointer.view(shape, interface["typestr"], interface.get("strides")), owner[0], obj)
 
 
@@ -70,7 +73,7 @@ def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0):
         source = obj if isinstance(obj, ndarray) else _from_interface(obj)
         out = source.copy()
         return out if dtype is None or np.dtype(dtype) == out.dtype else out.astype(dtype, copy=False)
-    return on_device(np.array(obj, dtype=dtype, ndmin=ndmin))
+    return upload(np.array(obj, dtype=dtype, ndmin=ndmin))
 
 
 def asarray(a, dtype=None, order=None):
@@ -108,7 +111,7 @@ def may_share_memory(a, b, max_work=None):
 def _joined(function, arrays, axis, dtype=None):
     for a in arrays:
         check_device(a)
-    return on_device(function([a._host for a in arrays], axis=axis, dtype=dtype))
+    return produce(lambda: function([a._host for a in arrays], axis=axis, dtype=dtype), [a._host for a in arrays])
 
 
 def stack(arrays, axis=0, out=None, dtype=None):
@@ -159,10 +162,19 @@ def copy(a, order="K"):
     return asarray(a).copy()
 
 
+def sum(a, axis=None, dtype=None, out=None, keepdims=False):  # noqa: A001 - CuPy's name
+    return a.sum(axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+
+
+def mean(a, axis=None, dtype=None, out=None, keepdims=False):
+    return a.mean(axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+
+
 UFUNCS.update({name: getattr(np, name) for name in UFUNC_NAMES})
 PUBLIC = {name: _ufunc(name) for name in UFUNC_NAMES}
 PUBLIC.update(abs=PUBLIC["absolute"], conj=PUBLIC["conjugate"], dot=lambda a, b, out=None: apply(np.dot, a, b, out=out))
 PUBLIC.update({f.__name__: f for f in (
     empty, zeros, ones, empty_like, zeros_like, eye, array, asarray, ascontiguousarray, asnumpy, broadcast_to,
-    may_share_memory, stack, concatenate, tril, triu, transpose, swapaxes, reshape, shape, ndim, real, imag, copy)})
+    may_share_memory, stack, concatenate, tril, triu, transpose, swapaxes, reshape, shape, ndim, real, imag, copy,
+    sum, mean)})
 FUNCTIONS.update(PUBLIC)
