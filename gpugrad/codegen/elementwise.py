@@ -274,15 +274,7 @@ def render(inputs, outputs, nodes, by_value=()):
     arrays = [k for k in range(len(inputs)) if k not in by_value]
     names = {v: f"a{k}" for k, v in enumerate(inputs)}
     body = [f"        const {ctype(inputs[k].dtype)} a{k} = in{k}[o[{row}]];" for row, k in enumerate(arrays)]
-    for node in nodes:
-        for v in node.inputs:
-            if v not in names:
-                names[v] = f"c{sum(n.startswith('c') for n in names.values())}"
-                body.append(f"        const {ctype(v.dtype)} {names[v]} = {literal(v.data, v.dtype)};")
-        out = node.outputs[0]
-        names[out] = f"v{sum(n.startswith('v') for n in names.values())}"
-        expr = value_of(node, names)
-        body.append(f"        const {ctype(out.dtype)} {names[out]} = {expr};")
+    body += statements(nodes, names, "        ")
     body += [f"        out{k}[i] = {names[v]};" for k, v in enumerate(outputs)]
     params = [f"const {ctype(v.dtype)} a{k}" if k in by_value else f"const {ctype(v.dtype)}* __restrict__ in{k}"
               for k, v in enumerate(inputs)]
@@ -293,6 +285,24 @@ def render(inputs, outputs, nodes, by_value=()):
         "        if (narrow) gg_unravel<int>(i, geometry, o); else gg_unravel<i64>(i, geometry, o);"]
     return grid_stride(KERNEL_NAME, params, "n", [*unravel, *body],
                        ["    const bool narrow = geometry[1] != 0;"] if arrays else [])
+
+
+def statements(nodes, names, pad):
+    """The C statements computing ``nodes`` (topological order) one element at a time, each
+    value a local of its exact dtype: ``const f64 v0 = exp(a0);``. ``names`` maps the values
+    already read (the inputs) to their C names; the constants and results get theirs here.
+    Every emitter of elementwise work shares them (the CUDA kernels here, the host loops of
+    codegen/host.py): one table, one translation of it."""
+    lines = []
+    for node in nodes:
+        for v in node.inputs:
+            if v not in names:
+                names[v] = f"c{sum(n.startswith('c') for n in names.values())}"
+                lines.append(f"{pad}const {ctype(v.dtype)} {names[v]} = {literal(v.data, v.dtype)};")
+        out = node.outputs[0]
+        names[out] = f"v{sum(n.startswith('v') for n in names.values())}"
+        lines.append(f"{pad}const {ctype(out.dtype)} {names[out]} = {value_of(node, names)};")
+    return lines
 
 
 def grid_stride(name, params, count, body, head=()):

@@ -1,0 +1,150 @@
+"""Fused elementwise regions on the CPU: a ``Composite``'s generated C++ loop (codegen/host.py),
+compiled in the background once the region has done enough work, NumPy until then.
+
+A thunk starts on the Composite's ``perform`` (its inner graph node by node, NumPy's
+results exactly). Once the node has computed ``config.cpu_compile_after`` elements its kernel
+is requested from the background compiler (backends/host_compiler.py), and the first call
+after the kernel is ready switches to it: small functions called a few times (most of a
+test suite) never compile anything, a workload's hot regions compile within its first
+calls, and no call waits for the compiler (``cpu_compile_after = 0``: the first call builds
+and waits, for tests and for reproducible timings). Switching is one attribute assignment,
+so threads calling one function at once each see NumPy or the kernel, never half of one.
+
+A call fills fresh C-contiguous outputs of the broadcast shape, split into chunks over
+``config.cpu_threads`` threads when large (ctypes releases the GIL during each chunk; one
+shared pool, so concurrent calls never run more kernel threads than cores). Empty outputs,
+misaligned strides and a compile that failed (one warning) run ``perform``.
+"""
+import concurrent.futures
+import ctypes
+import os
+import threading
+import warnings
+
+import numpy as np
+
+from ..codegen import elementwise as codegen, host
+from ..config import config
+from ..errors import CodegenWarning
+from .elementwise import _broadcast, _narrow
+
+CHUNK = 1 << 16  # elements below which splitting over threads costs more than it saves
+_warned = set()
+_pool_lock = threading.Lock()
+_pools = {}
+
+
+def enabled():
+    """Whether CPU regions get generated kernels; the first time it cannot, one warning says why."""
+    from ..backends import host_compiler
+    why = "config.cpu_codegen is False (GPUGRAD_CPU_CODEGEN=0)" if not config.cpu_codegen else \
+        "no C++ compiler was found (g++, c++ or $CXX)" if host_compiler.compiler() is None else ""
+    if why:
+        warn_once(f"gpugrad: fused CPU regions run NumPy node by node: {why}")
+    return not why
+
+
+def warn_once(message):
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, CodegenWarning, stacklevel=3)
+
+
+def threads():
+    return config.cpu_threads or len(os.sched_getaffinity(0))
+
+
+def _pool(count):
+    with _pool_lock:
+        if count not in _pools:
+            _pools[count] = concurrent.futures.ThreadPoolExecutor(count - 1, thread_name_prefix="gpugrad-cpu")
+        return _pools[count]
+
+
+class _Kernel:
+    """The state of one node's kernel: work done, the compile requested, the kernel once ready."""
+
+    def __init__(self, op):
+        self.op, self.work, self.future, self.fn, self.failed = op, 0, None, None, bool(op.by_value)
+
+    def ready(self, values):
+        """The kernel if it may run now (requesting it once the node is hot), else None."""
+        if self.failed:
+            return None
+        if self.future is None:
+            self.work += max((np.size(v) for v in values), default=1)
+            if self.work < config.cpu_compile_after:
+                return None
+            from ..backends import host_compiler
+            self.future = host_compiler.request(host.render(self.op), str(self.op), host.KERNEL_NAME)
+            if config.cpu_compile_after:
+                return None
+            concurrent.futures.wait([self.future])
+        if not self.future.done():
+            return None
+        try:
+            self.fn = self.future.result()
+        except Exception as exc:  # noqa: BLE001 - any failure leaves NumPy running this node
+            self.failed = True
+            warn_once(f"gpugrad: {self.op} runs with NumPy: its CPU kernel failed to build: {exc}")
+        return self.fn
+
+
+def host_thunk(op, node, storage_in, storage_out, perform):
+    """The thunk of CPU Composite ``node``: its kernel once built, ``perform`` until then."""
+    kernel = _Kernel(op)
+    scalars = host.scalar_inputs(op)
+    dtypes = [np.dtype(v.dtype) for v in node.inputs]
+    static = [v.type.shape for v in node.inputs]
+    outs = [(np.dtype(o.dtype), o.type.shape) for o in node.outputs]
+    ndim, n_args, geometries = node.outputs[0].ndim, len(node.inputs) + len(node.outputs), {}
+    pointers = ctypes.c_void_p * n_args
+
+    def thunk():
+        fn = kernel.fn or kernel.ready([c[0] for c in storage_in])
+        if fn is None:
+            return perform()
+        values = [v if type(v) is np.ndarray and v.dtype == d else np.asarray(v, d)
+                  for v, d in zip((c[0] for c in storage_in), dtypes)]
+        shape = _broadcast(op, ndim, static, values)
+        n = int(np.prod(shape, dtype=np.int64))
+        if n == 0 or any(s % v.itemsize for v in values for s in v.strides):
+            return perform()
+        results = [np.empty(shape, d) for d, _ in outs]
+        geometry = None
+        if not all(v.shape == shape and v.flags.c_contiguous for k, v in enumerate(values) if k not in scalars):
+            geometry = _geometry(geometries, shape, static, values)
+        args = pointers(*(a.ctypes.data for a in values), *(r.ctypes.data for r in results))
+        _run(fn, args, geometry, n)
+        for cell, out, (_, out_static) in zip(storage_out, results, outs):
+            cell[0] = _narrow(out, out_static, shape)
+    return thunk
+
+
+def _geometry(cache, shape, static, values):
+    """The strided path's table (``codegen.geometry``), kept per shape and strides."""
+    key = (shape, *(v.strides for v in values))
+    table = cache.get(key)
+    if table is None:
+        if len(cache) > 64:
+            cache.clear()
+        table = cache[key] = codegen.geometry(shape, [
+            [0 if s[d] == 1 else v.strides[d] // v.itemsize for d in range(len(shape))] for v, s in zip(values, static)])
+    return table
+
+
+def _run(fn, args, geometry, n):
+    """``fn`` over ``[0, n)``: in this thread, or in chunks over the pool and this thread."""
+    table = geometry.ctypes.data if geometry is not None else None
+    count = threads()
+    parts = min(count, n // CHUNK)
+    if parts <= 1:
+        fn(args, table, 0, n)
+        return
+    step = ((n + parts - 1) // parts + 63) // 64 * 64  # whole cache lines per chunk
+    bounds = [(b, min(b + step, n)) for b in range(0, n, step)]
+    pool = _pool(count)
+    futures = [pool.submit(fn, args, table, b, e) for b, e in bounds[1:]]
+    fn(args, table, *bounds[0])
+    for f in futures:
+        f.result()
