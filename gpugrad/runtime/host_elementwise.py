@@ -32,6 +32,7 @@ CHUNK = 1 << 16  # elements below which splitting over threads costs more than i
 _warned = set()
 _pool_lock = threading.Lock()
 _pools = {}
+_KERNELS = {}  # host source -> _Kernel
 
 
 def enabled():
@@ -64,8 +65,10 @@ def _pool(count):
 class _Kernel:
     """The state of one node's kernel: work done, the compile requested, the kernel once ready."""
 
-    def __init__(self, op):
-        self.op, self.work, self.future, self.fn, self.failed = op, 0, None, None, bool(op.by_value)
+    def __init__(self, op, source):
+        self.op, self.source, self.work, self.future, self.fn = op, source, 0, None, None
+        self.failed = bool(op.by_value)
+        self.after = config.cpu_compile_after  # as when the function was compiled
 
     def ready(self, values):
         """The kernel if it may run now (requesting it once the node is hot), else None."""
@@ -73,15 +76,14 @@ class _Kernel:
             return None
         if self.future is None:
             self.work += max((np.size(v) for v in values), default=1)
-            if self.work < config.cpu_compile_after:
+            if self.work < self.after:
                 return None
             from ..backends import host_compiler
-            self.future = host_compiler.request(host.render(self.op), str(self.op), host.KERNEL_NAME)
-            if config.cpu_compile_after:
+            self.future = host_compiler.request(self.source, _named(self.op), host.KERNEL_NAME)
+        if not self.future.done():
+            if self.after:
                 return None
             concurrent.futures.wait([self.future])
-        if not self.future.done():
-            return None
         try:
             self.fn = self.future.result()
         except Exception as exc:  # noqa: BLE001 - any failure leaves NumPy running this node
@@ -90,9 +92,30 @@ class _Kernel:
         return self.fn
 
 
+def _named(op, most=6):
+    """``composite{exp,mul,add}``; a long region by its first few ops and their count."""
+    ops = [str(n.op) for n in op.nodes]
+    shown = ",".join(ops[:most]) + (f",... ({len(ops)} ops)" if len(ops) > most else "")
+    return f"composite{{{shown}}}"
+
+
+def _kernel_of(op):
+    """The state shared by every thunk of the same host source (the linked copies of a
+    function that threads call at once, functions of the same region): they warm up and
+    switch together. The smallest ``cpu_compile_after`` of their compilations holds. (Not
+    by op: equal Composites, by their CUDA source, may differ in which inputs broadcast.)"""
+    source = host.render(op)
+    with _pool_lock:
+        kernel = _KERNELS.get(source)
+        if kernel is None:
+            kernel = _KERNELS[source] = _Kernel(op, source)
+        kernel.after = min(kernel.after, config.cpu_compile_after)
+        return kernel
+
+
 def host_thunk(op, node, storage_in, storage_out, perform):
     """The thunk of CPU Composite ``node``: its kernel once built, ``perform`` until then."""
-    kernel = _Kernel(op)
+    kernel = _kernel_of(op)
     scalars = host.scalar_inputs(op)
     dtypes = [np.dtype(v.dtype) for v in node.inputs]
     static = [v.type.shape for v in node.inputs]
