@@ -34,7 +34,7 @@ from .cuda_sim.compiler import FALLBACK_INCLUDE
 # casts into the identity (the loop vectorizer stays on). -fno-math-errno and
 # -fno-trapping-math change no value (errno is never read, float exceptions are ignored as
 # in every compiled gpugrad program) but let sqrt and selects vectorize.
-FLAGS = ("-O3", "-march=native", "-std=c++17", "-fPIC", "-shared", "-fvisibility=hidden", "-fno-strict-aliasing",
+FLAGS = ("-O3", "-march=native", "-mprefer-vector-width=512", "-std=c++17", "-fPIC", "-shared", "-fvisibility=hidden", "-fno-strict-aliasing",
          "-fno-tree-slp-vectorize", "-ffp-contract=off", "-fwrapv", "-fno-math-errno", "-fno-trapping-math", "-w",
          f"-I{FALLBACK_INCLUDE}")
 CACHE = ArtifactCache("cpu")

@@ -23,7 +23,8 @@ the inner loop is unit-stride over restrict pointers and the compiler vectorizes
 ``geometry`` is ``elementwise.geometry``'s table (merged axes, strides in elements, 0 where an
 input broadcasts) and each run along the last merged axis is one ``gg_run<false>`` call with
 the inputs' own strides: transposed, sliced, negatively strided and broadcast inputs, 64-bit
-offsets throughout. An input whose static shape is all ones (a scalar broadcast over the
+offsets throughout; where every array input's rows are contiguous (``x + b`` of a bias row)
+each row runs the vectorized ``gg_run<true>``. An input whose static shape is all ones (a scalar broadcast over the
 output) is read once per element from its one value in both paths.
 """
 import re
@@ -71,10 +72,10 @@ def render(op):
     run = "\n".join([
         f"template <bool C> static inline void gg_run(i64 count, {', '.join(params)}) {{",
         "    for (i64 j = 0; j < count; ++j) {", *body, "    }", "}"])
-    return _prelude(run) + run + "\n" + _entry(inputs, outputs)
+    return _prelude(run) + run + "\n" + _entry(inputs, outputs, scalars)
 
 
-def _entry(inputs, outputs):
+def _entry(inputs, outputs, scalars):
     """``gg_kernel``: unpack the pointers, then the fast path or the strided runs of a chunk."""
     n_in = len(inputs)
     unpack = [f"    const {ctype(v.dtype)}* in{k} = static_cast<const {ctype(v.dtype)}*>(args[{k}]);"
@@ -84,9 +85,14 @@ def _entry(inputs, outputs):
     fast = [f"in{k} + begin, 1" for k in range(n_in)] + [f"out{k} + begin" for k in range(len(outputs))]
     strided = [f"in{k} + o[{k}] + j * st[{k}], st[{k}]" for k in range(n_in)] + \
               [f"out{k} + i" for k in range(len(outputs))]
+    arrays = [k for k in range(n_in) if k not in scalars]
+    unit = " && ".join(f"st[{k}] == 1" for k in arrays) or "true"
+    strides = ["    const bool unit = true;"] if not n_in else [
+        f"    i64 st[{n_in}];",
+        f"    for (int a = 0; a < {n_in}; ++a) st[a] = shape[nd * (a + 1) + nd - 1];",
+        f"    const bool unit = {unit};  // rows contiguous in every array input: the fast loop per row"]
     offsets = [] if not n_in else [
-        f"        i64 o[{n_in}] = {{0}}, st[{n_in}];",
-        f"        for (int a = 0; a < {n_in}; ++a) st[a] = shape[nd * (a + 1) + nd - 1];",
+        f"        i64 o[{n_in}] = {{0}};",
         "        for (int d = nd - 2; d >= 0; --d) {",
         "            const i64 q = row / shape[d], k = row - q * shape[d];",
         "            row = q;",
@@ -103,11 +109,13 @@ def _entry(inputs, outputs):
         "    const int nd = int(geometry[0]);",
         "    const i64* shape = geometry + 2;",
         "    const i64 inner = shape[nd - 1];",
+        *strides,
         "    for (i64 i = begin; i < end;) {",
         "        i64 row = i / inner;",
         "        const i64 j = i - row * inner, count = inner - j < end - i ? inner - j : end - i;",
         *offsets,
-        f"        gg_run<false>(count, {', '.join(strided)});",
+        f"        if (unit) gg_run<true>(count, {', '.join(strided)});",
+        f"        else gg_run<false>(count, {', '.join(strided)});",
         "        i += count;",
         "    }",
         "}", ""])
