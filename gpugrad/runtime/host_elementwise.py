@@ -122,6 +122,8 @@ def host_thunk(op, node, storage_in, storage_out, perform):
     outs = [(np.dtype(o.dtype), o.type.shape) for o in node.outputs]
     ndim, n_args, geometries = node.outputs[0].ndim, len(node.inputs) + len(node.outputs), {}
     pointers = ctypes.c_void_p * n_args
+    buffers = _kept_buffers([d for d, _ in outs]) if node.tag.get("reuse") else \
+        (lambda shape: [np.empty(shape, d) for d, _ in outs])
 
     def thunk():
         fn = kernel.fn or kernel.ready([c[0] for c in storage_in])
@@ -133,7 +135,7 @@ def host_thunk(op, node, storage_in, storage_out, perform):
         n = int(np.prod(shape, dtype=np.int64))
         if n == 0 or any(s % v.itemsize for v in values for s in v.strides):
             return perform()
-        results = [np.empty(shape, d) for d, _ in outs]
+        results = buffers(shape)
         geometry = None
         if not all(v.shape == shape and v.flags.c_contiguous for k, v in enumerate(values) if k not in scalars):
             geometry = _geometry(geometries, shape, static, values)
@@ -142,6 +144,18 @@ def host_thunk(op, node, storage_in, storage_out, perform):
         for cell, out, (_, out_static) in zip(storage_out, results, outs):
             cell[0] = _narrow(out, out_static, shape)
     return thunk
+
+
+def _kept_buffers(dtypes):
+    """Outputs that never leave the call (``node.tag["reuse"]``, rewrites/memory.py): the
+    previous call's arrays while the shape holds, so large ones are not faulted in again."""
+    held = [None]
+
+    def buffers(shape):
+        if held[0] is None or held[0][0].shape != shape:
+            held[0] = [np.empty(shape, d) for d in dtypes]
+        return held[0]
+    return buffers
 
 
 def _geometry(cache, shape, static, values):

@@ -147,7 +147,7 @@ def test_concurrent_callers_get_their_own_results(kernels, rng):
 
 def test_float16_stays_numpy_and_agrees():
     x = T.vector("x", dtype="float16")
-    with gg.config.change_flags(cpu_compile_after=0):
+    with gg.config.change_flags(cpu_codegen=True, cpu_compile_after=0):
         f = gg.function([x], T.exp(x) * 2 + 1)
     assert not any(isinstance(n.op, Composite) for n in f.graph.toposort())
     value = np.array([0.5, 1.0, -2.0], "float16")
@@ -186,7 +186,7 @@ def test_the_first_build_prints_one_line_and_quiet_none(capfd):
 def test_numpy_serves_calls_until_the_background_build_is_done():
     inputs, outputs, c = _fresh_graph()
     from gpugrad.backends import host_compiler
-    with gg.config.change_flags(cpu_compile_after=10, quiet=True):
+    with gg.config.change_flags(cpu_codegen=True, cpu_compile_after=10, quiet=True):
         f = gg.function(inputs, outputs)
     value = np.linspace(0, 1, 4)
     from gpugrad.runtime import host_elementwise
@@ -240,3 +240,19 @@ def test_the_cache_key_holds_the_target_and_flags(monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(host_compiler, "FLAGS", host_compiler.FLAGS + ("-O2",))
     assert host_compiler.key(source) != before
+
+
+def test_kept_buffers_never_reach_a_result(kernels, rng):
+    """A kernel whose outputs only feed a product keeps them across calls; one whose output
+    is returned (through a view) never does, so an earlier result is never overwritten."""
+    x, w, y = T.dmatrix("x"), T.dmatrix("w"), T.dmatrix("y")
+    inner = T.tanh(x) * 2 + 1
+    fast, numpy = kernels([x, w, y], [T.dot(inner, w), (T.exp(y) * 3 - 1).T])
+    kept = [n for n in fast.graph.toposort() if isinstance(n.op, Composite) and n.tag.get("reuse")]
+    assert [str(n.op) for n in kept] == ["composite{tanh,mul,add}"]
+    a, b, v = rng.standard_normal((5, 4)), rng.standard_normal((5, 4)), rng.standard_normal((4, 3))
+    first = [r.copy() for r in fast(a, v, a)]
+    held = fast(a, v, a)
+    agree(fast, numpy, b, v, b)
+    for r, f in zip(held, first):
+        np.testing.assert_array_equal(r, f)
