@@ -47,8 +47,7 @@ C_TYPES = {np.dtype(d): c for d, c in [
     ("bool", "bool"), ("int8", "i8"), ("int16", "i16"), ("int32", "i32"), ("int64", "i64"),
     ("uint8", "u8"), ("uint16", "u16"), ("uint32", "u32"), ("uint64", "u64"), ("float32", "f32"),
     ("float64", "f64"), ("complex64", "c64"), ("complex128", "c128")]}
-PRELUDE = """#include <cupy/complex.cuh>
-typedef signed char i8;
+SCALAR_TYPES = """typedef signed char i8;
 typedef short i16;
 typedef int i32;
 typedef long long i64;
@@ -58,9 +57,12 @@ typedef unsigned int u32;
 typedef unsigned long long u64;
 typedef float f32;
 typedef double f64;
+"""
+COMPLEX_TYPES = """#include <cupy/complex.cuh>
 typedef complex<float> c64;
 typedef complex<double> c128;
 """
+PRELUDE = "#include <cupy/complex.cuh>\n" + SCALAR_TYPES + COMPLEX_TYPES.split("\n", 1)[1]
 # NumPy's semantics where C's differ or leave it undefined: floor division and modulo of
 # signed integers round toward -inf, division by zero gives 0 and MIN // -1 wraps to MIN
 # (MIN % -1 is 0) in every width, where C traps or is undefined; float floor division as

@@ -29,29 +29,14 @@ output) is read once per element from its one value in both paths.
 """
 import re
 
-from .elementwise import HELPERS, ctype, statements
+from .elementwise import COMPLEX_TYPES, HELPERS, SCALAR_TYPES, ctype, statements
 
 KERNEL_NAME = "gg_kernel"
 PRELUDE = """#include <cmath>
 #include <math.h>
 #define __device__
 #define __forceinline__ inline __attribute__((always_inline))
-typedef signed char i8;
-typedef short i16;
-typedef int i32;
-typedef long long i64;
-typedef unsigned char u8;
-typedef unsigned short u16;
-typedef unsigned int u32;
-typedef unsigned long long u64;
-typedef float f32;
-typedef double f64;
-using std::isnan; using std::isinf;
-"""
-COMPLEX = """#include <cupy/complex.cuh>
-typedef complex<float> c64;
-typedef complex<double> c128;
-"""
+""" + SCALAR_TYPES + "using std::isnan; using std::isinf;\n"
 
 
 def scalar_inputs(op):
@@ -124,5 +109,5 @@ def _entry(inputs, outputs, scalars):
 def _prelude(code):
     """The prelude, complex support where the code has complex values, the helpers it calls."""
     helpers = [text for helper, text in HELPERS.items() if re.search(rf"\b{helper}\b", code)]
-    complex_ = COMPLEX if re.search(r"\bc(64|128)\b", code) else ""
+    complex_ = COMPLEX_TYPES if re.search(r"\bc(64|128)\b", code) else ""
     return PRELUDE + complex_ + "".join(h + "\n" for h in helpers)
