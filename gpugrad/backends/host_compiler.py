@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 from ..config import config
 from .artifact_cache import ArtifactCache
@@ -33,10 +32,11 @@ from .cuda_sim.compiler import FALLBACK_INCLUDE
 # -fno-tree-slp-vectorize: g++ 12's SLP vectorizer folds complex128 -> complex64 -> complex128
 # casts into the identity (the loop vectorizer stays on). -fno-math-errno and
 # -fno-trapping-math change no value (errno is never read, float exceptions are ignored as
-# in every compiled gpugrad program) but let sqrt and selects vectorize.
-FLAGS = ("-O3", "-march=native", "-mprefer-vector-width=512", "-std=c++17", "-fPIC", "-shared", "-fvisibility=hidden", "-fno-strict-aliasing",
-         "-fno-tree-slp-vectorize", "-ffp-contract=off", "-fwrapv", "-fno-math-errno", "-fno-trapping-math", "-w",
-         f"-I{FALLBACK_INCLUDE}")
+# in every compiled gpugrad program) but let sqrt and selects vectorize. 512-bit vectors where
+# the CPU has them: NumPy's own SIMD loops use AVX-512 there.
+FLAGS = ("-O3", "-march=native", "-mprefer-vector-width=512", "-std=c++17", "-fPIC", "-shared",
+         "-fvisibility=hidden", "-fno-strict-aliasing", "-fno-tree-slp-vectorize", "-ffp-contract=off", "-fwrapv",
+         "-fno-math-errno", "-fno-trapping-math", "-w")
 CACHE = ArtifactCache("cpu")
 _COMPLEX_HEADER = FALLBACK_INCLUDE / "cupy" / "complex.cuh"
 
@@ -88,7 +88,10 @@ def vector_math():
 
 
 def key(source):
-    return hashlib.sha256("\0".join([source, *FLAGS, _identity(), _COMPLEX_HEADER.read_text()]).encode()).hexdigest()[:32]
+    """The artifact's key: the source, the flags, the compiler and the CPU, the complex header
+    (its text, not where gpugrad is installed)."""
+    parts = [source, *FLAGS, _identity(), _COMPLEX_HEADER.read_text()]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
 def build(source, what):
@@ -101,10 +104,11 @@ def build(source, what):
         cpp = workspace.path / "kernel.cpp"
         with open(cpp, "x") as f:
             f.write(source)
-        proc = subprocess.run([compiler(), *FLAGS, str(cpp), "-o", str(workspace.path / "kernel.so")],
+        proc = subprocess.run([compiler(), *FLAGS, f"-I{FALLBACK_INCLUDE}", str(cpp), "-o", str(workspace.path / "kernel.so")],
                               capture_output=True, text=True, pass_fds=workspace.fds)
         if proc.returncode != 0:
-            raise KernelCompileError(f"{compiler()} failed to compile {what}:\n{workspace.shown(proc.stderr)[-6000:]}")
+            log = workspace.shown(proc.stderr)[-6000:]
+            raise KernelCompileError(f"{compiler()} failed to compile {what}:\n{log}")
     return CACHE.build(key(source), produce) / "kernel.so"
 
 
@@ -155,8 +159,3 @@ def _notice(what):
     sys.stderr.write(f"gpugrad: compiling a CPU kernel for {what}"
                      f"{f' ({more} more waiting)' if more else ''}\n")
     sys.stderr.flush()
-
-
-def cache_folder():
-    """Where the CPU kernels are cached (for messages and the README's readers)."""
-    return Path(CACHE.folder().path)

@@ -165,8 +165,9 @@ def _geometry(cache, shape, static, values):
     if table is None:
         if len(cache) > 64:
             cache.clear()
-        table = cache[key] = codegen.geometry(shape, [
-            [0 if s[d] == 1 else v.strides[d] // v.itemsize for d in range(len(shape))] for v, s in zip(values, static)])
+        strides = [[0 if s[d] == 1 else v.strides[d] // v.itemsize for d in range(len(shape))]
+                   for v, s in zip(values, static)]
+        table = cache[key] = codegen.geometry(shape, strides)
     return table
 
 

@@ -71,7 +71,8 @@ def test_integer_division_at_its_edges_is_the_cpus(dtype, kernels):
     values = np.array([info.min, info.max, 7, 0, 5, info.min, 3], dtype=dtype)
     divisors = np.array([-1 if info.min else 1, 0, 0, 0, 3, 1, 2], dtype=dtype)
     if info.min:
-        values, divisors = np.concatenate([values, [-7, 7]]).astype(dtype), np.concatenate([divisors, [2, -2]]).astype(dtype)
+        values = np.concatenate([values, [-7, 7]]).astype(dtype)
+        divisors = np.concatenate([divisors, [2, -2]]).astype(dtype)
     agree(fast, numpy, values, divisors, tol=0)
 
 
