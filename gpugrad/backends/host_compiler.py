@@ -33,10 +33,12 @@ from .cuda_sim.compiler import FALLBACK_INCLUDE
 # casts into the identity (the loop vectorizer stays on). -fno-math-errno and
 # -fno-trapping-math change no value (errno is never read, float exceptions are ignored as
 # in every compiled gpugrad program) but let sqrt and selects vectorize. 512-bit vectors where
-# the CPU has them: NumPy's own SIMD loops use AVX-512 there.
+# the CPU has them: NumPy's own SIMD loops use AVX-512 there. sin and cos are no builtins, so
+# g++ does not merge sin(x) and cos(x) into one sincos call, which has no vector variant.
 FLAGS = ("-O3", "-march=native", "-mprefer-vector-width=512", "-std=c++17", "-fPIC", "-shared",
          "-fvisibility=hidden", "-fno-strict-aliasing", "-fno-tree-slp-vectorize", "-ffp-contract=off", "-fwrapv",
-         "-fno-math-errno", "-fno-trapping-math", "-w")
+         "-fno-math-errno", "-fno-trapping-math", "-w",
+         "-fno-builtin-sin", "-fno-builtin-cos", "-fno-builtin-sinf", "-fno-builtin-cosf")
 CACHE = ArtifactCache("cpu")
 _COMPLEX_HEADER = FALLBACK_INCLUDE / "cupy" / "complex.cuh"
 
@@ -84,7 +86,8 @@ def vector_math():
                 lines += [f"double {name}({args}) noexcept;", f"float {name}f({fargs}) noexcept;"]
     if not lines:
         return ""
-    return 'extern "C" {\n' + "".join(f'__attribute__((__simd__("notinbranch"))) {line}\n' for line in lines) + "}\n"
+    simd = '__attribute__((__simd__("notinbranch"), const))'  # const: no errno (-fno-math-errno)
+    return 'extern "C" {\n' + "".join(f"{simd} {line}\n" for line in lines) + "}\n"
 
 
 def key(source):
