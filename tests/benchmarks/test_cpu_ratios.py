@@ -36,6 +36,7 @@ def test_gpugrad_over_numpy(benchmark, name, capsys):
     else:
         ours(), theirs()
     if benchmark.disabled:
+        benchmark(ours)  # one more call, untimed
         return
     times = [measure(call, lambda result: None, FULL).median for call in (theirs, ours, theirs, ours)]
     numpy_time, gpugrad_time = min(times[0], times[2]), min(times[1], times[3])
