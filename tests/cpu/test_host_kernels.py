@@ -14,6 +14,7 @@ import pytest
 import gpugrad as gg
 import gpugrad.tensor as T
 from gpugrad.ops.elemwise import Composite
+from gpugrad.runtime import host_elementwise
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "cuda"))
 from cases import DTYPES, every_row, sample  # noqa: E402
@@ -190,7 +191,6 @@ def test_numpy_serves_calls_until_the_background_build_is_done():
     with gg.config.change_flags(cpu_codegen=True, cpu_compile_after=10, quiet=True):
         f = gg.function(inputs, outputs)
     value = np.linspace(0, 1, 4)
-    from gpugrad.runtime import host_elementwise
     (op,) = [n.op for n in f.graph.toposort() if isinstance(n.op, Composite)]
     kernel = host_elementwise._kernel_of(op)
     np.testing.assert_allclose(f(value)[0], np.exp(value) * c + 1)  # 4 elements: still cold
@@ -216,7 +216,6 @@ def test_a_kernel_that_fails_to_build_warns_once_and_numpy_runs(monkeypatch):
 @pytest.mark.parametrize("why", ["flag", "compiler"])
 def test_without_codegen_numpy_runs_with_one_warning(why, monkeypatch):
     from gpugrad.backends import host_compiler
-    from gpugrad.runtime import host_elementwise
     monkeypatch.setattr(host_elementwise, "_warned", set())
     if why == "compiler":
         monkeypatch.setattr(host_compiler, "compiler", lambda: None)
