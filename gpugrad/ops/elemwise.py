@@ -309,7 +309,7 @@ class Composite(InnerGraph):
         """On the CPU: the generated C++ loop once it is built, NumPy until then
         (runtime/host_elementwise.py)."""
         from ..runtime.host_elementwise import host_thunk
-        return host_thunk(self, node, storage_in, storage_out, super().make_thunk(node, storage_in, storage_out))
+        return host_thunk(self, node, storage_in, storage_out)
 
     def infer_shape(self, node, input_shapes):
         shapes = []

@@ -1,8 +1,7 @@
 """Fused elementwise regions on the CPU: a ``Composite``'s generated C++ loop (codegen/host.py),
 compiled in the background once the region has done enough work, NumPy until then.
 
-A thunk starts on the Composite's ``perform`` (its inner graph node by node, NumPy's
-results exactly). Once the node has computed ``config.cpu_compile_after`` elements its kernel
+A thunk starts on NumPy: the Composite's inner nodes' own thunks, NumPy's results exactly. Once the node has computed ``config.cpu_compile_after`` elements its kernel
 is requested from the background compiler (backends/host_compiler.py), and the first call
 after the kernel is ready switches to it: small functions called a few times (most of a
 test suite) never compile anything, a workload's hot regions compile within its first
@@ -13,7 +12,8 @@ so threads calling one function at once each see NumPy or the kernel, never half
 A call fills fresh C-contiguous outputs of the broadcast shape, split into chunks over
 ``config.cpu_threads`` threads when large (ctypes releases the GIL during each chunk; one
 shared pool, so concurrent calls never run more kernel threads than cores). Empty outputs,
-misaligned strides and a compile that failed (one warning) run ``perform``.
+misaligned strides, small outputs (under ``SMALL`` elements, where NumPy's calls cost less)
+and a compile that failed (one warning) run NumPy.
 """
 import concurrent.futures
 import ctypes
@@ -28,9 +28,11 @@ import numpy as np
 from ..codegen import elementwise as codegen, host
 from ..config import config
 from ..errors import CodegenWarning
+from ..graph.basic import Constant
 from .elementwise import _broadcast, _narrow
 
 CHUNK = 1 << 16  # elements below which splitting over threads costs more than it saves
+SMALL = 1 << 12  # outputs below which NumPy's calls (a few µs a node) beat the kernel's ~10 µs call
 _warned = set()
 _pool_lock = threading.Lock()
 _pools = {}
@@ -115,9 +117,30 @@ def _kernel_of(op):
         return kernel
 
 
-def host_thunk(op, node, storage_in, storage_out, perform):
-    """The thunk of CPU Composite ``node``: its kernel once built, ``perform`` until then."""
+def numpy_thunk(op, storage_in, storage_out):
+    """The inner graph as NumPy calls: each inner node's own thunk (ops/elemwise.py's fast
+    path, a few µs a node) over cells of its own, rather than ``perform``'s walk."""
+    cells = {v: [v.data] if isinstance(v, Constant) else [None] for n in op.nodes for v in n.inputs}
+    cells.update({o: [None] for n in op.nodes for o in n.outputs})
+    thunks = [n.op.make_thunk(n, [cells[v] for v in n.inputs], [cells[o] for o in n.outputs]) for n in op.nodes]
+    pairs = [(cells[v], c) for v, c in zip(op.inputs, storage_in) if v in cells]
+    results = [(cells[o], c) for o, c in zip(op.outputs, storage_out)]
+
+    def thunk():
+        for inner, outer in pairs:
+            inner[0] = outer[0]
+        for t in thunks:
+            t()
+        for inner, outer in results:
+            outer[0], inner[0] = inner[0], None
+    return thunk
+
+
+def host_thunk(op, node, storage_in, storage_out):
+    """The thunk of CPU Composite ``node``: its kernel once built (for outputs of ``SMALL``
+    elements or more), NumPy until then."""
     kernel = _kernel_of(op)
+    numpy = numpy_thunk(op, storage_in, storage_out)
     scalars = host.scalar_inputs(op)
     dtypes = [np.dtype(v.dtype) for v in node.inputs]
     static = [v.type.shape for v in node.inputs]
@@ -131,14 +154,14 @@ def host_thunk(op, node, storage_in, storage_out, perform):
     def thunk():
         fn = kernel.fn or kernel.ready([c[0] for c in storage_in])
         if fn is None:
-            return perform()
+            return numpy()
         values = [v if type(v) is np.ndarray and v.dtype == d else np.asarray(v, d)
                   for v, d in zip((c[0] for c in storage_in), dtypes)]
         shapes = {values[k].shape for k in arrays} if plain else ()
         shape = shapes.pop() if len(shapes) == 1 else _broadcast(op, ndim, static, values)
         n = math.prod(shape)
-        if n == 0 or any(s % v.itemsize for v in values for s in v.strides):
-            return perform()
+        if n < SMALL or any(s % v.itemsize for v in values for s in v.strides):
+            return numpy()
         results = buffers(shape)
         geometry = None
         if not all(v.shape == shape and v.flags.c_contiguous for k, v in enumerate(values) if k not in scalars):

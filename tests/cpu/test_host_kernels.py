@@ -2,7 +2,7 @@
 every row of the table in every dtype, broadcasting, strided, 0-d and empty inputs, the
 edges of integer division and of floats, chunks over threads, and concurrent callers.
 Each test builds its kernels at the first call (``cpu_compile_after = 0``) and fails if a
-Composite falls back to NumPy (``Composite.perform`` raises here)."""
+Composite falls back to NumPy (``numpy_thunk`` raises here)."""
 import sys
 import threading
 import warnings
@@ -35,12 +35,18 @@ def pair(inputs, outputs, **kwargs):
     return fast, numpy
 
 
+@pytest.fixture(autouse=True)
+def small_outputs_too(monkeypatch):
+    """Kernels for outputs of any size (NumPy serves those under ``SMALL`` elements)."""
+    monkeypatch.setattr(host_elementwise, "SMALL", 1)
+
+
 @pytest.fixture
 def kernels(monkeypatch):
     """``pair``, for functions whose Composites must never fall back to NumPy."""
-    def fail(*args):
+    def fail():
         raise AssertionError("a Composite ran NumPy: its kernel did not run")
-    monkeypatch.setattr(Composite, "perform", fail)
+    monkeypatch.setattr(host_elementwise, "numpy_thunk", lambda *args: fail)
     return pair
 
 
@@ -277,3 +283,20 @@ def test_results_are_recycled_only_once_nobody_holds_them(kernels, rng):
         step()
         seen.add(w.get_value(borrow=True).ctypes.data)
     assert len(seen) == 2 and (w.get_value() == 127).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_numpy_serves_a_cold_region_exactly_as_unfused_nodes(dtype, rng, monkeypatch):
+    """Before its kernel is built (and for small outputs) a region runs its inner nodes' own
+    NumPy thunks: the very results of the unfused graph."""
+    monkeypatch.setattr(host_elementwise, "SMALL", 1 << 12)
+    inputs, names, outputs = every_row(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with gg.config.change_flags(cpu_codegen=True, cpu_compile_after=1 << 60):
+            cold = gg.function(list(inputs), outputs)
+        with gg.config.change_flags(cpu_codegen=False):
+            unfused = gg.function(list(inputs), outputs)
+        values = [sample(dtype, (3, 4), rng) for _ in inputs]
+        for name, a, b in zip(names, cold(*values), unfused(*values)):
+            assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True), name
