@@ -60,6 +60,17 @@ def test_an_allocation_that_cannot_succeed_is_a_named_memory_error(device):
     assert small(3) == 9.0
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_size_past_any_address_is_a_shape_error_on_every_device(device):
+    """NumPy's "array is too big" on every device. Before, on cuda-sim: the int64 product of
+    the extents wrapped, and the call failed with "cannot fit 'int' into an index-sized integer"."""
+    n = T.lscalar("n")
+    f = gpugrad.function([n], T.ones((n, n)).sum(), device=device)
+    with pytest.raises(ShapeError, match="array is too big"):
+        f(2**33)
+    assert f(3) == 9.0
+
+
 INTERRUPTED = textwrap.dedent("""
     import os, signal, sys, threading, time
     import numpy as np
