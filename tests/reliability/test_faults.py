@@ -12,8 +12,8 @@ import gpugrad
 import gpugrad.tensor as T
 from gpugrad.backends.cuda_sim import memory
 from gpugrad.errors import DeviceMemoryError, HostMemoryError, ShapeError
+from devices import DEVICES, with_sizes
 
-DEVICES = ["cpu", "cuda-sim"]
 
 
 def test_the_simulator_allocator_rejects_negative_sizes():
@@ -109,7 +109,7 @@ INTERRUPTED = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("device, steps", [("cpu", 20_000), ("cuda-sim", 300)])
+@pytest.mark.parametrize("device, steps", with_sizes(20_000, 300))
 def test_ctrl_c_during_a_long_call_leaves_the_function_usable(device, steps):
     """SIGINT at several points of a long call (a scan); the next call is right and the
     update lock was released (it would hang otherwise). In a subprocess: the Ctrl-C is real.

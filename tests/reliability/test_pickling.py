@@ -15,6 +15,7 @@ from gpugrad.graph.op import Op
 from gpugrad.graph.traversal import ancestors
 from gpugrad.types.tensor_type import TensorType
 from gpugrad.types.variable import TensorVariable
+from devices import DEVICE, DEVICES
 
 ROUND_TRIPS = {"pickle": lambda obj: pickle.loads(pickle.dumps(obj)), "deepcopy": copy.deepcopy}
 
@@ -43,7 +44,7 @@ def test_a_deep_copy_computes_its_own_results():
     assert f(np.zeros(1)) == 1.0
 
 
-@pytest.mark.parametrize("device", ["cpu", "cuda-sim"])
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("how", sorted(ROUND_TRIPS))
 def test_a_training_function_round_trips_with_its_shared_variable(device, how):
     x, y, w, _, cost = _model()
@@ -62,9 +63,9 @@ def test_a_training_function_round_trips_with_its_shared_variable(device, how):
 
 def test_shared_variables_pickle_their_newest_value_without_device_copies():
     w = gpugrad.shared(np.arange(3.0), name="w")
-    bump = gpugrad.function([], [], updates=[(w, w * 2)], device="cuda-sim")
+    bump = gpugrad.function([], [], updates=[(w, w * 2)], device=DEVICE)
     bump()
-    assert w.newer_on == "cuda-sim"
+    assert w.newer_on == DEVICE
     for how, trip in ROUND_TRIPS.items():
         w2 = trip(w)
         assert w2.newer_on is None and w2._copies == {}, how
