@@ -9,8 +9,13 @@ function crosses the network once per worker, the parameters (small) once per ca
 With a ``dask.distributed`` client the copy is scattered to every worker
 (``client.scatter(..., broadcast=True)``) once per client and the tasks name it by its
 future; under the threaded or synchronous scheduler the tasks hold the compiled function
-itself, which threads may call at once (README, "Threads")."""
+itself, which threads may call at once (README, "Threads"). A worker may still receive the
+copy again (Dask's memory manager drops replicas nothing waits for, a worker restarts), so
+it travels as a ``Portable``: pickled once on the client, compiled once per process."""
+import collections
 import pickle
+import threading
+import uuid
 import weakref
 
 from ..compile.function import function
@@ -48,7 +53,7 @@ class Shipment:
         self.label, self.inputs, self.params = label, list(f.inputs), tuple(f.shared_vars)
         self.stateless = _stateless(recipe, self.params)
         try:
-            pickle.dumps(self.stateless)
+            self.portable = Portable(uuid.uuid4().hex, pickle.dumps(self.stateless), self.stateless)
         except Exception as exc:
             raise PicklingError(f"{caller}: {label} cannot be sent to Dask workers, which need it pickled: "
                                 f"{type(exc).__name__}: {exc}") from exc
@@ -65,8 +70,39 @@ class Shipment:
             return self.stateless
         future = self._scattered.get(client)
         if future is None or future.status != "finished":
-            future = self._scattered[client] = client.scatter(self.stateless, broadcast=True, hash=False)
+            future = self._scattered[client] = client.scatter(self.portable, broadcast=True, hash=False)
         return future
+
+
+class Portable:
+    """A compiled function as it travels: its pickle (made once, on the client) and a
+    token; a process that loads it compiles it only the first time it sees the token."""
+
+    def __init__(self, token, payload, function):
+        self.token, self.payload, self.function = token, payload, function
+
+    def __call__(self, *args):
+        return self.function(*args)
+
+    def __reduce__(self):
+        return _load, (self.token, self.payload)
+
+
+_LOADED = collections.OrderedDict()  # token -> function: the copies this process compiled, newest last
+_LOADED_LIMIT = 32
+_LOADED_LOCK = threading.Lock()
+
+
+def _load(token, payload):
+    with _LOADED_LOCK:
+        function = _LOADED.get(token)
+        if function is None:
+            function = pickle.loads(payload)
+            if len(_LOADED) >= _LOADED_LIMIT:
+                _LOADED.popitem(last=False)
+        _LOADED[token] = function
+        _LOADED.move_to_end(token)
+    return Portable(token, payload, function)
 
 
 def _stateless(recipe, params):
