@@ -13,7 +13,9 @@ Its outputs come back as Dask arrays, each as its ``reduce`` says:
   is that mean over the whole batch, however the rows are split.
 
 Results land where their chunk lies: NumPy for NumPy chunks, CuPy for CuPy chunks."""
+import functools
 import importlib
+import operator
 import uuid
 import warnings
 
@@ -31,6 +33,7 @@ except ImportError as exc:  # pragma: no cover - the message is the point
                       "(or dask[distributed])") from exc
 
 REDUCTIONS = (None, "sum", "mean")
+_SPLIT_EVERY = 8  # partial results a reduction task adds up
 
 
 def map_batches(f, *args, reduce=None, split_every=None):
@@ -56,7 +59,16 @@ def map_batches(f, *args, reduce=None, split_every=None):
                                                  dask_key_name=(f"gpugrad-chunk-{token}", i))
              for i in range(len(rows))]
     meta_source = next(iter(batch.values()))._meta
-    results = [_assemble(parts, k, rows, how, specs[k], meta_source, split_every) for k, how in enumerate(reduces)]
+    totals = _tree_sum(parts, reduces, rows, split_every or _SPLIT_EVERY, token)
+    results = []
+    for k, how in enumerate(reduces):
+        dtype, shape = specs[k]
+        meta = meta_from_array(meta_source, ndim=len(shape) + (how is None), dtype=dtype)
+        if how is None:
+            results.append(da.concatenate([da.from_delayed(part[k], shape=(n,) + shape, dtype=dtype, meta=meta)
+                                           for part, n in zip(parts, rows)], axis=0))
+        else:
+            results.append(da.from_delayed(totals[k], shape=shape, dtype=dtype, meta=meta))
     return results[0] if ship.single else results
 
 
@@ -128,7 +140,7 @@ class _ChunkCall:
 
     def finish(self, results, rows, like):
         """The outputs of one chunk's call, checked and made ready to combine (a mean
-        weighted by ``rows``, a leading axis to stack partial sums along), on ``like``'s device."""
+        weighted by ``rows``), on ``like``'s device."""
         results = [results] if self.single else results
         finished = []
         for k, (value, how) in enumerate(zip(results, self.reduces)):
@@ -138,8 +150,8 @@ class _ChunkCall:
                                      f"of {rows} rows, so it is not per example (one row per row of the chunk); "
                                      "for a result of the whole chunk (a cost, a gradient) say how the chunks' "
                                      "results combine with reduce='sum' or 'mean'")
-            else:
-                value = (value * rows if how == "mean" else value)[None]
+            elif how == "mean":
+                value = value * rows
             finished.append(_on_device_of(like, value))
         return tuple(finished)
 
@@ -148,7 +160,7 @@ def _on_device_of(like, value):
     """``value`` in the array module of chunk ``like`` (CuPy's for a CuPy chunk): never
     ``np.asarray`` of a device array, which CuPy refuses."""
     if isinstance(like, np.ndarray):
-        return value if isinstance(value, np.ndarray) else value.get()
+        return np.asarray(value) if isinstance(value, (np.ndarray, np.generic)) else value.get()
     return importlib.import_module(type(like).__module__.split(".")[0]).asarray(value)
 
 
@@ -160,7 +172,7 @@ def _run_chunk(function, extras, *chunks):
 
 
 def _probe(ship, call, batch, params):
-    """``(dtype, shape of one chunk's finished result less its first axis)`` per output,
+    """``(dtype, shape)`` per output (of a row for one per example, of the whole otherwise),
     from a call on the client with a few rows of zeros shaped like the chunks: Dask needs
     both before anything runs, and a function that does not fit its arguments fails here,
     at once."""
@@ -169,20 +181,34 @@ def _probe(ship, call, batch, params):
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         results = ship.stateless(*call.arguments(zeros), *params)
-    return [(value.dtype, value.shape[1:]) for value in call.finish(results, rows, zeros[0])]
+    finished = call.finish(results, rows, zeros[0])
+    return [(value.dtype, value.shape[1:] if how is None else value.shape) for value, how in zip(finished, call.reduces)]
 
 
-def _assemble(parts, k, rows, how, spec, meta_source, split_every):
-    """Output ``k`` of the chunks' ``parts`` as one Dask array: concatenated, or tree-reduced."""
-    dtype, shape = spec
-    meta = meta_from_array(meta_source, ndim=len(shape) + 1, dtype=dtype)
-    lengths = rows if how is None else [1] * len(rows)
-    pieces = [da.from_delayed(part[k], shape=(n,) + shape, dtype=dtype, meta=meta) for part, n in zip(parts, lengths)]
-    stacked = da.concatenate(pieces, axis=0)
-    if how is None:
-        return stacked
-    total = stacked.sum(axis=0, split_every=split_every)
-    return total / sum(rows) if how == "mean" else total
+def _tree_sum(parts, reduces, rows, split_every, token):
+    """A task holding, per output, the sum of the chunks' results (their mean for ``"mean"``;
+    None per example), reduced ``split_every`` at a time: all reduced outputs in one tree."""
+    if all(how is None for how in reduces):
+        return None
+    level, depth = parts, 0
+    while depth == 0 or len(level) > 1:
+        groups = [level[i:i + split_every] for i in range(0, len(level), split_every)]
+        divisor = sum(rows) if len(groups) == 1 else None
+        level = [dask.delayed(_combined, pure=True)(reduces, divisor, *group,
+                                                    dask_key_name=(f"gpugrad-sum-{token}", depth, i))
+                 for i, group in enumerate(groups)]
+        depth += 1
+    return level[0]
+
+
+def _combined(reduces, divisor, *partials):
+    """The elementwise sums of the partials' reduced outputs (None per example); at the root
+    (``divisor``, all the rows) the means divided by it."""
+    sums = []
+    for how, values in zip(reduces, zip(*partials)):
+        total = None if how is None else functools.reduce(operator.add, values)
+        sums.append(total / divisor if how == "mean" and divisor is not None else total)
+    return tuple(sums)
 
 
 def _client():
