@@ -58,18 +58,22 @@ def map_batches(f, *args, reduce=None, split_every=None):
     parts = [dask.delayed(_run_chunk, pure=True)(handle, extras, *(b[i] for b in blocks),
                                                  dask_key_name=(f"gpugrad-chunk-{token}", i))
              for i in range(len(rows))]
-    meta_source = next(iter(batch.values()))._meta
     totals = _tree_sum(parts, reduces, rows, split_every or _SPLIT_EVERY, token)
+    results = _as_arrays(parts, totals, reduces, specs, rows, next(iter(batch.values()))._meta)
+    return results[0] if ship.single else results
+
+
+def _as_arrays(parts, totals, reduces, specs, rows, meta_source):
+    """One Dask array per output: the chunks' parts concatenated, or the reduced total."""
     results = []
-    for k, how in enumerate(reduces):
-        dtype, shape = specs[k]
+    for k, (how, (dtype, shape)) in enumerate(zip(reduces, specs)):
         meta = meta_from_array(meta_source, ndim=len(shape) + (how is None), dtype=dtype)
         if how is None:
             results.append(da.concatenate([da.from_delayed(part[k], shape=(n,) + shape, dtype=dtype, meta=meta)
                                            for part, n in zip(parts, rows)], axis=0))
         else:
             results.append(da.from_delayed(totals[k], shape=shape, dtype=dtype, meta=meta))
-    return results[0] if ship.single else results
+    return results
 
 
 def _reductions(reduce, ship):
@@ -173,16 +177,19 @@ def _run_chunk(function, extras, *chunks):
 
 def _probe(ship, call, batch, params):
     """``(dtype, shape)`` per output (of a row for one per example, of the whole otherwise),
-    from a call on the client with a few rows of zeros shaped like the chunks: Dask needs
+    from a call on the client with two rows of zeros shaped like the chunks: Dask needs
     both before anything runs, and a function that does not fit its arguments fails here,
     at once."""
-    rows = min(2, next(iter(batch.values())).chunks[0][0])
+    rows = 2
     zeros = [np.zeros((rows,) + array.shape[1:], array.dtype) for array in batch.values()]
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         results = ship.stateless(*call.arguments(zeros), *params)
-    finished = call.finish(results, rows, zeros[0])
-    return [(value.dtype, value.shape[1:] if how is None else value.shape) for value, how in zip(finished, call.reduces)]
+    specs = []
+    for value, how in zip(call.finish(results, rows, zeros[0]), call.reduces):
+        value = value / rows if how == "mean" else value  # as the root of the tree divides it
+        specs.append((value.dtype, value.shape[1:] if how is None else value.shape))
+    return specs
 
 
 def _tree_sum(parts, reduces, rows, split_every, token):

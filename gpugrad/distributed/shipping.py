@@ -8,17 +8,17 @@ function crosses the network once per worker, the parameters (small) once per ca
 
 With a ``dask.distributed`` client the copy is scattered to every worker
 (``client.scatter(..., broadcast=True)``) once per client and the tasks name it by its
-future; under the threaded or synchronous scheduler the tasks hold the compiled function
-itself, which threads may call at once (README, "Threads"). A worker may still receive the
-copy again (Dask's memory manager drops replicas nothing waits for, a worker restarts), so
-it travels as a ``Portable``: pickled once on the client, compiled once per process."""
+future; under the threaded or synchronous scheduler the tasks share one compiled copy, which
+threads may call at once (README, "Threads"). A worker may still receive the copy again
+(Dask's memory manager drops replicas nothing waits for; a worker restarts), so it travels
+as a ``Portable``: pickled once on the client, compiled once per process that loads it."""
 import collections
 import pickle
 import threading
 import uuid
 import weakref
 
-from ..compile.function import function
+from ..compile.function import Function, function
 from ..errors import InputError, PicklingError
 
 _SHIPMENTS = weakref.WeakKeyDictionary()  # a Function -> its Shipment
@@ -37,7 +37,10 @@ class Shipment:
     ``params`` (those variables, in that order) and one scattered copy per client."""
 
     def __init__(self, f, caller):
-        label = f._label() if hasattr(f, "_label") else repr(f)
+        if not isinstance(f, Function):
+            raise InputError(f"{caller}: expected a function compiled by gpugrad.function, got {type(f).__name__} "
+                             f"{f!r}")
+        label = f._label()
         recipe = getattr(f, "_recipe", None)
         if recipe is None:
             raise PicklingError(f"{caller}: {label} cannot be sent to Dask workers: it was not made by "
@@ -65,9 +68,11 @@ class Shipment:
 
     def handle(self, client):
         """What the tasks name the function by: its future on ``client``'s workers (scattered
-        again only if that copy was lost), or the function itself without a client."""
+        again only if that copy was lost); without a client the ``Portable`` itself (one
+        object for threads; pickled into every task by the multiprocessing scheduler, and
+        compiled once per process all the same)."""
         if client is None:
-            return self.stateless
+            return self.portable
         future = self._scattered.get(client)
         if future is None or future.status != "finished":
             future = self._scattered[client] = client.scatter(self.portable, broadcast=True, hash=False)

@@ -34,16 +34,14 @@ def test_outputs_equal_the_whole_data_function(client, model, data, chunked):
 
 
 def _count_compilations():
-    """On a worker: count the functions compiled from a pickle from now on."""
+    """On a worker: count the functions compiled from a pickle from now on (run once per worker)."""
     from gpugrad.compile import pickling
-    counted = pickling._compiled
+    compile_ = pickling._compiled
 
     def counting(recipe):
-        pickling.compilations = getattr(pickling, "compilations", 0) + 1
-        return counted(recipe)
-    pickling.compilations, pickling._compiled = 0, getattr(counted, "__wrapped__", counted)
-    counting.__wrapped__ = pickling._compiled
-    pickling._compiled = counting
+        pickling.compilations += 1
+        return compile_(recipe)
+    pickling.compilations, pickling._compiled = 0, counting
 
 
 def _compilations():

@@ -42,6 +42,15 @@ def test_a_single_output_and_a_whole_argument(data, chunked):
     np.testing.assert_allclose(out.compute(), f(data[0], v0), rtol=1e-12)
 
 
+def test_a_device_function_gives_host_results_for_host_chunks(data, chunked):
+    """Its results come back from the (simulated) device as NumPy chunks."""
+    x = T.dmatrix("x")
+    f = gpugrad.function([x], [T.exp(x), (x ** 2).mean()], device="cuda-sim")
+    per_example, mean = gd.map_batches(f, chunked[0], reduce=[None, "mean"])
+    assert isinstance(per_example._meta, np.ndarray)
+    assert_all_close(dask.compute(per_example, mean), f(data[0]))
+
+
 def test_parameters_are_read_when_called(model, data, chunked):
     before = gd.map_batches(model.f, *chunked, reduce=REDUCES)
     expected = model.f(*data)
@@ -70,6 +79,11 @@ def test_chunked_along_a_feature_axis(model, chunked):
     X, y = chunked
     with pytest.raises(ShapeError, match=r"input 0 \(x\)'s Dask array is chunked along axis 1.*rechunk"):
         gd.map_batches(model.f, X.rechunk((CHUNK, 2)), y, reduce=REDUCES)
+
+
+def test_not_a_compiled_function(chunked):
+    with pytest.raises(InputError, match="expected a function compiled by gpugrad.function, got function"):
+        gd.map_batches(lambda x: x, chunked[0])
 
 
 def test_no_batch_input(model, data):
