@@ -80,6 +80,7 @@ def test_a_worker_killed_in_the_middle_of_a_chunk(client, data, chunked, tmp_pat
     f = gpugrad.function([x], [T.exp(die_once(x)), T.sqr(x).mean()], name="fragile")
     flag = tmp_path / "killed"
     client.run(_arm, str(flag))
-    per_example, mean = gd.map_batches(f, chunked[0], reduce=[None, "mean"])
-    assert_all_close(dask.compute(per_example, mean), f(data[0]))
+    futures = client.compute(gd.map_batches(f, chunked[0], reduce=[None, "mean"]))
+    distributed.wait(futures, timeout=120)  # a failure here, never a hang of the suite
+    assert_all_close(client.gather(futures), f(data[0]))
     assert flag.exists()
