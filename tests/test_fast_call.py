@@ -1,7 +1,9 @@
 """The call paths of a compiled function: float64 scalar graphs computed on Python floats
 (compile/float_call.py), bit for bit as the program computes them, with the same errors;
 ``trust_input`` skipping the argument checks."""
+import copy
 import itertools
+import pickle
 
 import numpy as np
 import pytest
@@ -9,6 +11,8 @@ import pytest
 import gpugrad as gg
 import gpugrad.tensor as T
 from gpugrad.errors import InputError
+from gpugrad.graph.traversal import toposort
+from gpugrad.ops.elemwise import composite_of
 
 SPECIAL = [0.0, -0.0, 1.5, -2.25, 3, np.inf, -np.inf, np.nan, 1e308, 5e-324, np.array(0.1), np.float64(-7.0)]
 
@@ -18,7 +22,14 @@ def _scalar_graphs():
     return [([x], gg.grad(x ** 2, x)),
             ([x, y], [x * y + 2, x / y - x, abs(-x) * x * x, x, 3 - y / 7.5]),
             ([x, y], gg.grad(x * x * y - x / y + T.sqr(y), [x, y])),
-            ([x], [x, -x, x])]
+            ([x], [x, -x, x]),
+            ([x, y], _fused([x, y], [x * y + 2.5, (x * y + 2.5) / y - abs(x)]))]
+
+
+def _fused(inputs, outputs):
+    """``outputs`` computed by one ``Composite`` (as a fusion phase makes them)."""
+    composite, outer = composite_of(toposort(outputs, blockers=inputs), outputs)
+    return composite.make_node(*outer).outputs
 
 
 def _pair(inputs, outputs):
@@ -88,6 +99,9 @@ def test_only_float64_scalar_graphs_of_exact_ops_are_computed_on_floats():
                                     ([x], x ** 2.5, {}), ([x], T.maximum(x, 1.0), {})]:
         f = gg.function(inputs, outputs, **kwargs)
         assert f._fast is None, outputs
+    many = T.dscalars(40)
+    f = gg.function(many, T.add(*many))  # one node of 40 operands: left to the program
+    assert f._fast is None and f(*range(40)) == 780.0
 
 
 def test_trust_input_skips_the_checks_and_computes_right_input_right():
@@ -116,7 +130,8 @@ def test_trust_input_on_floats():
 @pytest.mark.parametrize("junk", ["a", [1.0, 2.0], None, object(), np.zeros((3, 0)), np.arange(4, dtype=np.int8)])
 def test_trusted_wrong_input_raises_or_computes_but_never_crashes(junk):
     x, y, m = T.dscalar("x"), T.dscalar("y"), T.dmatrix("m")
-    for inputs, out, good in [([x], x * 2, [1.0]), ([x, y], T.exp(x) * y, [0.0, 2.0]), ([m], (m * 2).sum(), [np.ones((1, 1))])]:
+    for inputs, out, good in [([x], x * 2, [1.0]), ([x, y], T.exp(x) * y, [0.0, 2.0]),
+                              ([m], (m * 2).sum(), [np.ones((1, 1))])]:
         f = gg.function(inputs, out)
         f.trust_input = True
         try:
@@ -142,3 +157,13 @@ def test_trust_input_on_a_device_still_checks_the_arguments():
     with pytest.raises(InputError, match="expected 1 dimensions"):
         f(np.ones((2, 2)))
     assert f(np.ones(2)).tolist() == [2.0, 2.0]
+
+
+def test_copies_and_pickles_keep_trust_input():
+    v = T.dvector("v")
+    f = gg.function([v], v * 2)
+    f.trust_input = True
+    for other in (f.copy(), pickle.loads(pickle.dumps(f)), copy.deepcopy(f)):
+        assert other.trust_input is True
+        assert other(np.ones((2, 2))).shape == (2, 2)  # not checked
+    assert pickle.loads(pickle.dumps(gg.function([v], v * 2))).trust_input is False

@@ -7,10 +7,10 @@ argument becomes a 0-d array, every result passes the program's copy checks. Whe
 graph holds only ``+ - * /``, negation, ``sqr`` and ``abs``, the same results come from
 Python floats: CPython's floats are C doubles and those operations are single IEEE
 operations, exactly what NumPy's loops do, so the results agree to the bit (signed zeros
-and infinities included; a NaN is a NaN, though where two NaNs meet which one comes out,
-IEEE leaves open, and NumPy's loops and CPython's may differ). ``float_call`` generates one Python function computing
-every output that way and returning each as a new 0-d float64 array (the caller owns it,
-as a program's result).
+and infinities included; a NaN is a NaN, though which one comes out where two meet, IEEE
+leaves open, and NumPy's loops and CPython's may differ). ``float_call`` generates one
+Python function computing every output that way and returning each as a new 0-d float64
+array (the caller owns it, as a program's result).
 
 Python raises on a division by zero where IEEE gives an infinity or a NaN: such a call
 runs the program instead (``fallback``). Any other op, dtype, shape, a shared variable or
@@ -23,7 +23,8 @@ from ..ops.elemwise import Composite, Elemwise
 
 _FLOAT64 = "float64"
 _EXACT_INT = 2 ** 53  # integers up to here are exactly floats
-_MOST_NODES, _MOST_OPERANDS = 256, 32  # beyond, a call's overhead does not matter (and Python nests deeply)
+_MOST_VALUES, _MOST_OPERANDS = 256, 32  # inputs or nodes; operands of a node. Beyond, a call's
+# overhead hardly matters, and Python's compiler would nest too deeply
 
 _EXPRESSIONS = {  # scalar op name -> the Python expression of its operands
     "add": lambda args: "(" + " + ".join(args) + ")",  # folded left to right, as _nary
@@ -51,9 +52,9 @@ def float_call(fgraph, filters, single, fallback):
     (filter, what) per input), or None where the graph is not all float64 scalars and ops
     of ``_EXPRESSIONS``. ``single``: return the one result, not a list; ``fallback(args)``
     computes a call whose arguments divide by zero."""
-    names = {}
-    if len(fgraph.inputs) > _MOST_NODES:
+    if len(fgraph.inputs) > _MOST_VALUES:
         return None
+    names = {}
     for k, var in enumerate(fgraph.inputs):
         if not _is_float_scalar(var):
             return None
@@ -72,7 +73,8 @@ def float_call(fgraph, filters, single, fallback):
     arguments = [names[var] for var in fgraph.inputs]
     namespace.update({f"_filter{k}": filt for k, (filt, _) in enumerate(filters)})
     namespace.update({f"_what{k}": what for k, (_, what) in enumerate(filters)})
-    checked = [f"    if type({a}) is not float: {a} = _float(_filter{k}({a}, _what{k}))" for k, a in enumerate(arguments)]
+    checked = [f"    if type({a}) is not float: {a} = _float(_filter{k}({a}, _what{k}))"
+               for k, a in enumerate(arguments)]
     trusted = [f"    {a} = _float({a})" for a in arguments]
     return FloatCall(_define("checked", arguments, checked, lines, returned, namespace),
                      _define("trusted", arguments, trusted, lines, returned, namespace))
@@ -105,7 +107,7 @@ def _translate(op, inputs, outputs, names, constants, lines):
     expression = _EXPRESSIONS.get(op.scalar_op.name) if isinstance(op, Elemwise) else None
     if expression is None or len(outputs) != 1 or not _is_float_scalar(outputs[0]):
         return False
-    if len(inputs) > _MOST_OPERANDS or len(lines) >= _MOST_NODES:
+    if len(inputs) > _MOST_OPERANDS or len(lines) >= _MOST_VALUES:
         return False
     if not all(v in names or _name_constant(v, names, constants) for v in inputs):
         return False
