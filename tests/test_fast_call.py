@@ -4,6 +4,7 @@
 import copy
 import itertools
 import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -167,3 +168,23 @@ def test_copies_and_pickles_keep_trust_input():
         assert other.trust_input is True
         assert other(np.ones((2, 2))).shape == (2, 2)  # not checked
     assert pickle.loads(pickle.dumps(gg.function([v], v * 2))).trust_input is False
+
+
+def test_float_calls_from_many_threads_each_get_their_own_results():
+    """Float calls share nothing; the ones dividing by zero run the program's linked copies."""
+    x, y = T.dscalar("x"), T.dscalar("y")
+    f = gg.function([x, y], [x / y, x * y])
+    wrong = []
+
+    def work(k):
+        for i in range(300):
+            divisor = float(i % 3)  # every third call divides by zero: the program runs it
+            quotient, product = f(k + 1.0, divisor)
+            if quotient.item() != ((k + 1) / divisor if divisor else np.inf) or product.item() != (k + 1) * divisor:
+                wrong.append((k, i))
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not wrong
