@@ -41,17 +41,20 @@ def remembered(compile_function):
 
 
 def reduce_function(f):
-    """``Function.__reduce__``: compile again from the remembered arguments."""
+    """``Function.__reduce__``: compile again from the remembered arguments (and keep
+    ``trust_input``, as Theano's pickles do)."""
     recipe = getattr(f, "_recipe", None)
     if recipe is None:
         raise PicklingError(f"cannot pickle {f._label()}: it was not made by gpugrad.function, so what it was "
                             "compiled from is unknown")
-    return _compiled, (recipe,)
+    return _compiled, (recipe, f.trust_input)
 
 
-def _compiled(recipe):
+def _compiled(recipe, trust_input=False):
     from .function import function
-    return function(**recipe)
+    f = function(**recipe)
+    f.trust_input = trust_input
+    return f
 
 
 def _reduce_scalar_op(op):
