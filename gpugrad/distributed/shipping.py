@@ -44,7 +44,7 @@ class Shipment:
         recipe = getattr(f, "_recipe", None)
         if recipe is None:
             raise PicklingError(f"{caller}: {label} cannot be sent to Dask workers: it was not made by "
-                                "gpugrad.function (a Function.copy() remembers nothing to compile from)")
+                                "gpugrad.function (send the original of a Function.copy())")
         outputs = recipe["outputs"]
         self.single = outputs is not None and not isinstance(outputs, list)
         self.n_outputs = 0 if outputs is None else 1 if self.single else len(outputs)

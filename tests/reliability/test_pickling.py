@@ -164,9 +164,18 @@ def test_defaults_and_modes_survive_a_round_trip():
         assert g(y=1.0) == 7.0 and type(g.maker.mode).__name__ == "DebugMode", how
 
 
-def test_a_function_copy_names_itself_as_unpicklable():
-    """``Function.copy`` reuses the compiled graph, so it has no recipe to compile from."""
-    x = T.dscalar("x")
-    f = gpugrad.function([x], x * 2, name="double")
-    with pytest.raises(PicklingError, match="cannot pickle function 'double copy': it was not made by"):
-        pickle.dumps(f.copy())
+def test_a_function_copy_pickles_as_its_original_and_its_options():
+    """A ``Function.copy`` reuses the compiled graph: it pickles as the original (compiled again
+    when loaded) and the copy's options, so swapped variables and dropped updates survive.
+    Before: a PicklingError."""
+    w, v = gpugrad.shared(np.ones(3), name="w"), gpugrad.shared(np.zeros(3), name="v")
+    x = T.dvector("x")
+    f = gpugrad.function([x], (x * w).sum(), updates=[(w, w + 1)], name="f")
+    swapped, frozen = f.copy(swap={w: v}, name="swapped"), f.copy(delete_updates=True)
+    for how, trip in ROUND_TRIPS.items():
+        g, v2 = trip([swapped, v])
+        assert g.name == "swapped" and g(np.ones(3)) == 0.0 and g(np.ones(3)) == 3.0, how
+        np.testing.assert_array_equal(v2.get_value(), [2, 2, 2])
+        h = trip(frozen)
+        assert h(np.ones(3)) == h(np.ones(3)) == 3.0, how
+    assert v.get_value().sum() == 0 and w.get_value().sum() == 3  # the originals' variables untouched
