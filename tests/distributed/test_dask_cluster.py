@@ -38,9 +38,9 @@ def _count_compilations():
     from gpugrad.compile import pickling
     compile_ = pickling._compiled
 
-    def counting(recipe):
+    def counting(*recipe):
         pickling.compilations += 1
-        return compile_(recipe)
+        return compile_(*recipe)
     pickling.compilations, pickling._compiled = 0, counting
 
 
