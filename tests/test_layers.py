@@ -24,7 +24,7 @@ LAYERS = [
     {"scalar", "testing", "gradient", "gof"},
     {"tensor", "sandbox"},
     {"gpugrad"},  # the package's own __init__: the public names
-    {"bench"},
+    {"bench", "distributed"},
 ]
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 

@@ -2,6 +2,7 @@
 their reasons on a device, every node's time on every device, and on a device its launches,
 allocations and bytes."""
 import io
+import threading
 
 import numpy as np
 
@@ -69,3 +70,23 @@ def test_without_timing_a_device_function_reports_its_calls_and_pool():
         plain = gg.function([x], g, device="cuda-sim")
     plain(np.ones((2, 2)))
     assert plain.profile().reasons == {"config.cuda_graphs is False": 1}
+
+
+def test_a_profile_sums_the_copies_linked_for_concurrent_threads():
+    """A function links a copy of its program per thread calling it at once (compile/linked.py):
+    the profile counts every copy's calls, on the CPU and on a device."""
+    x, g = _logistic()
+    for device, profile in (("cpu", True), ("cuda-sim", None)):
+        f = gg.function([x], g, device=device, profile=profile)
+        start = threading.Barrier(4)
+
+        def calls():
+            start.wait()
+            for _ in range(5):
+                f(np.ones((3, 3)))
+        threads = [threading.Thread(target=calls) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert f.profile().calls == 20, device

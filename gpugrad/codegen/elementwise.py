@@ -122,6 +122,14 @@ HELPERS = {
         if (e & 1) result *= base;
     return result;
 }""",
+    # A signed integer to a negative power: the exact power truncated toward zero (ops/scalar.py).
+    "gg_spow": """template <class T> __device__ __forceinline__ T gg_spow(T base, T e) {
+    if (e < 0) return base == T(1) ? T(1) : base == T(-1) ? T((e & 1) ? -1 : 1) : T(0);
+    T result = 1;
+    for (; e > 0; e >>= 1, base *= base)
+        if (e & 1) result *= base;
+    return result;
+}""",
     "gg_cpow": """template <class T> __device__ __forceinline__ T gg_cpow(T a, T b) {
     typedef decltype(a.real()) R;
     const R br = b.real(), bi = b.imag();

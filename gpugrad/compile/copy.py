@@ -29,6 +29,8 @@ def copy_function(fn, share_memory=False, swap=None, delete_updates=False, name=
     fn.maker.mode.instrument(copy, fn.maker.reference)
     copy.maker.mode, copy.maker.reference = fn.maker.mode, fn.maker.reference
     copy.profile = profiler(copy, fn.profile.timing)
+    copy.trust_input = fn.trust_input
+    copy._copied_from = (fn, dict(swap=swap, delete_updates=delete_updates, name=name))  # what it pickles as
     return copy
 
 

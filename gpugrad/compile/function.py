@@ -16,6 +16,7 @@ from ..types.variable import HOOKS, as_tensor_variable
 from ..utils import cyclic_gc_paused, report
 from . import devices, io, modes
 from .copy import copy_function
+from .float_call import float_call
 from .linked import Linked
 from .pickling import reduce_function, remembered
 from .profile import profiler
@@ -71,10 +72,38 @@ class Function:
         self._defaults = defaults or io.Defaults(inputs, [None] * n_in)
         self._n_device_outputs = n_outputs if device_outputs else 0
         self._device_updates = device != "cpu"
+        on_floats = device == "cpu" and not update_vars and not shared_vars
+        fallback = functools.partial(self._run_program, trusted=False)
+        self._floats = float_call(fgraph, self._plan.filters, single, fallback) if on_floats else None
+        self.trust_input = False
+
+    @property
+    def trust_input(self):
+        """Theano's ``trust_input``: True skips the checks and conversions of the arguments
+        (README, "Theano's function surface"). Each argument must then already be what the
+        input's filter makes of it, a NumPy array of the input's dtype and shape; anything
+        else is the caller's mistake, which may raise an unhelpful error or give a wrong
+        result. On a device the arguments are still checked: its kernels read raw memory."""
+        return self._trust_asked
+
+    @trust_input.setter
+    def trust_input(self, trusted):
+        self._trust_asked = bool(trusted)
+        self._trusted = self._trust_asked and self.device == "cpu"
+        floats = self._floats
+        self._fast = None if floats is None else floats.trusted if self._trusted else floats.checked
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._n_in:
             args = self._defaults.complete(self._label(), args, kwargs)
+        fast = self._fast
+        if fast is not None:  # all float64 scalars: computed on Python floats (compile/float_call.py)
+            return fast(*args)
+        return self._run_program(args, self._trusted)
+
+    def _run_program(self, args, trusted):
+        """A call run by a linked copy of the program: the arguments into its cells
+        (filtered unless ``trusted``), run, the results made the caller's own."""
         idle, locks = self._idle, self._locks
         try:  # a linked copy no other thread is using (compile/linked.py)
             linked = idle.pop()
@@ -83,8 +112,12 @@ class Function:
         if locks:
             _acquire(locks)
         try:
-            for (cell, filt, what), value in zip(linked.filters, args):
-                cell[0] = filt(value, what)
+            if trusted:
+                for (cell, _, _), value in zip(linked.filters, args):
+                    cell[0] = value
+            else:
+                for (cell, filt, what), value in zip(linked.filters, args):
+                    cell[0] = filt(value, what)
             linked.run()
             lone = linked.lone
             if lone is not None:  # the common case, inlined: an array of its own, not an argument
@@ -118,7 +151,9 @@ class Function:
         other threads too. ``relink=False``: the change leaves the program's thunks and
         ``run`` as they are, so the copies already linked are kept."""
         self._plan.instruments.append(change)
-        if relink:
+        if relink:  # the checks or timings are the program's: calls run it from now on
+            self._floats = None
+            self.trust_input = self._trust_asked
             self._idle[:] = [Linked(self._plan)]
         else:
             for linked in self._idle:

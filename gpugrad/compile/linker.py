@@ -58,6 +58,8 @@ class Program:
         device = devices.pop() if devices else None
         self._context = backend_for(device).context if device else None
         self.calls = device and DeviceCalls(self, device, explain, directions)
+        if device is None:  # a host program runs its thunks: one call less per run
+            self.run = self._run
 
     def thunk_lists(self):
         """``(thunks, nodes)`` lists that a call runs, for modes that wrap each thunk."""

@@ -41,17 +41,29 @@ def remembered(compile_function):
 
 
 def reduce_function(f):
-    """``Function.__reduce__``: compile again from the remembered arguments."""
-    recipe = getattr(f, "_recipe", None)
-    if recipe is None:
-        raise PicklingError(f"cannot pickle {f._label()}: it was not made by gpugrad.function, so what it was "
-                            "compiled from is unknown")
-    return _compiled, (recipe,)
+    """``Function.__reduce__``: compile again from the remembered arguments, or, for a
+    ``Function.copy``, pickle the original (``_copied_from``: it and the copy's options) and
+    copy it again; ``trust_input`` is kept, as Theano's pickles do."""
+    recipe, copied = getattr(f, "_recipe", None), getattr(f, "_copied_from", None)
+    if recipe is not None:
+        return _compiled, (recipe, f.trust_input)
+    if copied is not None:
+        return _copy_of, (*copied, f.trust_input)
+    raise PicklingError(f"cannot pickle {f._label()}: it was not made by gpugrad.function, so what it was "
+                        "compiled from is unknown")
 
 
-def _compiled(recipe):
+def _compiled(recipe, trust_input=False):
     from .function import function
-    return function(**recipe)
+    f = function(**recipe)
+    f.trust_input = trust_input
+    return f
+
+
+def _copy_of(original, options, trust_input=False):
+    f = original.copy(**options)
+    f.trust_input = trust_input
+    return f
 
 
 def _reduce_scalar_op(op):

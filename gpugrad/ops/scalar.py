@@ -133,6 +133,26 @@ def _multiply(a, b, out=None):
     return out
 
 
+def _power(x, y, out=None):
+    """``np.power``, except an integer to a negative integer power, which NumPy refuses: the
+    exact power truncated toward zero (1 and -1 keep theirs, any other base gives 0), as in
+    JAX and PyTorch and in the kernels (``gg_spow``), so every device gives one answer."""
+    dtype = np.result_type(x, y)
+    if dtype.kind != "i" or not np.any(np.less(y, 0)):
+        return np.power(x, y, out=out)
+    x, y = np.asarray(x, dtype), np.asarray(y, dtype)
+    negative = np.less(y, 0)
+    truncated = np.where(x == 1, 1, np.where(x == -1, 1 - 2 * (y & 1), 0)).astype(dtype)
+    result = np.where(negative, truncated, np.power(x, np.where(negative, 0, y)))
+    if out is None:
+        return result
+    np.copyto(out, result, casting="unsafe")
+    return out
+
+
+_power.accepts_out = True
+
+
 def _square(x, out=None):
     """``np.square``, complex values as ``_multiply(x, x)`` (NumPy's loop fuses FMAs too)."""
     return _multiply(x, x, out=out) if np.iscomplexobj(x) else np.square(x, out=out)
@@ -198,9 +218,9 @@ floor_divide = row("floor_divide", 2, np.floor_divide, discrete=True, infix="//"
                          "f": "gg_ffloordiv({0}, {1})"})
 mod = row("mod", 2, np.mod, lambda s, x, y, z: s, lambda s, x, y, z: -s * floor_divide(x, y), infix="%",
           cuda={"i": "gg_imod({0}, {1})", "u": "{1} == 0 ? {T}(0) : {T}({0} % {1})", "f": "gg_fmod({0}, {1})"})
-pow = row("pow", 2, np.power, lambda s, x, y, z: s * y * x ** (y - 1),
+pow = row("pow", 2, _power, lambda s, x, y, z: s * y * x ** (y - 1),
           lambda s, x, y, z: s * log(x) * z, infix="**",
-          cuda={"iu": "gg_ipow({0}, {1})", "f": "pow({0}, {1})", "c": "gg_cpow({0}, {1})"})
+          cuda={"i": "gg_spow({0}, {1})", "u": "gg_ipow({0}, {1})", "f": "pow({0}, {1})", "c": "gg_cpow({0}, {1})"})
 maximum = row("maximum", 2, np.maximum, lambda s, x, y, z: _tie_share(s, x, y),
               lambda s, x, y, z: _tie_share(s, y, x), cuda={"biuf": "{0} > {1} || {0} != {0} ? {0} : {1}"})
 minimum = row("minimum", 2, np.minimum, lambda s, x, y, z: _tie_share(s, y, x),

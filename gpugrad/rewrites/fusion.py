@@ -55,17 +55,19 @@ class _Siblings:
         self.nodes, self.shapes = nodes, shapes
 
 
-def _with_siblings(fgraph, groups):
-    """``groups`` with the regions that read a common input, compute one shape and do not
-    depend on each other merged: one kernel reads the input once and writes every result."""
-    keys, order = shape_keys(fgraph), {node: i for i, node in enumerate(fgraph.toposort())}
+def _with_siblings(fgraph, regions):
+    """The groups of ``regions`` with those that read a common input, compute one shape, do
+    not depend on each other and run in the same lazy branch merged: one kernel reads the
+    input once and writes every result."""
+    keys, order = shape_keys(fgraph), {node: i for i, node in enumerate(regions.order)}
     merged, last_reader = [], {}
-    for nodes in groups:
+    for nodes in regions.groups():
         shapes = {keys.of(o) for n in nodes for o in n.outputs}
         reads = {v for n in nodes for v in n.inputs if v.owner not in nodes and not codegen.is_literal(v)}
         for other in dict.fromkeys(last_reader[v] for v in reads if v in last_reader):
             if other.shapes == shapes and len(shapes) == 1 and not _reaches(other.nodes, nodes, order) \
-                    and not _reaches(nodes, other.nodes, order):
+                    and not _reaches(nodes, other.nodes, order) \
+                    and regions.paths[other.nodes[0]] == regions.paths[nodes[0]]:
                 other.nodes = sorted(other.nodes + nodes, key=order.get)
                 break
         else:
@@ -172,7 +174,7 @@ class FusionPhase:
                 _fuse_on_the_host(fgraph)
             return
         _sizes_from_arguments(fgraph)
-        for nodes in _with_siblings(fgraph, Regions(fgraph.toposort(), _ElementwisePolicy).groups()):
+        for nodes in _with_siblings(fgraph, Regions(fgraph, _ElementwisePolicy)):
             _fuse(fgraph, nodes)
         fgraph.prune()
         fuse_reductions(fgraph)

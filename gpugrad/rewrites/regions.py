@@ -7,14 +7,19 @@ its own region, ``after[r]`` those region ``r`` does, so a merge carries what ea
 depended on. A ``policy`` says which nodes may be members (``member(node)``) and which of
 the producers' regions the cycle rule allows a node joins (``choose(node, regions)``: the
 region ids to merge, the first one kept; ``labels`` holds what it records per region).
+Nodes of different lazy branches (``ifelse``, runtime/lazy.py) never share a region: the
+fused node would run whenever either branch does, the branch not taken included.
 """
+from ..runtime.lazy import schedule
 
 
 class Regions:
-    """The regions of ``order`` (a toposort) under ``policy``; ``groups()`` lists them."""
+    """The regions of ``fgraph``'s nodes under ``policy``; ``groups()`` lists them;
+    ``paths[node]`` is a node's lazy branch path (runtime/lazy.py)."""
 
-    def __init__(self, order, policy):
-        self.order, self.policy = order, policy
+    def __init__(self, fgraph, policy):
+        order = self.order = fgraph.toposort()
+        self.policy, self.paths = policy, schedule(fgraph)[1] or dict.fromkeys(order, ())
         self.group, self.parent, self.after, self.labels = {}, {}, {}, {}
         blocked = {}
         for node in order:
@@ -46,7 +51,9 @@ class Regions:
         return seen
 
     def _join(self, node, behind):
-        producers = list(dict.fromkeys(self.find(self.group[v.owner]) for v in node.inputs if v.owner in self.group))
+        path = self.paths[node]
+        producers = list(dict.fromkeys(self.find(self.group[v.owner]) for v in node.inputs
+                                       if v.owner in self.group and self.paths[v.owner] == path))
         upstream = self._reached(behind).union(*(self._reached(self.after.get(g, ())) for g in producers))
         chosen = self.policy.choose(node, [g for g in producers if g not in upstream], self)
         gid = chosen[0] if chosen else len(self.parent)

@@ -106,7 +106,7 @@ class _RowPolicy:
 
 def fuse_reductions(fgraph):
     """Every region worth it (a Composite and a reduction, or several reductions) as one node."""
-    regions = Regions(fgraph.toposort(), _RowPolicy(fgraph))
+    regions = Regions(fgraph, _RowPolicy(fgraph))
     for nodes in regions.groups():
         domain = regions.labels.get(regions.find(regions.group[nodes[0]]))
         reductions = [n for n in nodes if isinstance(n.op, Reduce)]

@@ -40,6 +40,18 @@ def test_arrays_refuse_implicit_conversion_and_host_operands():
         a[cp.asarray(np.array([0, 1]))]
 
 
+@pytest.mark.parametrize("shape, message", [((-1,), "negative dimensions are not allowed"),
+                                            ((-1, -1), "negative dimensions are not allowed"),
+                                            ((2**33, 2**31), "array is too big"), ((2**61,), "array is too big")])
+def test_new_arrays_refuse_negative_and_overflowing_sizes_as_numpy_does(shape, message):
+    """Before: (-1,) was refused as "shape (-8,)" (its bytes), and a size past 2**63 bytes
+    wrapped in int64 and failed as an OverflowError deep in the view."""
+    with pytest.raises(ValueError, match=f"^{message}"):
+        cp.empty(shape)
+    with pytest.raises(ValueError, match=f"^{message}"):
+        np.empty(shape)
+
+
 def test_views_share_memory_and_results_live_on_the_current_device():
     a = cp.zeros((3, 4))
     view = a[1:, ::2].T

@@ -1,6 +1,6 @@
 """The same answer on every device where C, NumPy and the GPU could each give their own:
 float to integer casts of NaN, infinities and values out of range (saturated, NaN to 0),
-MIN // -1 and MIN % -1 and division by zero (NumPy's results), and a*b+c rounded twice
+MIN // -1 and MIN % -1 and division by zero (NumPy's results), negative integer powers, and a*b+c rounded twice
 (never fused into an FMA), checked on ``cpu`` and ``cuda-sim`` against an exact reference."""
 import math
 
@@ -68,6 +68,26 @@ def test_integer_division_at_its_edges_is_numpys(device, dtype):
     for got, want in zip(f(a, b), expected):
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", INTEGERS)
+def test_integer_powers_negative_exponents_included(device, dtype):
+    """A negative power of an integer is the exact power truncated toward zero (1 and -1 keep
+    theirs, 0 and every other base give 0), as in JAX and PyTorch. Before: NumPy's ValueError
+    on the CPU and 1 from the kernels; non-negative powers wrap around as NumPy's."""
+    info = np.iinfo(dtype)
+    if info.min:
+        a = np.array([2, 1, -1, -1, 0, -3, 3, 5, -2, 7], dtype)
+        b = np.array([-1, -5, -3, -2, -1, -1, 4, 0, 3, info.max], dtype)
+        expected = [0, 1, -1, 1, 0, 0, 81, 1, -8, np.power(a[-1], b[-1])]
+    else:
+        a, b = np.array([2, 3, 0, 7], dtype), np.array([3, 0, 5, info.max], dtype)
+        expected = np.power(a, b)
+    x, y = T.vector(dtype=dtype), T.vector(dtype=dtype)
+    got = gg.function([x, y], x ** y, device=device)(a, b)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, np.array(expected).astype(dtype))
 
 
 @pytest.mark.parametrize("device", DEVICES)

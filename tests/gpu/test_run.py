@@ -22,8 +22,13 @@ def test_without_a_gpu_it_says_so_and_succeeds():
 def test_the_plan_for_one_and_two_gpus(gpus):
     plan = subprocess.run([*RUN, "--dry-run", "--gpus", str(gpus)], capture_output=True, text=True,
                           check=True).stdout.splitlines()
-    assert [line.split(":")[0] for line in plan] == ["tests on cuda-sim", "tests on cuda", *(["tests on cuda"] *
-                                                      (gpus == 2)), "GPU benchmarks", "launches per call"]
+    assert [line.split(":")[0] for line in plan] == ["tests on cuda", *(["tests on cuda"] * (gpus == 2)),
+                                                     "GPU benchmarks", "launches per call"]
+    limits = [int(line.rsplit("(limit ", 1)[1].split()[0]) for line in plan]
+    assert sum(limits) < 8 * 60  # the budget for the first GPU run
+    with_sim = subprocess.run([*RUN, "--dry-run", "--gpus", str(gpus), "--with-sim"], capture_output=True,
+                              text=True, check=True).stdout
+    assert with_sim.startswith("tests on cuda-sim: GPUGRAD_TEST_DEVICE=cuda-sim pytest tests/cuda ")
     assert plan[-1].startswith("launches per call: python tests/gpu/launches.py --device cuda (limit")
     assert ("GPUGRAD_TEST_DEVICE=cuda:1 pytest tests/cuda " in "\n".join(plan)) == (gpus == 2)
 

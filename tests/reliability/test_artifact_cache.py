@@ -98,10 +98,10 @@ def as_user(uid, fn, *args):
 
 
 def test_an_artifact_is_built_once_and_found_again(tmp_path, cache_at):
-    produce = write_thing()
-    path, warned = built(cache_at(tmp_path), produce)
+    produce, cache = write_thing(), cache_at(tmp_path)
+    path, warned = built(cache, produce)
     assert (path / "thing.bin").read_bytes() == b"artifact v1" and not warned
-    assert built(cache_at(tmp_path), produce) == (path.parent / "k1", []) or True
+    assert built(cache, produce) == (path, [])  # this process: found at once
     again, warned = built(ArtifactCache("things"), produce)  # another process: checks, finds it
     assert produce.runs == 1 and not warned and (again / "thing.bin").read_bytes() == b"artifact v1"
     entries = os.listdir(tmp_path / "things" / "k1")
@@ -319,10 +319,17 @@ KERNEL_RUN = textwrap.dedent("""
 """)
 
 
-def _run_kernel(cache, go=None):
+def _run_kernel(cache, go=None, user=None):
+    """KERNEL_RUN in a new process with GPUGRAD_CACHE=``cache`` (None: no HOME either), as
+    ``user`` (None: this one)."""
     env = dict(os.environ, GPUGRAD_CACHE=str(cache), PYTHONPATH=str(ROOT_DIR))
+    if cache is None:
+        del env["GPUGRAD_CACHE"], env["HOME"]
     code = KERNEL_RUN if go is None else f"import os, time\nwhile not os.path.exists({str(go)!r}): " \
                                          f"time.sleep(0.005)\n" + KERNEL_RUN
+    if user is not None:  # after the imports: this Python's own files may be root's alone
+        code = f"import os\nfrom gpugrad.backends.cuda_sim import SimBackend\nos.setgroups([])\n" \
+               f"os.setgid({user})\nos.setuid({user})\n" + code
     return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 
@@ -381,3 +388,20 @@ def test_a_truncated_precompiled_header_is_rebuilt(tmp_path):
     gch.write_bytes(gch.read_bytes()[:1000])
     err = _finished(_run_kernel(cache))
     assert err.count("CacheWarning: gpugrad: rebuilding") == 1 and "shim.h.gch has 1000 bytes" in err
+
+
+@pytest.mark.parametrize("place", ["read-only", "no HOME"])
+def test_the_simulator_builds_its_kernels_privately_where_the_cache_is_unusable(base, place):
+    """The kernel and its precompiled header built in a private folder, with one warning
+    naming why (as another user when run as root: root writes a read-only folder)."""
+    cache, user = None, None
+    if place == "read-only":
+        cache = base / "read-only"
+        cache.mkdir()
+        if ROOT:
+            os.chown(cache, VICTIM, VICTIM)
+            user = VICTIM
+        cache.chmod(0o555)
+    err = _finished(_run_kernel(cache, user=user))
+    assert err.count("CacheWarning") == 1 and "private folder" in err, err
+    assert ("HOME is not set" if cache is None else str(cache)) in err and (cache is None or not os.listdir(cache))

@@ -12,8 +12,8 @@ import gpugrad
 import gpugrad.tensor as T
 from gpugrad.backends.cuda_sim import memory
 from gpugrad.errors import DeviceMemoryError, HostMemoryError, ShapeError
+from devices import DEVICES, with_sizes
 
-DEVICES = ["cpu", "cuda-sim"]
 
 
 def test_the_simulator_allocator_rejects_negative_sizes():
@@ -60,6 +60,17 @@ def test_an_allocation_that_cannot_succeed_is_a_named_memory_error(device):
     assert small(3) == 9.0
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_size_past_any_address_is_a_shape_error_on_every_device(device):
+    """NumPy's "array is too big" on every device. Before, on cuda-sim: the int64 product of
+    the extents wrapped, and the call failed with "cannot fit 'int' into an index-sized integer"."""
+    n = T.lscalar("n")
+    f = gpugrad.function([n], T.ones((n, n)).sum(), device=device)
+    with pytest.raises(ShapeError, match="array is too big"):
+        f(2**33)
+    assert f(3) == 9.0
+
+
 INTERRUPTED = textwrap.dedent("""
     import os, signal, sys, threading, time
     import numpy as np
@@ -98,7 +109,7 @@ INTERRUPTED = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("device, steps", [("cpu", 20_000), ("cuda-sim", 300)])
+@pytest.mark.parametrize("device, steps", with_sizes(20_000, 300))
 def test_ctrl_c_during_a_long_call_leaves_the_function_usable(device, steps):
     """SIGINT at several points of a long call (a scan); the next call is right and the
     update lock was released (it would hang otherwise). In a subprocess: the Ctrl-C is real.

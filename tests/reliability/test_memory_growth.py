@@ -10,6 +10,7 @@ import pytest
 
 import gpugrad
 import gpugrad.tensor as T
+from devices import with_sizes
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads the RSS from /proc")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -46,7 +47,7 @@ def squares_gradient(device):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("device, calls", [("cpu", 100_000), ("cuda-sim", 2_000)])
+@pytest.mark.parametrize("device, calls", with_sizes(100_000, 2_000))
 def test_calls_of_a_compiled_gradient(device, calls):
     traced, resident = growth(squares_gradient(device), calls)
     assert traced < 64 * 1024 and resident < 4 << 20, (traced, resident)

@@ -8,6 +8,7 @@ import pytest
 
 import gpugrad
 import gpugrad.tensor as T
+from devices import DEVICES, with_sizes
 
 THREADS = 8
 
@@ -40,7 +41,7 @@ def _in_threads(work, n_threads=THREADS):
         raise failures[0]
 
 
-@pytest.mark.parametrize("device, calls", [("cpu", 1000), ("cuda-sim", 1000)])
+@pytest.mark.parametrize("device, calls", with_sizes(1000, 1000))
 def test_each_thread_gets_its_own_results(device, calls):
     x = T.dvector("x")
     cost = T.sum(T.tanh(x) * x)
@@ -58,13 +59,12 @@ def test_each_thread_gets_its_own_results(device, calls):
     assert not wrong, f"{len(wrong)} of {THREADS * calls} calls returned another call's results"
 
 
-@pytest.mark.parametrize("device", ["cpu", "cuda-sim"])
+@pytest.mark.parametrize("device", DEVICES)
 def test_every_update_is_applied_once(device):
     counter = gpugrad.shared(np.int64(0), name="counter")
     step = gpugrad.function([], counter, updates=[(counter, counter + 1)], device=device)
-    calls = 1000 if device == "cpu" else 200
-    _in_threads(lambda k: [step() for _ in range(calls)])
-    assert counter.get_value() == THREADS * calls
+    _in_threads(lambda k: [step() for _ in range(1000)])
+    assert counter.get_value() == THREADS * 1000  # README, "Threads"
 
 
 def test_updates_of_one_variable_from_two_functions_are_atomic():

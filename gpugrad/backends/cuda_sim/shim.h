@@ -86,6 +86,7 @@ Launch* L;
 Fiber* fibers;
 char* stacks;
 int nthreads, current;
+bool on_fiber;  // a fiber's stack is in use (its thread's body runs), not the scheduler's
 jmp_buf sched_jb;
 sigjmp_buf launch_jb;
 ucontext_t main_uc;
@@ -158,10 +159,22 @@ void set_thread(int t) {
     siglongjmp(launch_jb, 1);
 }
 
-bool is_stack_guard(void* addr) {
+// A fault is a stack overflow when it hits a guard page, or when a fiber's stack pointer has
+// left its stack (a frame larger than the guard page jumps over it without touching it).
+bool is_stack_overflow(void* addr, void* uctx) {
     char* a = static_cast<char*>(addr);
-    if (!stacks || a < stacks || a >= stacks + kMaxThreads * kStack) return false;
-    return size_t(a - stacks) % kStack < kPage;
+    if (stacks && a >= stacks && a < stacks + kMaxThreads * kStack && size_t(a - stacks) % kStack < kPage)
+        return true;
+    if (!on_fiber || !stacks) return false;
+#if defined(__x86_64__)
+    char* sp = reinterpret_cast<char*>(static_cast<ucontext_t*>(uctx)->uc_mcontext.gregs[REG_RSP]);
+#elif defined(__aarch64__)
+    char* sp = reinterpret_cast<char*>(static_cast<ucontext_t*>(uctx)->uc_mcontext.sp);
+#else
+    char* sp = nullptr;
+    (void)uctx;
+#endif
+    return sp && sp < stacks + size_t(current) * kStack + kPage;
 }
 
 void on_fault(int sig, siginfo_t* info, void* uctx) {
@@ -174,13 +187,11 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
     L->fault_write = -1;
 #if defined(__x86_64__)
     if (sig == SIGSEGV) L->fault_write = (static_cast<ucontext_t*>(uctx)->uc_mcontext.gregs[REG_ERR] & 2) ? 1 : 0;
-#else
-    (void)uctx;
 #endif
     L->status = FAULT;
     if (sig == SIGFPE)
         snprintf(L->message, sizeof L->message, "arithmetic exception (integer division by zero?)");
-    else if (is_stack_guard(info->si_addr))
+    else if (is_stack_overflow(info->si_addr, uctx))
         snprintf(L->message, sizeof L->message, "stack overflow (more than %zu KiB of locals)", kStack / 1024);
     else
         snprintf(L->message, sizeof L->message, "invalid memory access");
@@ -226,7 +237,11 @@ void start(int t) {
 
 void resume(int t) {
     set_thread(t);
-    if (_setjmp(sched_jb)) return;
+    if (_setjmp(sched_jb)) {
+        on_fiber = false;
+        return;
+    }
+    on_fiber = true;
     Fiber& f = fibers[t];
     if (f.started) _longjmp(f.jb, 1);
     f.started = 1;
@@ -379,6 +394,7 @@ int run_grid(Launch* launch, void (*fn)()) {
     install_handlers();
     if (sigsetjmp(launch_jb, 1)) {
         for (int t = 0; t < kMaxThreads && fibers; ++t) fibers[t].started = 0;  // abandoned mid-kernel
+        on_fiber = false;
         L->thread[0] = threadIdx.x; L->thread[1] = threadIdx.y; L->thread[2] = threadIdx.z;
         L->block_at[0] = blockIdx.x; L->block_at[1] = blockIdx.y; L->block_at[2] = blockIdx.z;
     } else {

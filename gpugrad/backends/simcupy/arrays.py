@@ -18,6 +18,7 @@ piece of device work (``cuda.enqueue``: run now, or recorded while the stream ca
 nothing is written during a capture); new arrays come from the current allocator
 (``cuda.alloc``), copies between host and device are counted and refused in a capture.
 """
+import math
 import warnings
 
 import numpy as np
@@ -125,6 +126,18 @@ def _indexed(host, key):
     return host[key if any(k is Ellipsis for k in key) else (*key, Ellipsis)]
 
 
+def _new_bytes(shape, dtype):
+    """The bytes of a new array, refused as NumPy refuses them: a negative extent, or more
+    bytes than an address can count (a product of int64 extents would wrap silently)."""
+    sizes = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if any(int(n) < 0 for n in sizes):
+        raise ValueError("negative dimensions are not allowed")
+    nbytes = math.prod(int(n) for n in sizes) * np.dtype(dtype).itemsize
+    if nbytes > np.iinfo(np.intp).max:
+        raise ValueError("array is too big; `arr.size * arr.dtype.itemsize` is larger than the maximum possible size.")
+    return nbytes
+
+
 class ndarray:  # noqa: N801 - CuPy's name
     """``cupy.ndarray`` on a simulated device; see the module docstring. ``ndarray(shape,
     dtype, memptr=None, strides=None)`` allocates on the current device or views ``memptr``."""
@@ -138,8 +151,7 @@ class ndarray:  # noqa: N801 - CuPy's name
         if memptr is None:
             if strides is not None:
                 raise ValueError("memptr is required if strides is given.")
-            sizes = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-            memptr = cuda.alloc(int(np.prod(sizes, dtype=np.int64)) * np.dtype(dtype).itemsize)
+            memptr = cuda.alloc(_new_bytes(shape, dtype))
         self._host, self._device, self._base = memptr.view(shape, dtype, strides), memptr.device_id, None
         self._memory = memptr
 
