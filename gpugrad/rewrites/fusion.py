@@ -98,7 +98,7 @@ def _reaches(first, second, order):
 def _fuse_on_the_host(fgraph):
     """Regions of two nodes or more as Composites run by generated C++ (one node gains
     nothing from a loop of its own: NumPy's already makes one pass)."""
-    groups = _with_siblings(fgraph, Regions(fgraph.toposort(), _HostPolicy).groups())
+    groups = _with_siblings(fgraph, Regions(fgraph, _HostPolicy))
     for nodes in groups:
         if len(nodes) > 1:
             _fuse(fgraph, nodes)
