@@ -17,10 +17,10 @@ from .graph.op import Op
 from .graph.replace import clone_replace
 from .ops.blas import dot
 from .config import config
-from .errors import (CacheWarning, DeviceError, DeviceFallbackWarning, DeviceMemoryError, DisconnectedInputError,
-                     DistributionError, GpugradError, GradientError, GraphError, HostMemoryError, InputError,
-                     LinAlgError, MissingInputError, NanGuardError, NullTypeGradError, OpContractError, PicklingError,
-                     ShapeError, UnusedInputError)
+from .errors import (CacheWarning, CodegenWarning, DeviceError, DeviceFallbackWarning, DeviceMemoryError,
+                     DisconnectedInputError, DistributionError, GpugradError, GradientError, GraphError,
+                     HostMemoryError, InputError, LinAlgError, MissingInputError, NanGuardError, NullTypeGradError,
+                     OpContractError, PicklingError, ShapeError, UnusedInputError)
 from .printing import pp
 from .scan import foldl, foldr, map, reduce, scan
 from .tensor.shared_randomstreams import RandomStreams

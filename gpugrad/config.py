@@ -1,5 +1,5 @@
 """Global settings: ``gpugrad.config.floatX``, ``.device``, ``.optimizer``, ``.mode``, ``.sync_launches``,
-``.cuda_graphs``, ``.profile``, ...
+``.cuda_graphs``, ``.profile``, ``.cpu_codegen``, ``.cpu_threads``, ``.cpu_compile_after``, ``.quiet``, ...
 
 ``change_flags`` is a context manager that restores the previous values, so tests
 and user code can switch a setting for one block without leaking it.
@@ -20,6 +20,8 @@ _CHOICES = {
     "sync_launches": (False, True),  # functions compiled while True wait after every device node
     "cuda_graphs": (False, True),    # functions compiled while True replay their launches as CUDA graphs
     "profile": (False, True),        # functions compiled while True time every node (Theano's flag)
+    "cpu_codegen": (False, True),    # functions compiled while True run fused CPU regions as generated C++
+    "quiet": (False, True),          # True: no line when a kernel compiles
 }
 _WARN = "warn__"
 
@@ -50,6 +52,12 @@ class Config:
             "sync_launches": os.environ.get("GPUGRAD_SYNC_LAUNCHES", "0") not in ("", "0"),
             "cuda_graphs": os.environ.get("GPUGRAD_CUDA_GRAPHS", "1") not in ("", "0"),
             "profile": os.environ.get("GPUGRAD_PROFILE", "0") not in ("", "0"),
+            "cpu_codegen": os.environ.get("GPUGRAD_CPU_CODEGEN", "1") not in ("", "0"),
+            "cpu_threads": int(os.environ.get("GPUGRAD_CPU_THREADS", "0")),  # 0: every core this process may use
+            # elements a fused CPU region computes with NumPy before its C++ kernel is built (in
+            # the background); 0: build it at the first call and wait for it
+            "cpu_compile_after": int(os.environ.get("GPUGRAD_CPU_COMPILE_AFTER", str(1 << 18))),
+            "quiet": os.environ.get("GPUGRAD_QUIET", "0") not in ("", "0"),
         })
 
     def __getattr__(self, name):

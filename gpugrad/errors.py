@@ -75,6 +75,11 @@ class CacheWarning(UserWarning):
     write, a read-only one, no HOME), or one of its artifacts was damaged and is built again."""
 
 
+class CodegenWarning(UserWarning):
+    """The CPU's generated kernels are not used (no C++ compiler, ``config.cpu_codegen`` off, a
+    kernel that failed to compile): NumPy runs those regions node by node, as before."""
+
+
 class DeviceError(GpugradError, ValueError):
     """A device the machine does not have: ``cuda:7`` where there are fewer GPUs."""
 

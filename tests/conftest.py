@@ -1,10 +1,25 @@
 """Fixtures shared by every test tier, and the simulator's schedule seed: each test starts its
 own stream of launch seeds (so a failed test replays alone), and a failure of a test that
-launched simulator kernels names the seed (gpugrad/backends/cuda_sim/schedule.py)."""
-import numpy as np
-import pytest
+launched simulator kernels names the seed (gpugrad/backends/cuda_sim/schedule.py).
 
-from gpugrad.backends.cuda_sim import schedule
+The CPU's generated kernels are off for the suite (``GPUGRAD_CPU_CODEGEN=0`` unless set):
+most tests check CPU graphs node by node and NumPy's results, the oracle the kernels are
+held to. tests/cpu turns them on for its functions, tests/test_examples.py for the examples,
+and ``GPUGRAD_CPU_CODEGEN=1 python -m pytest`` runs everything with them."""
+import os
+import warnings
+
+os.environ.setdefault("GPUGRAD_CPU_CODEGEN", "0")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from gpugrad.backends.cuda_sim import schedule  # noqa: E402
+from gpugrad.runtime import host_elementwise  # noqa: E402
+
+with warnings.catch_warnings():  # the one CodegenWarning saying so, spent here, not in a test that forbids warnings
+    warnings.simplefilter("ignore")
+    host_elementwise.enabled()
 
 
 def pytest_report_header(config):

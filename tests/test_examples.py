@@ -14,7 +14,8 @@ EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.py") if p.name != 
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_example_runs(name):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+               GPUGRAD_CPU_CODEGEN="1")  # as users run them: the CPU's kernels on
     done = subprocess.run([sys.executable, str(ROOT / "examples" / name)], capture_output=True, text=True,
                           timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -47,8 +47,7 @@ C_TYPES = {np.dtype(d): c for d, c in [
     ("bool", "bool"), ("int8", "i8"), ("int16", "i16"), ("int32", "i32"), ("int64", "i64"),
     ("uint8", "u8"), ("uint16", "u16"), ("uint32", "u32"), ("uint64", "u64"), ("float32", "f32"),
     ("float64", "f64"), ("complex64", "c64"), ("complex128", "c128")]}
-PRELUDE = """#include <cupy/complex.cuh>
-typedef signed char i8;
+SCALAR_TYPES = """typedef signed char i8;
 typedef short i16;
 typedef int i32;
 typedef long long i64;
@@ -58,9 +57,12 @@ typedef unsigned int u32;
 typedef unsigned long long u64;
 typedef float f32;
 typedef double f64;
+"""
+COMPLEX_TYPES = """#include <cupy/complex.cuh>
 typedef complex<float> c64;
 typedef complex<double> c128;
 """
+PRELUDE = "#include <cupy/complex.cuh>\n" + SCALAR_TYPES + COMPLEX_TYPES.split("\n", 1)[1]
 # NumPy's semantics where C's differ or leave it undefined: floor division and modulo of
 # signed integers round toward -inf, division by zero gives 0 and MIN // -1 wraps to MIN
 # (MIN % -1 is 0) in every width, where C traps or is undefined; float floor division as
@@ -282,15 +284,7 @@ def render(inputs, outputs, nodes, by_value=()):
     arrays = [k for k in range(len(inputs)) if k not in by_value]
     names = {v: f"a{k}" for k, v in enumerate(inputs)}
     body = [f"        const {ctype(inputs[k].dtype)} a{k} = in{k}[o[{row}]];" for row, k in enumerate(arrays)]
-    for node in nodes:
-        for v in node.inputs:
-            if v not in names:
-                names[v] = f"c{sum(n.startswith('c') for n in names.values())}"
-                body.append(f"        const {ctype(v.dtype)} {names[v]} = {literal(v.data, v.dtype)};")
-        out = node.outputs[0]
-        names[out] = f"v{sum(n.startswith('v') for n in names.values())}"
-        expr = value_of(node, names)
-        body.append(f"        const {ctype(out.dtype)} {names[out]} = {expr};")
+    body += statements(nodes, names, "        ")
     body += [f"        out{k}[i] = {names[v]};" for k, v in enumerate(outputs)]
     params = [f"const {ctype(v.dtype)} a{k}" if k in by_value else f"const {ctype(v.dtype)}* __restrict__ in{k}"
               for k, v in enumerate(inputs)]
@@ -301,6 +295,24 @@ def render(inputs, outputs, nodes, by_value=()):
         "        if (narrow) gg_unravel<int>(i, geometry, o); else gg_unravel<i64>(i, geometry, o);"]
     return grid_stride(KERNEL_NAME, params, "n", [*unravel, *body],
                        ["    const bool narrow = geometry[1] != 0;"] if arrays else [])
+
+
+def statements(nodes, names, pad):
+    """The C statements computing ``nodes`` (topological order) one element at a time, each
+    value a local of its exact dtype: ``const f64 v0 = exp(a0);``. ``names`` maps the values
+    already read (the inputs) to their C names; the constants and results get theirs here.
+    Every emitter of elementwise work shares them (the CUDA kernels here, the host loops of
+    codegen/host.py): one table, one translation of it."""
+    lines = []
+    for node in nodes:
+        for v in node.inputs:
+            if v not in names:
+                names[v] = f"c{sum(n.startswith('c') for n in names.values())}"
+                lines.append(f"{pad}const {ctype(v.dtype)} {names[v]} = {literal(v.data, v.dtype)};")
+        out = node.outputs[0]
+        names[out] = f"v{sum(n.startswith('v') for n in names.values())}"
+        lines.append(f"{pad}const {ctype(out.dtype)} {names[out]} = {value_of(node, names)};")
+    return lines
 
 
 def grid_stride(name, params, count, body, head=()):

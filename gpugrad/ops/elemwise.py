@@ -305,6 +305,12 @@ class Composite(InnerGraph):
             broadcast_shapes([inputs[k].type.shape for k in deps], str(self)) if deps else out.type.shape
             for out, deps in zip(self.outputs, self._deps)))
 
+    def make_thunk(self, node, storage_in, storage_out):
+        """On the CPU: the generated C++ loop once it is built, NumPy until then
+        (runtime/host_elementwise.py)."""
+        from ..runtime.host_elementwise import host_thunk
+        return host_thunk(self, node, storage_in, storage_out)
+
     def infer_shape(self, node, input_shapes):
         shapes = []
         for out, deps in zip(node.outputs, self._deps):

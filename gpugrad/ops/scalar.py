@@ -180,7 +180,7 @@ def _sigmoid(x, out=None):
     x = np.asarray(x)
     if out is None:
         out = np.empty(x.shape, np.result_type(np.exp(np.zeros(0, x.dtype))))
-    if x.dtype == bool:  # NumPy has no negative of bools
+    if x.dtype.kind in "bu":  # NumPy has no negative of bools, and one of unsigned integers wraps
         x = x.astype(out.dtype)
     np.negative(x, out=out)
     np.exp(out, out=out)

@@ -18,6 +18,7 @@ from ..ops.fused import ElementwiseGroup
 from ..ops.shape import ShapeI
 from .regions import Regions
 from .row_fusion import fuse_reductions
+from ..runtime.host_elementwise import enabled
 from .shapes import shape_keys
 
 
@@ -35,6 +36,16 @@ class _ElementwisePolicy:
     @staticmethod
     def choose(node, allowed, regions):
         return allowed
+
+
+class _HostPolicy:
+    """On the CPU (a graph for ``device="cpu"``): every elementwise node with a kernel joins."""
+
+    @staticmethod
+    def member(node):
+        return isinstance(node.op, Elemwise) and codegen.supports(node)
+
+    choose = _ElementwisePolicy.choose
 
 
 class _Siblings:
@@ -84,13 +95,24 @@ def _reaches(first, second, order):
     return False
 
 
+def _fuse_on_the_host(fgraph):
+    """Regions of two nodes or more as Composites run by generated C++ (one node gains
+    nothing from a loop of its own: NumPy's already makes one pass)."""
+    groups = _with_siblings(fgraph, Regions(fgraph, _HostPolicy))
+    for nodes in groups:
+        if len(nodes) > 1:
+            _fuse(fgraph, nodes)
+    fgraph.prune()
+
+
 def _fuse(fgraph, nodes):
     member = set(nodes)
     used_outside = [o for n in nodes for o in n.outputs if o in fgraph.outputs
                     or any(client not in member for client, _ in fgraph.clients.get(o, ()))]
     op, outer = composite_of(nodes, used_outside)
     node = op.make_node(*outer)
-    node.tag["device"] = nodes[0].tag["device"]
+    if "device" in nodes[0].tag:
+        node.tag["device"] = nodes[0].tag["device"]
     for old, new in zip(used_outside, node.outputs):
         fgraph.replace(old, new, reason="fusion")
 
@@ -148,6 +170,8 @@ class FusionPhase:
 
     def run(self, fgraph):
         if getattr(fgraph, "device", "cpu") == "cpu":
+            if enabled():
+                _fuse_on_the_host(fgraph)
             return
         _sizes_from_arguments(fgraph)
         for nodes in _with_siblings(fgraph, Regions(fgraph, _ElementwisePolicy)):

@@ -5,7 +5,7 @@
   and shape, and neither it nor any view of it (indexing, dimshuffle, reshape) is
   read later, read by the node through another input (``g + g[::-1] + h``: a variadic
   add reads its later operands after writing its first partial sum), or returned;
-* reused buffers: a node whose buffer never reaches an output, directly or through a
+* reused buffers: a node (or a CPU Composite) whose buffers never reach an output, directly or through a
   view or a later in-place write, keeps it from one call to the next, so large
   intermediates are not returned to the operating system and faulted in again.
 
@@ -13,7 +13,7 @@ The decisions are tags on the nodes (``node.tag["inplace"]``, ``node.tag["reuse"
 that the ops' thunks honour; the graph itself does not change."""
 from ..graph.basic import Constant
 from ..runtime.lazy import execution_order
-from ..ops.elemwise import Elemwise
+from ..ops.elemwise import Composite, Elemwise
 from .shapes import shape_keys
 
 
@@ -76,6 +76,9 @@ def plan_memory(fgraph):
         if isinstance(node.op, Elemwise) and node.op.supports_out() and "inplace" not in node.tag \
                 and out not in returned:
             node.tag["reuse"] = True
+        elif isinstance(node.op, Composite) and node.tag.get("device", "cpu") == "cpu" and not any(
+                aliases.root.get(o, o) in returned for o in node.outputs):
+            node.tag["reuse"] = True  # a CPU kernel's outputs (runtime/host_elementwise.py)
 
 
 class MemoryPhase:

@@ -9,6 +9,15 @@ from gpugrad.bench.timing import holding_last
 from gpugrad.bench.workloads import BY_NAME
 
 
+@pytest.fixture(autouse=True)
+def cpu_kernels():
+    """The CPU's generated kernels on, as users run gpugrad (tests/conftest.py turns them off
+    for the rest of the suite)."""
+    import gpugrad
+    with gpugrad.config.change_flags(cpu_codegen=True):
+        yield
+
+
 @pytest.fixture
 def suite_benchmark(benchmark):
     def run(module, name, label=None, device="cpu"):

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import gpugrad as gg
 import gpugrad.tensor as T
 from gpugrad.backends import cuda
 from gpugrad.codegen import elementwise as codegen
@@ -42,9 +43,14 @@ def test_a_kernel_of_host_scalars_only_indexes_nothing():
     assert "i64 rest" not in source and "in0" not in source
 
 
-def test_cpu_compilation_makes_no_composites():
+def test_cpu_compilation_fuses_only_with_cpu_codegen():
+    """Without the CPU's generated kernels a CPU graph has no Composite; with them one (its
+    CUDA source is the same as a device's: one table)."""
     x = T.dmatrix("x")
-    assert composite_sources([x], [T.exp(x) * 2.0], device="cpu") == []
+    with gg.config.change_flags(cpu_codegen=False):
+        assert composite_sources([x], [T.exp(x) * 2.0], device="cpu") == []
+    with gg.config.change_flags(cpu_codegen=True):
+        assert composite_sources([x], [T.exp(x) * 2.0], device="cpu") == composite_sources([x], [T.exp(x) * 2.0])
 
 
 @pytest.mark.parametrize("value,dtype,text", [
