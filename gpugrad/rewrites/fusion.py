@@ -48,56 +48,29 @@ class _HostPolicy:
     choose = _ElementwisePolicy.choose
 
 
-class _Siblings:
-    """A region being merged with its siblings: its nodes and the one shape they compute."""
-
-    def __init__(self, nodes, shapes):
-        self.nodes, self.shapes = nodes, shapes
-
-
 def _with_siblings(fgraph, regions):
     """The groups of ``regions`` with those that read a common input, compute one shape, do
-    not depend on each other and run in the same lazy branch merged: one kernel reads the
-    input once and writes every result."""
-    keys, order = shape_keys(fgraph), {node: i for i, node in enumerate(regions.order)}
-    merged, last_reader = [], {}
+    not depend on each other (through any other region either: ``Regions.merge``) and run in
+    the same lazy branch merged: one kernel reads the input once and writes every result."""
+    keys, shapes, last_reader = shape_keys(fgraph), {}, {}
     for nodes in regions.groups():
-        shapes = {keys.of(o) for n in nodes for o in n.outputs}
+        g = regions.find(regions.group[nodes[0]])
+        shapes[g] = {keys.of(o) for n in nodes for o in n.outputs}
         reads = {v for n in nodes for v in n.inputs if v.owner not in nodes and not codegen.is_literal(v)}
-        for other in dict.fromkeys(last_reader[v] for v in reads if v in last_reader):
-            if other.shapes == shapes and len(shapes) == 1 and not _reaches(other.nodes, nodes, order) \
-                    and not _reaches(nodes, other.nodes, order) \
-                    and regions.paths[other.nodes[0]] == regions.paths[nodes[0]]:
-                other.nodes = sorted(other.nodes + nodes, key=order.get)
+        for other in dict.fromkeys(regions.find(last_reader[v]) for v in reads if v in last_reader):
+            if shapes[other] == shapes[g] and len(shapes[g]) == 1 \
+                    and regions.paths[nodes[0]] == regions.paths[regions.members(other)[0]] and regions.merge(other, g):
+                g = other
                 break
-        else:
-            other = _Siblings(nodes, shapes)
-            merged.append(other)
         for v in reads:
-            last_reader[v] = other
-    return [m.nodes for m in merged]
-
-
-def _reaches(first, second, order):
-    """Whether a node of region ``second`` depends on one of region ``first`` (then merging
-    them would make a cycle). Only nodes after ``first``'s first one in ``order`` (a toposort
-    index) can be on such a path, so the walk stays between the two."""
-    lowest, targets = min(order[n] for n in first), set(first)
-    stack, seen = [v for n in second for v in n.inputs], set()
-    while stack:
-        owner = stack.pop().owner
-        if owner is None or owner in seen or order.get(owner, -1) < lowest:
-            continue
-        if owner in targets:
-            return True
-        seen.add(owner)
-        stack.extend(owner.inputs)
-    return False
+            last_reader[v] = g
+    return regions.groups()
 
 
 def _fuse_on_the_host(fgraph):
     """Regions of two nodes or more as Composites run by generated C++ (one node gains
     nothing from a loop of its own: NumPy's already makes one pass)."""
+    _sizes_from_arguments(fgraph)
     groups = _with_siblings(fgraph, Regions(fgraph, _HostPolicy))
     for nodes in groups:
         if len(nodes) > 1:

@@ -63,6 +63,16 @@ class Regions:
             self.after.setdefault(gid, set()).update(self.after.pop(g, ()))
         self.group[node] = gid
 
+    def merge(self, a, b):
+        """Merge regions ``a`` and ``b`` (kept as ``a``) unless one depends on the other,
+        directly or through other regions and outside nodes; whether they were merged."""
+        a, b = self.find(a), self.find(b)
+        if a == b or a in self._reached(self.after.get(b, ())) or b in self._reached(self.after.get(a, ())):
+            return False
+        self.parent[b] = a
+        self.after.setdefault(a, set()).update(self.after.pop(b, ()))
+        return True
+
     def members(self, g):
         g = self.find(g)
         return [n for n in self.group if self.find(self.group[n]) == g]
