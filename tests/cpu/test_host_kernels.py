@@ -106,11 +106,16 @@ def test_broadcasting_strided_and_negative_strides(kernels, rng):
 
 
 def test_zero_dimensional_and_empty_inputs(kernels, rng, monkeypatch):
-    """0-d values run the kernel; an empty output runs NumPy (nothing to compute, and an
-    output that keeps size 1 where the others are empty is NumPy's to fill)."""
-    a, b = T.dscalar("a"), T.dscalar("b")
+    """0-d inputs run the kernel; a region of scalars is not fused (NumPy serves outputs that
+    small anyway, and its nodes stay visible); an empty output runs NumPy (nothing to
+    compute, and an output that keeps size 1 where the others are empty is NumPy's to fill)."""
+    a, b, c = T.dscalar("a"), T.dvector("b"), T.dscalar("c")
     fast, numpy = kernels([a, b], [T.exp(a) * b + 1])
-    agree(fast, numpy, np.float64(0.3), np.float64(-2.0))
+    agree(fast, numpy, np.float64(0.3), rng.standard_normal(5))
+    with gg.config.change_flags(cpu_codegen=True, cpu_compile_after=0):
+        scalars = gg.function([a, c], T.exp(a) * c + 1, device="cpu")
+    assert not any(isinstance(n.op, Composite) for n in scalars.graph.toposort())
+    assert scalars(0.0, -2.0) == -1.0
     x, y = T.dmatrix("x"), T.dvector("y")
     fast, numpy = kernels([x, y], [T.exp(x) * y + 1, T.sin(x) - y])
     agree(fast, numpy, rng.standard_normal((3, 4)), rng.standard_normal(4))
