@@ -67,9 +67,14 @@ def _arm(path):
 
 @gpugrad.as_op(itypes=[T.dmatrix], otypes=[T.dmatrix])
 def die_once(x):
-    """The identity, except that the first call on an armed worker kills its process."""
-    if KILL_FLAG is not None and not os.path.exists(KILL_FLAG):
-        open(KILL_FLAG, "w").close()
+    """The identity, except that the first call on the armed workers kills its process: the
+    flag is created atomically, so two workers starting chunks at once never both die (they
+    did, and Dask cancelled the computation)."""
+    if KILL_FLAG is not None:
+        try:
+            os.close(os.open(KILL_FLAG, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return x
         os._exit(1)
     return x
 
