@@ -52,14 +52,14 @@ def _with_siblings(fgraph, regions):
     """The groups of ``regions`` with those that read a common input, compute one shape, do
     not depend on each other (through any other region either: ``Regions.merge``) and run in
     the same lazy branch merged: one kernel reads the input once and writes every result."""
-    keys, shapes, last_reader = shape_keys(fgraph), {}, {}
+    keys, shapes, paths, last_reader = shape_keys(fgraph), {}, {}, {}
     for nodes in regions.groups():
         g = regions.find(regions.group[nodes[0]])
-        shapes[g] = {keys.of(o) for n in nodes for o in n.outputs}
+        shapes[g], paths[g] = {keys.of(o) for n in nodes for o in n.outputs}, regions.paths[nodes[0]]
         reads = {v for n in nodes for v in n.inputs if v.owner not in nodes and not codegen.is_literal(v)}
         for other in dict.fromkeys(regions.find(last_reader[v]) for v in reads if v in last_reader):
-            if shapes[other] == shapes[g] and len(shapes[g]) == 1 \
-                    and regions.paths[nodes[0]] == regions.paths[regions.members(other)[0]] and regions.merge(other, g):
+            if shapes[other] == shapes[g] and len(shapes[g]) == 1 and paths[other] == paths[g] \
+                    and regions.merge(other, g):
                 g = other
                 break
         for v in reads:
