@@ -59,8 +59,7 @@ class Regions:
         gid = chosen[0] if chosen else len(self.parent)
         self.parent[gid] = gid
         for g in chosen[1:]:
-            self.parent[g] = gid
-            self.after.setdefault(gid, set()).update(self.after.pop(g, ()))
+            self._absorb(gid, g)
         self.group[node] = gid
 
     def merge(self, a, b):
@@ -69,9 +68,13 @@ class Regions:
         a, b = self.find(a), self.find(b)
         if a == b or a in self._reached(self.after.get(b, ())) or b in self._reached(self.after.get(a, ())):
             return False
+        self._absorb(a, b)
+        return True
+
+    def _absorb(self, a, b):
+        """Region ``b`` becomes part of ``a``, which then depends on all ``b`` depended on."""
         self.parent[b] = a
         self.after.setdefault(a, set()).update(self.after.pop(b, ()))
-        return True
 
     def members(self, g):
         g = self.find(g)
