@@ -10,15 +10,13 @@ and waits, for tests and for reproducible timings). Switching is one attribute a
 so threads calling one function at once each see NumPy or the kernel, never half of one.
 
 A call fills fresh C-contiguous outputs of the broadcast shape, split into chunks over
-``config.cpu_threads`` threads when large (ctypes releases the GIL during each chunk; one
-shared pool, so concurrent calls never run more kernel threads than cores). Empty outputs,
+``config.cpu_threads`` threads when large (runtime/host_threads.py). Empty outputs,
 misaligned strides, small outputs (under ``SMALL`` elements, where NumPy's calls cost less)
 and a compile that failed (one warning) run NumPy.
 """
 import concurrent.futures
 import ctypes
 import math
-import os
 import sys
 import threading
 import warnings
@@ -29,13 +27,11 @@ from ..codegen import elementwise as codegen, host
 from ..config import config
 from ..errors import CodegenWarning
 from ..graph.basic import Constant
-from .elementwise import _broadcast, _narrow
+from .elementwise import _broadcast
+from .host_threads import GRAIN, split
 
-CHUNK = 1 << 16  # elements below which splitting over threads costs more than it saves
-SMALL = 1 << 12  # outputs below which NumPy's calls (a few µs a node) beat the kernel's ~10 µs call
 _warned = set()
-_pool_lock = threading.Lock()
-_pools = {}
+_kernels_lock = threading.Lock()
 _KERNELS = {}  # host source -> _Kernel
 
 
@@ -53,17 +49,6 @@ def warn_once(message):
     if message not in _warned:
         _warned.add(message)
         warnings.warn(message, CodegenWarning, stacklevel=3)
-
-
-def threads():
-    return config.cpu_threads or len(os.sched_getaffinity(0))  # 0.3 µs: only for large outputs
-
-
-def _pool(count):
-    with _pool_lock:
-        if count not in _pools:
-            _pools[count] = concurrent.futures.ThreadPoolExecutor(count - 1, thread_name_prefix="gpugrad-cpu")
-        return _pools[count]
 
 
 class _Kernel:
@@ -109,7 +94,7 @@ def _kernel_of(op):
     switch together. The smallest ``cpu_compile_after`` of their compilations holds. (Not
     by op: equal Composites, by their CUDA source, may differ in which inputs broadcast.)"""
     source = host.render(op)
-    with _pool_lock:
+    with _kernels_lock:
         kernel = _KERNELS.get(source)
         if kernel is None:
             kernel = _KERNELS[source] = _Kernel(op, source)
@@ -137,40 +122,108 @@ def numpy_thunk(op, storage_in, storage_out):
 
 
 def host_thunk(op, node, storage_in, storage_out):
-    """The thunk of CPU Composite ``node``: its kernel once built (for outputs of ``SMALL``
-    elements or more), NumPy until then."""
+    """The thunk of CPU Composite ``node``: its kernel once built, NumPy until then. A call
+    of the kernel costs about what one NumPy call does (~2.5 µs more than its loop), so the
+    kernel serves every size: a region has two nodes or more."""
     kernel = _kernel_of(op)
     numpy = numpy_thunk(op, storage_in, storage_out)
-    scalars = host.scalar_inputs(op)
-    dtypes = [np.dtype(v.dtype) for v in node.inputs]
-    static = [v.type.shape for v in node.inputs]
-    arrays = [k for k in range(len(static)) if k not in scalars]
-    plain = all(1 not in static[k] for k in arrays)  # no broadcasting among the arrays: one shape
-    outs = [(np.dtype(o.dtype), o.type.shape) for o in node.outputs]
-    ndim, n_args, geometries = node.outputs[0].ndim, len(node.inputs) + len(node.outputs), {}
-    pointers = ctypes.c_void_p * n_args
-    buffers = (_kept_buffers if node.tag.get("reuse") else _recycled_buffers)([d for d, _ in outs])
+    layouts = _Layouts(op, node)
+    n_in = len(node.inputs)
+    args = (ctypes.c_void_p * (n_in + len(node.outputs)))()  # this thunk's own: one thread calls it at a time
+    buffers = (_kept_buffers if node.tag.get("reuse") else _recycled_buffers)([d for d, _ in layouts.outs])
 
     def thunk():
         fn = kernel.fn or kernel.ready([c[0] for c in storage_in])
         if fn is None:
             return numpy()
-        values = [v if type(v) is np.ndarray and v.dtype == d else np.asarray(v, d)
-                  for v, d in zip((c[0] for c in storage_in), dtypes)]
-        shapes = {values[k].shape for k in arrays} if plain else ()
-        shape = shapes.pop() if len(shapes) == 1 else _broadcast(op, ndim, static, values)
-        n = math.prod(shape)
-        if n < SMALL or any(s % v.itemsize for v in values for s in v.strides):
+        values = [c[0] for c in storage_in]
+        plan = layouts.plan(values)
+        if plan is None:
             return numpy()
+        shape, n, table, narrowed = plan
         results = buffers(shape)
-        geometry = None
-        if not all(v.shape == shape and v.flags.c_contiguous for k, v in enumerate(values) if k not in scalars):
-            geometry = _geometry(geometries, shape, static, values)
-        args = pointers(*(a.ctypes.data for a in values), *(r.ctypes.data for r in results))
-        _run(fn, args, geometry, n)
-        for cell, out, (_, out_static) in zip(storage_out, results, outs):
-            cell[0] = _narrow(out, out_static, shape)
+        for k, a in enumerate(values):
+            args[k] = address(a)
+        for k, r in enumerate(results):
+            args[n_in + k] = address(r)
+        if n < 2 * GRAIN:
+            fn(args, table, 0, n)
+        else:
+            split(lambda begin, end: fn(args, table, begin, end), n)
+        for cell, out, want in zip(storage_out, results, narrowed):
+            cell[0] = out if want is None else out[want]
     return thunk
+
+
+class _Layouts:
+    """What a call needs to know of its arguments' layout (the output shape and size, the
+    strided path's table, the outputs narrowed to their static shapes), worked out once per
+    layout: a call whose arguments repeat their dtypes, shapes and strides only looks it up."""
+
+    def __init__(self, op, node):
+        self.op, self.scalars = op, host.scalar_inputs(op)
+        self.dtypes = [np.dtype(v.dtype) for v in node.inputs]
+        self.static = [v.type.shape for v in node.inputs]
+        self.outs = [(np.dtype(o.dtype), o.type.shape) for o in node.outputs]
+        self.ndim, self.known = node.outputs[0].ndim, {}
+
+    def plan(self, values):
+        """``(shape, size, table, narrowed)`` for ``values`` (converted in place where one is
+        not an array of its dtype), or None where NumPy serves them better."""
+        try:
+            key = tuple([(v.dtype, v.shape, v.strides) for v in values])
+            found = self.known.get(key)
+        except AttributeError:  # a Python or NumPy scalar
+            found = key = None
+        if found is not None:
+            return found or None
+        for k, (v, d) in enumerate(zip(values, self.dtypes)):
+            if type(v) is not np.ndarray or v.dtype != d:
+                values[k], key = np.asarray(v, d), None  # converted: not a layout to remember
+        plan = self._work_out(values)
+        if key is not None:
+            if len(self.known) > 64:
+                self.known.clear()
+            self.known[key] = plan or ()
+        return plan
+
+    def _work_out(self, values):
+        shape = _broadcast(self.op, self.ndim, self.static, values)
+        n = math.prod(shape)
+        if n == 0 or any(s % v.itemsize for v in values for s in v.strides):
+            return None
+        table = None
+        if not all(v.shape == shape and v.flags.c_contiguous for k, v in enumerate(values) if k not in self.scalars):
+            strides = [[0 if s[d] == 1 else v.strides[d] // v.itemsize for d in range(len(shape))]
+                       for v, s in zip(values, self.static)]
+            table = codegen.geometry(shape, strides)
+        narrowed = []
+        for _, out_static in self.outs:
+            want = tuple(1 if s == 1 else m for s, m in zip(out_static, shape))
+            narrowed.append(None if want == shape else tuple(slice(0, m) for m in want))
+        return shape, n, None if table is None else _Table(table), narrowed
+
+
+class _Table:
+    """A strided path's table, kept alive beside the pointer the kernel reads."""
+    __slots__ = ("array", "_as_parameter_")
+
+    def __init__(self, array):
+        self.array, self._as_parameter_ = array, array.ctypes.data
+
+
+def _data_address():
+    """The fastest reader of an array's data pointer (``a.ctypes.data`` costs ~0.9 µs): the
+    pointer field of NumPy's array struct, found by probing two arrays (its place is part
+    of NumPy's stable ABI, after the object header), else ``a.ctypes.data``."""
+    probes = [np.arange(3.0), np.arange(5, dtype=np.int8)]
+    for offset in range(8, 72, 8):
+        if all(ctypes.c_void_p.from_address(id(p) + offset).value == p.ctypes.data for p in probes):
+            return lambda a: ctypes.c_void_p.from_address(id(a) + offset).value
+    return lambda a: a.ctypes.data
+
+
+address = _data_address()
 
 
 def _kept_buffers(dtypes):
@@ -202,36 +255,3 @@ def _recycled_buffers(dtypes, keep=2):
             held.pop(0)
         return held[-1]
     return buffers
-
-
-def _geometry(cache, shape, static, values):
-    """The strided path's table (``codegen.geometry``), kept per shape and strides."""
-    key = (shape, *(v.strides for v in values))
-    table = cache.get(key)
-    if table is None:
-        if len(cache) > 64:
-            cache.clear()
-        strides = [[0 if s[d] == 1 else v.strides[d] // v.itemsize for d in range(len(shape))]
-                   for v, s in zip(values, static)]
-        table = cache[key] = codegen.geometry(shape, strides)
-    return table
-
-
-def _run(fn, args, geometry, n):
-    """``fn`` over ``[0, n)``: in this thread, or in chunks over the pool and this thread."""
-    table = geometry.ctypes.data if geometry is not None else None
-    if n < 2 * CHUNK:
-        fn(args, table, 0, n)
-        return
-    count = threads()
-    parts = min(count, n // CHUNK)
-    if parts <= 1:
-        fn(args, table, 0, n)
-        return
-    step = ((n + parts - 1) // parts + 63) // 64 * 64  # whole cache lines per chunk
-    bounds = [(b, min(b + step, n)) for b in range(0, n, step)]
-    pool = _pool(count)
-    futures = [pool.submit(fn, args, table, b, e) for b, e in bounds[1:]]
-    fn(args, table, *bounds[0])
-    for f in futures:
-        f.result()
