@@ -304,13 +304,15 @@ def statements(nodes, names, pad):
     Every emitter of elementwise work shares them (the CUDA kernels here, the host loops of
     codegen/host.py): one table, one translation of it."""
     lines = []
+    constants = sum(n.startswith("c") for n in names.values())
+    values = sum(n.startswith("v") for n in names.values())
     for node in nodes:
         for v in node.inputs:
             if v not in names:
-                names[v] = f"c{sum(n.startswith('c') for n in names.values())}"
+                names[v], constants = f"c{constants}", constants + 1
                 lines.append(f"{pad}const {ctype(v.dtype)} {names[v]} = {literal(v.data, v.dtype)};")
         out = node.outputs[0]
-        names[out] = f"v{sum(n.startswith('v') for n in names.values())}"
+        names[out], values = f"v{values}", values + 1
         lines.append(f"{pad}const {ctype(out.dtype)} {names[out]} = {value_of(node, names)};")
     return lines
 
