@@ -147,6 +147,8 @@ class FusionPhase:
         if getattr(fgraph, "device", "cpu") == "cpu":
             if enabled():
                 _fuse_on_the_host(fgraph)
+                fuse_reductions(fgraph, host=True)
+                fgraph.prune()
             return
         _sizes_from_arguments(fgraph)
         for nodes in _with_siblings(fgraph, Regions(fgraph, _ElementwisePolicy)):
