@@ -93,19 +93,38 @@ def _accumulate(w, reductions, index):
     return lines
 
 
-def _pass_body(w, p, at):
-    """The reads, full statements, accumulations and full writes of pass ``p`` for one element,
-    the operands' offsets being ``at(j)``; and the pass's numbered reductions."""
+def _numbered(w, p):
+    """Pass ``p``'s reductions, each with its index among all of the program's."""
+    return [(w.plan.reductions().index(s), s) for s in w.plan.reductions(p)]
+
+
+def _pass_body(w, p, at, lane):
+    """The reads, full statements, accumulations (into ``acc<i>[lane]``) and full writes of
+    pass ``p`` for one element, operand ``j`` being at ``at(j)``."""
     plan = w.plan
     steps, wanted = plan.needed_in(p)
-    reductions = [(plan.reductions().index(s), s) for s in plan.reductions(p)]
     lines = [f"const {ctype(plan.inputs[k].dtype)} a{k} = in{k}[{at(j)}];" for j, k in enumerate(w.arrays)
              if plan.full[plan.inputs[k]] and plan.inputs[k] in wanted]
     lines += [w.compute(s, "") for s in steps]
-    lines += _accumulate(w, reductions, "{lane}")
+    lines += _accumulate(w, _numbered(w, p), lane)
     lines += [f"out{k}[{at(w.out_operand[k])}] = {w.name(o)};" for k, o in enumerate(plan.outputs)
               if plan.full[o] and plan.ready[o] == p]
-    return lines, reductions
+    return lines
+
+
+def _unit_or_strided(w, p, bound, lane, index, steps, pad):
+    """Pass ``p``'s innermost loop over ``lane`` (the element ``index`` along the axis of
+    ``steps``) twice: unit-stride where every full operand steps by 1 along it (vectorized,
+    ``ivdep``: outputs never alias inputs), else by the operands' own steps."""
+    full = [j for j, k in enumerate(w.arrays) if w.plan.full[w.plan.inputs[k]]]
+    full += [w.out_operand[k] for k, o in enumerate(w.plan.outputs) if w.plan.full[o]]
+    unit = " && ".join(f"{steps}[{j}] == 1" for j in full) or "true"
+    lines = []
+    for condition, at in ((f"if ({unit}) {{", lambda j: f"co[{j}] + {index}"),
+                          ("} else {", lambda j: f"co[{j}] + ({index}) * {steps}[{j}]")):
+        lines += [condition, "#pragma GCC ivdep", f"    for (i64 {lane} = 0; {bound}; ++{lane}) {{",
+                  *("        " + line for line in _pass_body(w, p, at, lane)), "    }"]
+    return [pad + line if not line.startswith("#") else line for line in lines + ["}"]]
 
 
 def _rows(w):
@@ -123,7 +142,7 @@ def _rows(w):
         lines += [w.compute(s, pad + "    ") for s in plan.row_steps(p)]
         if p not in plan.passes:
             continue
-        inner, reductions = _pass_body(w, p, lambda j: f"co[{j}] + c * cs[{j}]")
+        reductions = _numbered(w, p)
         for i, s in reductions:
             out = s.node.outputs[0]
             lines += [f"            {ctype(out.dtype)} acc{i}[{LANES}];",
@@ -134,10 +153,8 @@ def _rows(w):
                   "                if (reduced > 1) gg_offsets(q, size, steps, width, kept, reduced - 1, co);",
                   f"                for (i64 c0 = 0; c0 < inner; c0 += {LANES}) {{",
                   f"                    const i64 n = inner - c0 < {LANES} ? inner - c0 : {LANES};",
-                  "                    for (i64 l = 0; l < n; ++l) {",
-                  "                        const i64 c = c0 + l;",
-                  *("                        " + line.replace("{lane}", "l") for line in inner),
-                  "                    }", "                }", "            }"]
+                  *_unit_or_strided(w, p, "l < n", "l", "c0 + l", "cs", "                    "),
+                  "                }", "            }"]
         for i, s in reductions:
             out = s.node.outputs[0]
             U = ctype(out.dtype)
@@ -169,7 +186,7 @@ def _columns(w):
         lines += _tiled_row_steps(w, plan.row_steps(p))
         if p not in plan.passes:
             continue
-        inner, reductions = _pass_body(w, p, lambda j: f"co[{j}] + t * ks[{j}]")
+        reductions = _numbered(w, p)
         for i, s in reductions:
             out = s.node.outputs[0]
             lines += [f"            {ctype(out.dtype)} acc{i}[{TILE}];",
@@ -178,9 +195,8 @@ def _columns(w):
                   "                i64 co[N];",
                   "                for (int j = 0; j < N; ++j) co[j] = ro[j];",
                   "                gg_offsets(c, size, steps, width, kept, reduced, co);",
-                  "                for (i64 t = 0; t < nt; ++t) {",
-                  *("                    " + line.replace("{lane}", "t") for line in inner),
-                  "                }", "            }"]
+                  *_unit_or_strided(w, p, "t < nt", "t", "t", "ks", "                "),
+                  "            }"]
         for i, s in reductions:
             w.names[s.node.outputs[0]] = f"acc{i}[t]"
     lines += [f"            for (i64 t = 0; t < nt; ++t) out{k}[ro[{w.out_operand[k]}] + t * ks[{w.out_operand[k]}]] "

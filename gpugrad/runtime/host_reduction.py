@@ -4,10 +4,12 @@ compiled in the background once the node has done enough work, NumPy until then.
 The thunk's life is a Composite's (runtime/host_elementwise.py, whose ``_Kernel`` state and
 warnings it shares): the inner nodes' own NumPy thunks until the node has computed
 ``config.cpu_compile_after`` elements, then the kernel once the background compiler has it.
-A call allocates C-contiguous outputs (the full shape, or each row output's own), merges the
+A call fills C-contiguous outputs (the full shape, or each row output's own; fresh or
+recycled as a Composite's, ``_kept_buffers``/``_recycled_buffers``), merges the
 kept axes and the reduced axes each where every operand allows (``merge_axes``: a
-C-contiguous matrix is one kept and one reduced axis), picks the layout from the first full
-input's strides (rows, or tiles of columns where the kept axis is the contiguous one) and
+C-contiguous matrix is one kept and one reduced axis), picks the layout (tiles of rows where the
+kept axis is the contiguous one, per the first full input's strides, or the rows are
+shorter than ``SHORT``, which vectorizes across the tile's rows; else a row at a time) and
 splits the rows over ``config.cpu_threads`` threads when there is enough work. Empty inputs
 (max/min over an empty axis raise NumPy's ShapeError there), misaligned strides, inputs
 that do not broadcast (NumPy's error) and a compile that failed (one warning) run NumPy.
@@ -20,8 +22,10 @@ import numpy as np
 from ..codegen import host_reduction as codegen
 from ..codegen.elementwise import merge_axes
 from ..errors import ShapeError
-from .host_elementwise import CHUNK, _pool, numpy_thunk, shared_kernel, threads
+from .host_elementwise import CHUNK, _kept_buffers, _pool, _recycled_buffers, numpy_thunk, shared_kernel, threads
 from .reduction import RowShapes
+
+SHORT = 64  # columns below which rows run as tiles too: a row's loop is too short to vectorize
 
 
 def reduction_host_thunk(op, node, storage_in, storage_out):
@@ -31,7 +35,8 @@ def reduction_host_thunk(op, node, storage_in, storage_out):
     numpy = numpy_thunk(op, storage_in, storage_out)
     shapes = RowShapes(plan)
     dtypes = [np.dtype(v.dtype) for v in node.inputs]
-    out_dtypes = [np.dtype(o.dtype) for o in node.outputs]
+    reuse = _kept_buffers if node.tag.get("reuse") else _recycled_buffers
+    buffers = [reuse([np.dtype(o.dtype)]) for o in node.outputs]  # one each: the outputs' shapes differ
     pointers = ctypes.c_void_p * (len(node.inputs) + len(node.outputs))
     geometries = {}
 
@@ -49,7 +54,7 @@ def reduction_host_thunk(op, node, storage_in, storage_out):
         cols = math.prod(shape[a] for a in plan.axes)
         if not rows or not cols or any(s % v.itemsize for v in values for s in v.strides):
             return numpy()
-        results = [np.empty(shapes.out_shape(o, shape), d) for o, d in zip(plan.outputs, out_dtypes)]
+        results = [buffer(shapes.out_shape(o, shape))[0] for o, buffer in zip(plan.outputs, buffers)]
         key = (shape, *(v.strides for v in values))
         geometry = geometries.get(key)
         if geometry is None:
@@ -74,7 +79,8 @@ def _geometry(shapes, shape, values, results):
     kept, kept_steps = merge_axes([shape[a] for a in shapes.kept], [row[:n] for row in strides])
     reduced, reduced_steps = merge_axes([shape[a] for a in plan.axes], [row[n:] for row in strides])
     merged = [k + r for k, r in zip(kept_steps, reduced_steps)]
-    column = kept[-1] > 1 and shapes.column_major([row[len(kept) - 1:] for row in merged], 1)
+    column = kept[-1] > 1 and (math.prod(reduced) < SHORT or shapes.column_major(
+        [row[len(kept) - 1:] for row in merged], 1))
     return np.array([len(kept), len(reduced), codegen.TILE if column else 0, *kept, *reduced,
                      *(s for row in merged for s in row)], np.int64)
 
