@@ -151,9 +151,9 @@ def _rows(w):
                   "                i64 co[N];",
                   "                for (int j = 0; j < N; ++j) co[j] = ro[j];",
                   "                if (reduced > 1) gg_offsets(q, size, steps, width, kept, reduced - 1, co);",
-                  f"                for (i64 c0 = 0; c0 < inner; c0 += {LANES}) {{",
-                  f"                    const i64 n = inner - c0 < {LANES} ? inner - c0 : {LANES};",
-                  *_unit_or_strided(w, p, "l < n", "l", "c0 + l", "cs", "                    "),
+                  f"                for (i64 first = 0; first < inner; first += {LANES}) {{",
+                  f"                    const i64 n = inner - first < {LANES} ? inner - first : {LANES};",
+                  *_unit_or_strided(w, p, "l < n", "l", "first + l", "cs", "                    "),
                   "                }", "            }"]
         for i, s in reductions:
             out = s.node.outputs[0]
