@@ -1,6 +1,7 @@
 """A row program -> one CUDA C kernel: the elementwise work feeding reductions over one set
 of axes (their prologue), the reductions, and the elementwise work on their results (their
-epilogue), written with the expression table of codegen/elementwise.py.
+epilogue), written with the expression table of codegen/elementwise.py. The CPU renders the
+same ``RowPlan`` as host C++ (codegen/host_reduction.py, with this module's ``_Writer``).
 
 The domain is a full shape split into *kept* axes and *reduced* axes: a **row** is one
 index over the kept axes, its **columns** the indices over the reduced ones. A value of the
