@@ -44,6 +44,7 @@ using std::isfinite;
 // [first, first + count): one division per axis but the first.
 template <int N> static inline void gg_offsets(i64 i, const i64* size, const i64* steps, int width, int first,
                                               int count, i64 (&o)[N]) {
+    if (count == 0) return;
     for (int d = first + count - 1; d > first; --d) {
         const i64 q = i / size[d], k = i - q * size[d];
         i = q;
@@ -127,6 +128,25 @@ def _unit_or_strided(w, p, bound, lane, index, steps, pad):
     return [pad + line if not line.startswith("#") else line for line in lines + ["}"]]
 
 
+def _accumulators(reductions, width, index, count):
+    """Each reduction's ``width`` accumulators, the first ``count`` set to its identity."""
+    lines = []
+    for i, s in reductions:
+        out = s.node.outputs[0]
+        lines += [f"            {ctype(out.dtype)} acc{i}[{width}];",
+                  f"            for (i64 {index} = 0; {index} < {count}; ++{index}) "
+                  f"acc{i}[{index}] = {identity(s.kind, out.dtype)};"]
+    return lines
+
+
+def _offsets(index, axes):
+    """``co``: the row's offsets plus ``index`` unravelled over the first ``axes`` reduced
+    axes (the outer ones of a row layout's run: none where the last is the only one)."""
+    return ["                i64 co[N];",
+            "                for (int j = 0; j < N; ++j) co[j] = ro[j];",
+            f"                gg_offsets({index}, size, steps, width, kept, {axes}, co);"]
+
+
 def _rows(w):
     """The row layout: one row at a time, lanes of partial accumulators over its columns."""
     plan, pad = w.plan, " " * 8
@@ -143,14 +163,9 @@ def _rows(w):
         if p not in plan.passes:
             continue
         reductions = _numbered(w, p)
-        for i, s in reductions:
-            out = s.node.outputs[0]
-            lines += [f"            {ctype(out.dtype)} acc{i}[{LANES}];",
-                      f"            for (int l = 0; l < {LANES}; ++l) acc{i}[l] = {identity(s.kind, out.dtype)};"]
+        lines += _accumulators(reductions, LANES, "l", LANES)
         lines += ["            for (i64 q = 0; q < outer; ++q) {",
-                  "                i64 co[N];",
-                  "                for (int j = 0; j < N; ++j) co[j] = ro[j];",
-                  "                if (reduced > 1) gg_offsets(q, size, steps, width, kept, reduced - 1, co);",
+                  *_offsets("q", "reduced - 1"),
                   f"                for (i64 first = 0; first < inner; first += {LANES}) {{",
                   f"                    const i64 n = inner - first < {LANES} ? inner - first : {LANES};",
                   *_unit_or_strided(w, p, "l < n", "l", "first + l", "cs", "                    "),
@@ -187,14 +202,9 @@ def _columns(w):
         if p not in plan.passes:
             continue
         reductions = _numbered(w, p)
-        for i, s in reductions:
-            out = s.node.outputs[0]
-            lines += [f"            {ctype(out.dtype)} acc{i}[{TILE}];",
-                      f"            for (i64 t = 0; t < nt; ++t) acc{i}[t] = {identity(s.kind, out.dtype)};"]
+        lines += _accumulators(reductions, TILE, "t", "nt")
         lines += ["            for (i64 c = 0; c < cols; ++c) {",
-                  "                i64 co[N];",
-                  "                for (int j = 0; j < N; ++j) co[j] = ro[j];",
-                  "                gg_offsets(c, size, steps, width, kept, reduced, co);",
+                  *_offsets("c", "reduced"),
                   *_unit_or_strided(w, p, "t < nt", "t", "t", "ks", "                "),
                   "            }"]
         for i, s in reductions:

@@ -22,7 +22,8 @@ import numpy as np
 from ..codegen import host_reduction as codegen
 from ..codegen.elementwise import merge_axes
 from ..errors import ShapeError
-from .host_elementwise import CHUNK, _kept_buffers, _pool, _recycled_buffers, numpy_thunk, shared_kernel, threads
+from .host_elementwise import (CHUNK, _kept_buffers, _pool, _recycled_buffers, arrays_of, numpy_thunk, shared_kernel,
+                               threads)
 from .reduction import RowShapes
 
 SHORT = 64  # columns below which rows run as tiles too: a row's loop is too short to vectorize
@@ -44,8 +45,7 @@ def reduction_host_thunk(op, node, storage_in, storage_out):
         fn = kernel.fn or kernel.ready([c[0] for c in storage_in])
         if fn is None:
             return numpy()
-        values = [v if type(v) is np.ndarray and v.dtype == d else np.asarray(v, d)
-                  for v, d in zip((c[0] for c in storage_in), dtypes)]
+        values = arrays_of(storage_in, dtypes)
         try:
             shape = shapes.full_shape(values)
         except ShapeError:
