@@ -22,8 +22,9 @@ import numpy as np
 from ..codegen import host_reduction as codegen
 from ..codegen.elementwise import merge_axes
 from ..errors import ShapeError
-from .host_elementwise import (CHUNK, _kept_buffers, _pool, _recycled_buffers, arrays_of, numpy_thunk, shared_kernel,
-                               threads)
+from .host_elementwise import (_kept_buffers, _Layouts, _recycled_buffers, _Table, address, numpy_thunk,
+                               shared_kernel)
+from .host_threads import GRAIN, split
 from .reduction import RowShapes
 
 SHORT = 64  # columns below which rows run as tiles too: a row's loop is too short to vectorize
@@ -31,53 +32,64 @@ SHORT = 64  # columns below which rows run as tiles too: a row's loop is too sho
 
 def reduction_host_thunk(op, node, storage_in, storage_out):
     """The thunk of CPU ``FusedReduction`` ``node``: its kernel once built, NumPy until then."""
-    plan = op.plan
-    kernel = shared_kernel(op, codegen.render(plan), codegen.KERNEL_NAME)
+    kernel = shared_kernel(op, codegen.render(op.plan), codegen.KERNEL_NAME)
     numpy = numpy_thunk(op, storage_in, storage_out)
-    shapes = RowShapes(plan)
-    dtypes = [np.dtype(v.dtype) for v in node.inputs]
+    layouts = _RowLayouts(op, node)
+    n_in = len(node.inputs)
+    args = (ctypes.c_void_p * (n_in + len(node.outputs)))()  # this thunk's own: one thread calls it at a time
     reuse = _kept_buffers if node.tag.get("reuse") else _recycled_buffers
     buffers = [reuse([np.dtype(o.dtype)]) for o in node.outputs]  # one each: the outputs' shapes differ
-    pointers = ctypes.c_void_p * (len(node.inputs) + len(node.outputs))
-    geometries = {}
 
     def thunk():
         fn = kernel.fn or kernel.ready([c[0] for c in storage_in])
         if fn is None:
             return numpy()
-        values = arrays_of(storage_in, dtypes)
-        try:
-            shape = shapes.full_shape(values)
-        except ShapeError:
-            return numpy()  # NumPy's own error
-        rows = math.prod(shape[a] for a in shapes.kept)
-        cols = math.prod(shape[a] for a in plan.axes)
-        if not rows or not cols or any(s % v.itemsize for v in values for s in v.strides):
+        values = [c[0] for c in storage_in]
+        plan = layouts.plan(values)
+        if plan is None:
             return numpy()
-        results = [buffer(shapes.out_shape(o, shape))[0] for o, buffer in zip(plan.outputs, buffers)]
-        key = (shape, *(v.strides for v in values))
-        geometry = geometries.get(key)
-        if geometry is None:
-            geometry = _geometry(shapes, shape, values, results)
-            if len(geometries) > 64:
-                geometries.clear()
-            geometries[key] = geometry
-        args = pointers(*(a.ctypes.data for a in values), *(r.ctypes.data for r in results))
-        run_rows(fn, args, geometry, rows, cols)
+        shapes, rows, cols, table = plan
+        results = [buffer(shape)[0] for buffer, shape in zip(buffers, shapes)]
+        for k, a in enumerate(values):
+            args[k] = address(a)
+        for k, r in enumerate(results):
+            args[n_in + k] = address(r)
+        run_rows(fn, args, table, rows, cols)
         for cell, out in zip(storage_out, results):
             cell[0] = out
     return thunk
 
 
-def _geometry(shapes, shape, values, results):
+class _RowLayouts(_Layouts):
+    """A call's layout (``_Layouts``, worked out once per layout): the outputs' shapes, the
+    rows and columns, and the kernel's table."""
+
+    def __init__(self, op, node):
+        super().__init__(op, node)
+        self.shapes = RowShapes(op.plan)
+
+    def _work_out(self, values):
+        plan, shapes = self.shapes.plan, self.shapes
+        try:
+            shape = shapes.full_shape(values)
+        except ShapeError:
+            return None  # NumPy's own error
+        rows = math.prod(shape[a] for a in shapes.kept)
+        cols = math.prod(shape[a] for a in plan.axes)
+        if not rows or not cols or any(s % v.itemsize for v in values for s in v.strides):
+            return None
+        outs = [shapes.out_shape(o, shape) for o in plan.outputs]
+        strides = [shapes.strides(v, a) for v, a in zip(plan.inputs, values)]
+        strides += [shapes.strides(o, np.empty(out, d)) for o, out, (d, _) in zip(plan.outputs, outs, self.outs)]
+        return outs, rows, cols, _Table(_geometry(shapes, shape, strides))
+
+
+def _geometry(shapes, shape, strides):
     """The kernel's table (codegen/host_reduction.py): the kept and the reduced axes each
     merged, the layout, each operand's strides."""
-    plan = shapes.plan
-    strides = [shapes.strides(v, a) for v, a in zip(plan.inputs, values)]
-    strides += [shapes.strides(o, r) for o, r in zip(plan.outputs, results)]
     n = len(shapes.kept)
     kept, kept_steps = merge_axes([shape[a] for a in shapes.kept], [row[:n] for row in strides])
-    reduced, reduced_steps = merge_axes([shape[a] for a in plan.axes], [row[n:] for row in strides])
+    reduced, reduced_steps = merge_axes([shape[a] for a in shapes.plan.axes], [row[n:] for row in strides])
     merged = [k + r for k, r in zip(kept_steps, reduced_steps)]
     column = kept[-1] > 1 and (math.prod(reduced) < SHORT or shapes.column_major(
         [row[len(kept) - 1:] for row in merged], 1))
@@ -85,18 +97,10 @@ def _geometry(shapes, shape, values, results):
                      *(s for row in merged for s in row)], np.int64)
 
 
-def run_rows(fn, args, geometry, rows, cols):
-    """``fn`` over rows ``[0, rows)``: in this thread, or split over the pool and this thread
-    where each part gets ``CHUNK`` elements of work at least."""
-    table, count = geometry.ctypes.data, threads()
-    parts = min(count, rows, rows * cols // CHUNK)
-    if parts <= 1:
+def run_rows(fn, args, table, rows, cols):
+    """``fn`` over rows ``[0, rows)``: in this thread, or in chunks of about ``GRAIN``
+    elements of work over this thread and the pool (runtime/host_threads.py)."""
+    if rows < 2 or rows * cols < 2 * GRAIN:
         fn(args, table, 0, rows)
         return
-    step = -(-rows // parts)
-    step = -(-step // codegen.TILE) * codegen.TILE if step > codegen.TILE else step
-    bounds = [(b, min(b + step, rows)) for b in range(0, rows, step)]
-    futures = [_pool(count).submit(fn, args, table, b, e) for b, e in bounds[1:]]
-    fn(args, table, *bounds[0])
-    for f in futures:
-        f.result()
+    split(lambda begin, end: fn(args, table, begin, end), rows, grain=max(1, GRAIN // cols), align=1)

@@ -36,12 +36,10 @@ def pair(inputs, outputs):
 
 @pytest.fixture
 def kernels(monkeypatch):
-    """``pair``, for functions whose fused reductions must run their kernels (and Composites
-    of any size theirs)."""
+    """``pair``, for functions whose fused reductions must run their kernels."""
     def fail():
         raise AssertionError("a fused reduction ran NumPy: its kernel did not run")
     monkeypatch.setattr(host_reduction, "numpy_thunk", lambda *args: fail)
-    monkeypatch.setattr(host_elementwise, "SMALL", 1)
     return pair
 
 
@@ -125,21 +123,23 @@ def test_column_sums_of_elementwise_work(bias_gradient, kernels, rng):
 
 
 def test_large_inputs_split_rows_over_threads(softmaxes, bias_gradient, kernels, rng, monkeypatch):
-    """Rows split over two threads, in both layouts; the split really happens."""
-    submitted = []
-    pool = host_reduction._pool
+    """Rows split over two threads, in both layouts (chunks of 4,096 elements of work here);
+    the split really happens."""
+    splits = []
+    split = host_reduction.split
 
-    def counting(count):
-        submitted.append(count)
-        return pool(count)
-    monkeypatch.setattr(host_reduction, "_pool", counting)
+    def counting(run, n, **kwargs):
+        splits.append(n)
+        return split(run, n, **kwargs)
+    monkeypatch.setattr(host_reduction, "split", counting)
+    monkeypatch.setattr(host_reduction, "GRAIN", 1 << 12)
     rows_fast, rows_numpy = kernels(*softmaxes)
     cols_fast, cols_numpy = kernels(*bias_gradient)
     with gg.config.change_flags(cpu_threads=2):
         agree(rows_fast, rows_numpy, rng.standard_normal((1001, 300)))
-        a, h = (rng.standard_normal((3, 700, 513)).astype("float32"))[:2]
+        a, h = (rng.standard_normal((2, 700, 513)).astype("float32"))
         agree(cols_fast, cols_numpy, a, h, rng.standard_normal(513).astype("float32"))
-    assert len(submitted) == 2
+    assert splits == [1001, 513]
 
 
 DTYPES = ["float32", "float64", "complex64", "complex128", "int8", "int64", "uint32", "bool"]
