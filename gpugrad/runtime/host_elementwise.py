@@ -137,19 +137,12 @@ def host_thunk(op, node, storage_in, storage_out):
     buffers = (_kept_buffers if node.tag.get("reuse") else _recycled_buffers)([d for d, _ in layouts.outs])
 
     def thunk():
-        fn = kernel.fn or kernel.ready([c[0] for c in storage_in])
-        if fn is None:
+        call = kernel_call(kernel, layouts, storage_in)
+        if call is None:
             return numpy()
-        values = [c[0] for c in storage_in]
-        plan = layouts.plan(values)
-        if plan is None:
-            return numpy()
-        shape, n, table, narrowed = plan
+        fn, values, (shape, n, table, narrowed) = call
         results = buffers(shape)
-        for k, a in enumerate(values):
-            args[k] = address(a)
-        for k, r in enumerate(results):
-            args[n_in + k] = address(r)
+        bind(args, values, results)
         if n < 2 * GRAIN:
             fn(args, table, 0, n)
         else:
@@ -157,6 +150,26 @@ def host_thunk(op, node, storage_in, storage_out):
         for cell, out, want in zip(storage_out, results, narrowed):
             cell[0] = out if want is None else out[want]
     return thunk
+
+
+def kernel_call(kernel, layouts, storage_in):
+    """``(fn, values, plan)`` where the kernel serves this call (built, and the layout one it
+    takes: ``layouts.plan``), else None: NumPy serves it."""
+    fn = kernel.fn or kernel.ready([c[0] for c in storage_in])
+    if fn is None:
+        return None
+    values = [c[0] for c in storage_in]
+    plan = layouts.plan(values)
+    return None if plan is None else (fn, values, plan)
+
+
+def bind(args, values, results):
+    """The data pointers of ``values`` then ``results`` into the kernel's ``args``."""
+    for k, a in enumerate(values):
+        args[k] = address(a)
+    n_in = len(values)
+    for k, r in enumerate(results):
+        args[n_in + k] = address(r)
 
 
 class _Layouts:

@@ -22,7 +22,7 @@ import numpy as np
 from ..codegen import host_reduction as codegen
 from ..codegen.elementwise import merge_axes
 from ..errors import ShapeError
-from .host_elementwise import (_kept_buffers, _Layouts, _recycled_buffers, _Table, address, numpy_thunk,
+from .host_elementwise import (_kept_buffers, _Layouts, _recycled_buffers, _Table, bind, kernel_call, numpy_thunk,
                                shared_kernel)
 from .host_threads import GRAIN, split
 from .reduction import RowShapes
@@ -35,25 +35,17 @@ def reduction_host_thunk(op, node, storage_in, storage_out):
     kernel = shared_kernel(op, codegen.render(op.plan), codegen.KERNEL_NAME)
     numpy = numpy_thunk(op, storage_in, storage_out)
     layouts = _RowLayouts(op, node)
-    n_in = len(node.inputs)
-    args = (ctypes.c_void_p * (n_in + len(node.outputs)))()  # this thunk's own: one thread calls it at a time
+    args = (ctypes.c_void_p * (len(node.inputs) + len(node.outputs)))()  # this thunk's own: one thread calls it at a time
     reuse = _kept_buffers if node.tag.get("reuse") else _recycled_buffers
     buffers = [reuse([np.dtype(o.dtype)]) for o in node.outputs]  # one each: the outputs' shapes differ
 
     def thunk():
-        fn = kernel.fn or kernel.ready([c[0] for c in storage_in])
-        if fn is None:
+        call = kernel_call(kernel, layouts, storage_in)
+        if call is None:
             return numpy()
-        values = [c[0] for c in storage_in]
-        plan = layouts.plan(values)
-        if plan is None:
-            return numpy()
-        shapes, rows, cols, table = plan
+        fn, values, (shapes, rows, cols, table) = call
         results = [buffer(shape)[0] for buffer, shape in zip(buffers, shapes)]
-        for k, a in enumerate(values):
-            args[k] = address(a)
-        for k, r in enumerate(results):
-            args[n_in + k] = address(r)
+        bind(args, values, results)
         run_rows(fn, args, table, rows, cols)
         for cell, out in zip(storage_out, results):
             cell[0] = out

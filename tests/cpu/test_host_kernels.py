@@ -22,25 +22,31 @@ from cases import DTYPES, every_row, sample  # noqa: E402
 TOLERANCE = {"float32": 1e-5, "complex64": 1e-5}
 
 
-def pair(inputs, outputs, **kwargs):
-    """(the function running generated kernels, built at its first call; the NumPy one)."""
+def pair(inputs, outputs, fused=Composite, **kwargs):
+    """(the function running generated kernels, built at its first call; the NumPy one); the
+    first has ``fused`` nodes, the second none."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with gg.config.change_flags(cpu_codegen=True, cpu_compile_after=0):
             fast = gg.function(inputs, outputs, device="cpu", **kwargs)
         with gg.config.change_flags(cpu_codegen=False):
             numpy = gg.function(inputs, outputs, device="cpu", **kwargs)
-    assert any(isinstance(n.op, Composite) for n in fast.graph.toposort())
-    assert not any(isinstance(n.op, Composite) for n in numpy.graph.toposort())
+    assert any(isinstance(n.op, fused) for n in fast.graph.toposort())
+    assert not any(isinstance(n.op, fused) for n in numpy.graph.toposort())
     return fast, numpy
+
+
+def never_numpy(monkeypatch, runtime, what):
+    """The nodes ``runtime`` (a runtime module) runs fail a test where they would run NumPy."""
+    def fail():
+        raise AssertionError(f"{what} ran NumPy: its kernel did not run")
+    monkeypatch.setattr(runtime, "numpy_thunk", lambda *args: fail)
 
 
 @pytest.fixture
 def kernels(monkeypatch):
     """``pair``, for functions whose Composites must never fall back to NumPy."""
-    def fail():
-        raise AssertionError("a Composite ran NumPy: its kernel did not run")
-    monkeypatch.setattr(host_elementwise, "numpy_thunk", lambda *args: fail)
+    never_numpy(monkeypatch, host_elementwise, "a Composite")
     return pair
 
 

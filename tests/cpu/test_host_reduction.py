@@ -15,6 +15,8 @@ from gpugrad.errors import ShapeError
 from gpugrad.ops.fused import FusedReduction
 from gpugrad.runtime import host_elementwise, host_reduction
 
+import test_host_kernels as host_kernels  # noqa: E402 (tests/cpu, on the path pytest gives its tests)
+
 TOLERANCE = {"float32": 2e-5, "complex64": 2e-5}
 
 
@@ -24,22 +26,13 @@ def _fused(f):
 
 def pair(inputs, outputs):
     """(the function running fused CPU reductions, built at its first call; the NumPy one)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with gg.config.change_flags(cpu_codegen=True, cpu_compile_after=0):
-            fast = gg.function(inputs, outputs, device="cpu")
-        with gg.config.change_flags(cpu_codegen=False):
-            numpy = gg.function(inputs, outputs, device="cpu")
-    assert _fused(fast) and not _fused(numpy)
-    return fast, numpy
+    return host_kernels.pair(inputs, outputs, fused=FusedReduction)
 
 
 @pytest.fixture
 def kernels(monkeypatch):
     """``pair``, for functions whose fused reductions must run their kernels."""
-    def fail():
-        raise AssertionError("a fused reduction ran NumPy: its kernel did not run")
-    monkeypatch.setattr(host_reduction, "numpy_thunk", lambda *args: fail)
+    host_kernels.never_numpy(monkeypatch, host_reduction, "a fused reduction")
     return pair
 
 
