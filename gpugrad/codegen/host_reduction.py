@@ -24,10 +24,8 @@ output's dtype and reduce_ops.cuh's functors (NumPy's NaN rules and complex orde
 results agree with NumPy's to rounding (a sum adds in another order than NumPy's pairwise
 sum) and integer and bool reductions exactly.
 """
-import functools
 import re
 
-from ..backends.load import KERNELS_DIR
 from . import host
 from .elementwise import COMPLEX_TYPES, HELPERS, ctype
 from .reduction import _FUNCTORS, _Writer, identity
@@ -55,13 +53,10 @@ template <int N> static inline void gg_offsets(i64 i, const i64* size, const i64
 """
 
 
-@functools.cache
-def _reduce_ops():
-    return (KERNELS_DIR / "reduce_ops.cuh").read_text().replace("#pragma once\n", "")
-
-
-def render(plan):
-    """The host source of ``plan`` (a ``RowPlan`` without by-value inputs); see the module docstring."""
+def render(plan, functors):
+    """The host source of ``plan`` (a ``RowPlan`` without by-value inputs) over ``functors``,
+    the text of kernels/reduce_ops.cuh (the runtime reads it: codegen does not know where
+    the package's files lie); see the module docstring."""
     operands = len(plan.inputs) + len(plan.outputs)
     unpack = [f"    const {ctype(v.dtype)}* in{k} = static_cast<const {ctype(v.dtype)}*>(args[{k}]);"
               for k, v in enumerate(plan.inputs)]
@@ -81,7 +76,8 @@ def render(plan):
         "    if (tile == 0) {", *_rows(_Writer(plan)), "    } else {", *_columns(_Writer(plan)), "    }", "}", ""]
     code = "\n".join(body)
     helpers = [text for name, text in HELPERS.items() if re.search(rf"\b{name}\b", code)]
-    return host.PRELUDE + COMPLEX_TYPES + SHIMS + _reduce_ops() + "".join(h + "\n" for h in helpers) + code
+    functors = functors.replace("#pragma once\n", "")
+    return host.PRELUDE + COMPLEX_TYPES + SHIMS + functors + "".join(h + "\n" for h in helpers) + code
 
 
 def _accumulate(w, reductions, index):

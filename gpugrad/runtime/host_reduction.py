@@ -15,10 +15,12 @@ splits the rows over ``config.cpu_threads`` threads when there is enough work. E
 that do not broadcast (NumPy's error) and a compile that failed (one warning) run NumPy.
 """
 import ctypes
+import functools
 import math
 
 import numpy as np
 
+from ..backends.load import KERNELS_DIR
 from ..codegen import host_reduction as codegen
 from ..codegen.elementwise import merge_axes
 from ..errors import ShapeError
@@ -32,7 +34,7 @@ SHORT = 64  # columns below which rows run as tiles too: a row's loop is too sho
 
 def reduction_host_thunk(op, node, storage_in, storage_out):
     """The thunk of CPU ``FusedReduction`` ``node``: its kernel once built, NumPy until then."""
-    kernel = shared_kernel(op, codegen.render(op.plan), codegen.KERNEL_NAME)
+    kernel = shared_kernel(op, codegen.render(op.plan, _functors()), codegen.KERNEL_NAME)
     numpy = numpy_thunk(op, storage_in, storage_out)
     layouts = _RowLayouts(op, node)
     args = (ctypes.c_void_p * (len(node.inputs) + len(node.outputs)))()  # this thunk's own: one thread calls it at a time
@@ -50,6 +52,12 @@ def reduction_host_thunk(op, node, storage_in, storage_out):
         for cell, out in zip(storage_out, results):
             cell[0] = out
     return thunk
+
+
+@functools.cache
+def _functors():
+    """kernels/reduce_ops.cuh, the combining functors every device's reductions use."""
+    return (KERNELS_DIR / "reduce_ops.cuh").read_text()
 
 
 class _RowLayouts(_Layouts):
