@@ -136,6 +136,15 @@ def test_large_arrays_split_over_threads_and_the_strided_path(kernels, rng):
         agree(fast, numpy, a[:, 1:999], b[:, :998])
 
 
+def test_a_broadcast_scalar_in_chunks_over_threads(kernels, rng):
+    """Every chunk reads the scalar's one value (the fast path offset it by the chunk's start:
+    wrong values, or a crash, past the first chunk)."""
+    s, y = T.tensor("float32", shape=(1, 1), name="s"), T.fmatrix("y")
+    fast, numpy = kernels([s, y], [-(s * y)])
+    with gg.config.change_flags(cpu_threads=2):
+        agree(fast, numpy, np.float32([[1.5]]), rng.standard_normal((1100, 1000)).astype("float32"))
+
+
 def test_concurrent_callers_get_their_own_results(kernels, rng):
     x, y = T.dmatrix("x"), T.dscalar("y")
     fast, _ = kernels([x, y], [T.exp(x) * y + 1])
