@@ -37,7 +37,7 @@ def reduction_host_thunk(op, node, storage_in, storage_out):
     kernel = shared_kernel(op, codegen.render(op.plan, _functors()), codegen.KERNEL_NAME)
     numpy = numpy_thunk(op, storage_in, storage_out)
     layouts = _RowLayouts(op, node)
-    args = (ctypes.c_void_p * (len(node.inputs) + len(node.outputs)))()  # this thunk's own: one thread calls it at a time
+    args = (ctypes.c_void_p * (len(node.inputs) + len(node.outputs)))()  # this thunk's own
     reuse = _kept_buffers if node.tag.get("reuse") else _recycled_buffers
     buffers = [reuse([np.dtype(o.dtype)]) for o in node.outputs]  # one each: the outputs' shapes differ
 
