@@ -67,7 +67,8 @@ def _entry(inputs, outputs, scalars):
               for k, v in enumerate(inputs)]
     unpack += [f"    {ctype(v.dtype)}* out{k} = static_cast<{ctype(v.dtype)}*>(args[{n_in + k}]);"
                for k, v in enumerate(outputs)]
-    fast = [f"in{k} + begin, 1" for k in range(n_in)] + [f"out{k} + begin" for k in range(len(outputs))]
+    fast = [f"in{k}{'' if k in scalars else ' + begin'}, 1" for k in range(n_in)]  # a scalar: its one value
+    fast += [f"out{k} + begin" for k in range(len(outputs))]
     strided = [f"in{k} + o[{k}] + j * st[{k}], st[{k}]" for k in range(n_in)] + \
               [f"out{k} + i" for k in range(len(outputs))]
     arrays = [k for k in range(n_in) if k not in scalars]

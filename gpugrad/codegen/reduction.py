@@ -1,6 +1,7 @@
 """A row program -> one CUDA C kernel: the elementwise work feeding reductions over one set
 of axes (their prologue), the reductions, and the elementwise work on their results (their
-epilogue), written with the expression table of codegen/elementwise.py.
+epilogue), written with the expression table of codegen/elementwise.py. The CPU renders the
+same ``RowPlan`` as host C++ (codegen/host_reduction.py, with this module's ``_Writer``).
 
 The domain is a full shape split into *kept* axes and *reduced* axes: a **row** is one
 index over the kept axes, its **columns** the indices over the reduced ones. A value of the
@@ -134,6 +135,16 @@ class RowPlan:
         self.passes = sorted({self.ready[s.node.inputs[0]] for s in self.reductions()}
                              | {self.ready[o] for o in self.outputs if self.full[o]})
 
+    @property
+    def last(self):
+        """The last pass after which a value becomes computable."""
+        return max([0] + list(self.ready.values()))
+
+    def row_steps(self, p):
+        """The steps computing row values once the reductions before pass ``p`` are done."""
+        return [s for s in self.steps if not self.full[s.node.outputs[0]] and s.role != "reduce"
+                and self.ready[s.node.outputs[0]] == p]
+
     def reductions(self, at=None):
         return [s for s in self.steps if s.role == "reduce" and (at is None or self.ready[s.node.inputs[0]] == at)]
 
@@ -181,14 +192,18 @@ class _Writer:
         self.count += 1
         return self.names[var]
 
-    def compute(self, step, indent):
+    def expression(self, step):
+        """C for the value of ``step``'s output, its inputs read by their names."""
         out = step.node.outputs[0]
         for v in step.node.inputs:
             self.name(v)
         if step.role == "map":
-            expr = value_of(step.node, self.names)
-        else:
-            expr = f"gg_to<{ctype(out.dtype)}>()({self.names[step.node.inputs[0]]})"
+            return value_of(step.node, self.names)
+        return f"gg_to<{ctype(out.dtype)}>()({self.names[step.node.inputs[0]]})"
+
+    def compute(self, step, indent):
+        expr = self.expression(step)
+        out = step.node.outputs[0]
         return f"{indent}const {ctype(out.dtype)} {self.fresh(out)} = {expr};"
 
 
@@ -209,13 +224,8 @@ def render(plan):
     """The kernel source of ``plan`` (a ``RowPlan``); see the module docstring."""
     w = _Writer(plan)
     body = [*_row_start(w)]
-    done = set()
-    last = max([0] + list(plan.ready.values()))
-    for p in range(last + 1):
-        body += [w.compute(s, "        ") for s in plan.steps
-                 if not plan.full[s.node.outputs[0]] and s.role != "reduce" and plan.ready[s.node.outputs[0]] == p
-                 and s not in done]
-        done.update(s for s in plan.steps if plan.ready[s.node.outputs[0]] == p)
+    for p in range(plan.last + 1):
+        body += [w.compute(s, "        ") for s in plan.row_steps(p)]
         if p in plan.passes:
             body += _pass(w, p)
             if plan.single_pass:

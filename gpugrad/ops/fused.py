@@ -5,7 +5,8 @@ shapes as one launch, codegen/grouped.py).
 
 The fusion phase (rewrites/fusion.py, rewrites/row_fusion.py) builds them; ``perform`` runs
 the inner graphs node by node with each op's NumPy ``perform`` (the oracle), the device runs
-the generated kernel (runtime/reduction.py, runtime/elementwise.py)."""
+the generated kernel (runtime/reduction.py, runtime/elementwise.py), the CPU a
+``FusedReduction``'s generated C++ (runtime/host_reduction.py)."""
 from ..codegen import grouped, reduction as codegen
 from ..graph.basic import Apply
 from ..graph.op import CudaFacet, Op
@@ -31,6 +32,7 @@ class FusedReduction(InnerGraph):
 
     def __init__(self, inputs, outputs, rank, axes, by_value=()):
         self.inputs, self.outputs = list(inputs), list(outputs)
+        self.by_value = frozenset(by_value)
         self.nodes = toposort(self.outputs, blockers=self.inputs)
         self.plan = codegen.RowPlan(self.inputs, self.outputs, [_step(n) for n in self.nodes], rank, axes, by_value)
         self.source = codegen.render(self.plan)
@@ -40,6 +42,12 @@ class FusedReduction(InnerGraph):
 
     def make_node(self, *inputs):
         return Apply(self, list(inputs), self.new_outputs(out.type.shape for out in self.outputs))
+
+    def make_thunk(self, node, storage_in, storage_out):
+        """On the CPU: the generated C++ rows once they are built, NumPy until then
+        (runtime/host_reduction.py)."""
+        from ..runtime.host_reduction import reduction_host_thunk
+        return reduction_host_thunk(self, node, storage_in, storage_out)
 
     def infer_shape(self, node, input_shapes):
         shapes = dict(zip(self.inputs, input_shapes))

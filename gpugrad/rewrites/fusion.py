@@ -4,8 +4,11 @@ intermediate never makes a round trip through device memory; regions that read a
 input and compute one shape become one as well (their kernel reads it once), and elementwise
 work around reductions joins them (rewrites/row_fusion.py).
 
-Only nodes the placement pass put on a device are fused (``node.tag["device"]``); on
-the CPU NumPy evaluates node by node, and a CPU-only graph is left untouched. Every
+On a device graph only nodes the placement pass put on the device are fused
+(``node.tag["device"]``). A CPU graph (``device="cpu"``, with ``enabled()``) gets its own
+pass: regions of two elementwise nodes or more become Composites run by generated C++
+(runtime/host_elementwise.py), then reductions join their elementwise work as on a device
+(``fuse_reductions(host=True)``, runtime/host_reduction.py). On a device every
 device elementwise node becomes part of a Composite, a region of one node included:
 that is how it gets its kernel. Scalar constants move into the Composite (they become
 literals of the kernel); a one-element host value the placement pass left on the host
@@ -147,6 +150,8 @@ class FusionPhase:
         if getattr(fgraph, "device", "cpu") == "cpu":
             if enabled():
                 _fuse_on_the_host(fgraph)
+                fuse_reductions(fgraph, host=True)
+                fgraph.prune()
             return
         _sizes_from_arguments(fgraph)
         for nodes in _with_siblings(fgraph, Regions(fgraph, _ElementwisePolicy)):

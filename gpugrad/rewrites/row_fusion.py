@@ -6,7 +6,8 @@ keys of rewrites/shapes.py) and the axes reduced.
 In a domain every value is *full* (exactly the full shape), a *row* value (the full shape
 with the reduced axes of size 1, or dropped), or an input that broadcasts to one of those.
 Members are device ``Composite`` nodes (after elementwise fusion) whose outputs are all full
-or row values, ``Reduce`` nodes over exactly the domain's axes of a full value (or over some
+or row values (on the CPU, ``host=True``: Composites and the elementwise nodes with a kernel
+that host fusion left alone), ``Reduce`` nodes over exactly the domain's axes of a full value (or over some
 of them of a row value: the identity), and ``DimShuffle`` views turning a row value into the
 other row shape. A region takes its domain from its first reduction; a region without one,
 or with nothing to fuse (one reduction alone), is left as it was.
@@ -14,7 +15,7 @@ or with nothing to fuse (one reduction alone), is left as it was.
 from ..codegen import elementwise as codegen
 from ..codegen.reduction import REDUCTIONS
 from ..graph.basic import Apply
-from ..ops.elemwise import Composite
+from ..ops.elemwise import Composite, Elemwise
 from ..ops.fused import FusedReduction
 from ..ops.reduce import Reduce
 from ..ops.shape import DimShuffle
@@ -59,7 +60,7 @@ class _Domain:
                 self.axes) and node.inputs[0].ndim == len(self.full)
         if isinstance(node.op, DimShuffle):
             return self.space(node.inputs[0]) == "row" and self._keeps_rows(node)
-        by_value = {node.inputs[k] for k in node.op.by_value}
+        by_value = {node.inputs[k] for k in getattr(node.op, "by_value", ())}
         return all(self.space(v) is not None for v in node.inputs if v not in by_value)
 
     def _keeps_rows(self, node):
@@ -77,16 +78,22 @@ def _reduction(node):
             and node.inputs[0].dtype in KERNEL_DTYPES and node.outputs[0].dtype in KERNEL_DTYPES)
 
 
-class _RowPolicy:
-    """Regions of one domain each (``Regions``' policy): ``labels[region]`` is its domain."""
+def _elementwise(node, host):
+    """Elementwise work a row program computes: a Composite, on the CPU also a lone node."""
+    return isinstance(node.op, Composite) or host and isinstance(node.op, Elemwise) and codegen.supports(node)
 
-    def __init__(self, fgraph):
-        self.keys = shape_keys(fgraph)
+
+class _RowPolicy:
+    """Regions of one domain each (``Regions``' policy): ``labels[region]`` is its domain.
+    Members are the device's nodes, or with ``host`` those of a CPU graph."""
+
+    def __init__(self, fgraph, host=False):
+        self.keys, self.host = shape_keys(fgraph), host
 
     def member(self, node):
-        if node.tag.get("device", "cpu") == "cpu":
+        if (node.tag.get("device", "cpu") == "cpu") != self.host:
             return False
-        return isinstance(node.op, (Composite, DimShuffle)) or _reduction(node)
+        return _elementwise(node, self.host) or isinstance(node.op, DimShuffle) or _reduction(node)
 
     def choose(self, node, allowed, regions):
         """The producers' regions of the first domain admitting ``node``: a labelled
@@ -104,14 +111,15 @@ class _RowPolicy:
         return chosen
 
 
-def fuse_reductions(fgraph):
-    """Every region worth it (a Composite and a reduction, or several reductions) as one node."""
-    regions = Regions(fgraph, _RowPolicy(fgraph))
+def fuse_reductions(fgraph, host=False):
+    """Every region worth it (elementwise work and a reduction, or several reductions) as one
+    node; ``host``: the nodes of a CPU graph (``device="cpu"``), else the device's."""
+    regions = Regions(fgraph, _RowPolicy(fgraph, host))
     for nodes in regions.groups():
         domain = regions.labels.get(regions.find(regions.group[nodes[0]]))
         reductions = [n for n in nodes if isinstance(n.op, Reduce)]
         if domain is not None and reductions and len(reductions) + sum(
-                isinstance(n.op, Composite) for n in nodes) > 1:
+                _elementwise(n, host) for n in nodes) > 1:
             _fuse(fgraph, nodes, domain)
 
 
@@ -128,7 +136,8 @@ def _fuse(fgraph, nodes, domain):
     op = FusedReduction([memo[v] for v in outer], [memo[o] for o in used_outside], len(domain.full), domain.axes,
                         {k for k, v in enumerate(outer) if v in by_value})
     node = op.make_node(*outer)
-    node.tag["device"] = nodes[0].tag["device"]
+    if "device" in nodes[0].tag:
+        node.tag["device"] = nodes[0].tag["device"]
     for old, new in zip(used_outside, node.outputs):
         fgraph.replace(old, new, reason="reduction fusion")
 

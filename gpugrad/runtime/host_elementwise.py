@@ -54,8 +54,8 @@ def warn_once(message):
 class _Kernel:
     """The state of one node's kernel: work done, the compile requested, the kernel once ready."""
 
-    def __init__(self, op, source):
-        self.op, self.source, self.work, self.future, self.fn = op, source, 0, None, None
+    def __init__(self, op, source, entry=host.KERNEL_NAME):
+        self.op, self.source, self.entry, self.work, self.future, self.fn = op, source, entry, 0, None, None
         self.failed = bool(op.by_value)
         self.after = config.cpu_compile_after  # as when the function was compiled
 
@@ -68,7 +68,7 @@ class _Kernel:
             if self.work < self.after:
                 return None
             from ..backends import host_compiler
-            self.future = host_compiler.request(self.source, _named(self.op), host.KERNEL_NAME)
+            self.future = host_compiler.request(self.source, _named(self.op), self.entry)
         if not self.future.done():
             if self.after:
                 return None
@@ -85,7 +85,7 @@ def _named(op, most=6):
     """``composite{exp,mul,add}``; a long region by its first few ops and their count."""
     ops = [str(n.op) for n in op.nodes]
     shown = ",".join(ops[:most]) + (f",... ({len(ops)} ops)" if len(ops) > most else "")
-    return f"composite{{{shown}}}"
+    return f"{str(op).split('{', 1)[0]}{{{shown}}}"
 
 
 def _kernel_of(op):
@@ -93,11 +93,15 @@ def _kernel_of(op):
     function that threads call at once, functions of the same region): they warm up and
     switch together. The smallest ``cpu_compile_after`` of their compilations holds. (Not
     by op: equal Composites, by their CUDA source, may differ in which inputs broadcast.)"""
-    source = host.render(op)
+    return shared_kernel(op, host.render(op), host.KERNEL_NAME)
+
+
+def shared_kernel(op, source, entry):
+    """The ``_Kernel`` of host ``source`` (function ``entry``) shared by every thunk of it."""
     with _kernels_lock:
         kernel = _KERNELS.get(source)
         if kernel is None:
-            kernel = _KERNELS[source] = _Kernel(op, source)
+            kernel = _KERNELS[source] = _Kernel(op, source, entry)
         kernel.after = min(kernel.after, config.cpu_compile_after)
         return kernel
 
@@ -133,19 +137,12 @@ def host_thunk(op, node, storage_in, storage_out):
     buffers = (_kept_buffers if node.tag.get("reuse") else _recycled_buffers)([d for d, _ in layouts.outs])
 
     def thunk():
-        fn = kernel.fn or kernel.ready([c[0] for c in storage_in])
-        if fn is None:
+        call = kernel_call(kernel, layouts, storage_in)
+        if call is None:
             return numpy()
-        values = [c[0] for c in storage_in]
-        plan = layouts.plan(values)
-        if plan is None:
-            return numpy()
-        shape, n, table, narrowed = plan
+        fn, values, (shape, n, table, narrowed) = call
         results = buffers(shape)
-        for k, a in enumerate(values):
-            args[k] = address(a)
-        for k, r in enumerate(results):
-            args[n_in + k] = address(r)
+        bind(args, values, results)
         if n < 2 * GRAIN:
             fn(args, table, 0, n)
         else:
@@ -153,6 +150,26 @@ def host_thunk(op, node, storage_in, storage_out):
         for cell, out, want in zip(storage_out, results, narrowed):
             cell[0] = out if want is None else out[want]
     return thunk
+
+
+def kernel_call(kernel, layouts, storage_in):
+    """``(fn, values, plan)`` where the kernel serves this call (built, and the layout one it
+    takes: ``layouts.plan``), else None: NumPy serves it."""
+    fn = kernel.fn or kernel.ready([c[0] for c in storage_in])
+    if fn is None:
+        return None
+    values = [c[0] for c in storage_in]
+    plan = layouts.plan(values)
+    return None if plan is None else (fn, values, plan)
+
+
+def bind(args, values, results):
+    """The data pointers of ``values`` then ``results`` into the kernel's ``args``."""
+    for k, a in enumerate(values):
+        args[k] = address(a)
+    n_in = len(values)
+    for k, r in enumerate(results):
+        args[n_in + k] = address(r)
 
 
 class _Layouts:

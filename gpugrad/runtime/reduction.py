@@ -44,31 +44,85 @@ def _power_of_two(n):
     return 1 << max(0, n - 1).bit_length()
 
 
-class _Launcher:
+class RowShapes:
+    """The shapes and strides of a row program's call, on a device or on the host
+    (runtime/host_reduction.py): ``arrays`` the array inputs' positions, ``kept`` the kept axes."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.arrays = [k for k in range(len(plan.inputs)) if k not in plan.by_value]
+        self.kept = [a for a in range(plan.rank) if a not in plan.axes]
+
+    def full_shape(self, arrays):
+        """The full shape the array inputs broadcast to (an axis broadcasts only where its
+        static size is 1); a row value's axes are the kept ones."""
+        plan, sizes = self.plan, [set() for _ in range(self.plan.rank)]
+        for k, value in zip(self.arrays, arrays):
+            static = plan.inputs[k].type.shape
+            axes = range(plan.rank) if len(static) == plan.rank else self.kept
+            for a, s, n in zip(axes, static, value.shape):
+                if s != 1:
+                    sizes[a].add(n)
+        for a, found in enumerate(sizes):
+            if len(found) > 1:
+                raise ShapeError(f"fused reduction: inputs of shapes {', '.join(str(v.shape) for v in arrays)} "
+                                 f"do not broadcast on axis {a} (sizes {sorted(found)})")
+        return tuple(found.pop() if found else 1 for found in sizes)
+
+    def out_shape(self, out, shape):
+        if self.plan.full[out]:
+            return shape
+        if out.ndim == self.plan.rank:
+            return tuple(1 if a in self.plan.axes else n for a, n in enumerate(shape))
+        return tuple(shape[a] for a in self.kept)
+
+    def strides(self, var, value):
+        """``value``'s strides in elements over the kept axes then the reduced ones."""
+        static, own = var.type.shape, [s // value.itemsize for s in value.strides]
+        if len(static) == self.plan.rank:
+            per_axis = [0 if s == 1 else st for s, st in zip(static, own)]
+        else:
+            per_axis = [0] * self.plan.rank
+            for a, s, st in zip(self.kept, static, own):
+                per_axis[a] = 0 if s == 1 else st
+        return [per_axis[a] for a in self.kept] + [per_axis[a] for a in self.plan.axes]
+
+    def column_major(self, strides, kept=None):
+        """Whether the first full array input steps over its kept axes more finely than over
+        its reduced ones (a sum over axis 0 of a C-contiguous matrix); ``kept`` is how many
+        of the strides are the kept axes'."""
+        full = [row for k, row in zip(self.arrays, strides) if self.plan.full[self.plan.inputs[k]]]
+        n = len(self.kept) if kept is None else kept
+        if not full or not n:
+            return False
+        kept, reduced = [abs(s) for s in full[0][:n] if s], [abs(s) for s in full[0][n:] if s]
+        return bool(kept and reduced) and min(kept) < min(reduced)
+
+
+class _Launcher(RowShapes):
     """Shapes, strides and launch configuration of one node's kernel."""
 
     def __init__(self, device, kernel, plan):
-        self.be, self.kernel, self.plan = backend_for(device), kernel, plan
-        self.arrays = [k for k in range(len(plan.inputs)) if k not in plan.by_value]
-        self.kept = [a for a in range(plan.rank) if a not in plan.axes]
+        super().__init__(plan)
+        self.be, self.kernel = backend_for(device), kernel
         self.geometries, self.unused = {}, {}
 
     def __call__(self, values):
         plan, be = self.plan, self.be
         arrays = [values[k] for k in self.arrays]
-        shape = self._full_shape(arrays)
+        shape = self.full_shape(arrays)
         rows = math.prod(shape[a] for a in self.kept)
         cols = math.prod(shape[a] for a in plan.axes)
         if cols == 0 and rows and any(s.kind in ("max", "min") for s in plan.reductions()):
             kind = next(s.kind for s in plan.reductions() if s.kind in ("max", "min"))
             raise ShapeError(f"{kind}: cannot reduce an array of shape {shape} over the empty axes {plan.axes}")
-        results = [be.allocate(self._out_shape(o, shape), o.dtype) for o in plan.outputs]
+        results = [be.allocate(self.out_shape(o, shape), o.dtype) for o in plan.outputs]
         if rows == 0:
             return results
-        strides = [self._strides(v, a) for v, a in zip((plan.inputs[k] for k in self.arrays), arrays)]
-        strides += [self._strides(o, r) for o, r in zip(plan.outputs, results)]
+        strides = [self.strides(v, a) for v, a in zip((plan.inputs[k] for k in self.arrays), arrays)]
+        strides += [self.strides(o, r) for o, r in zip(plan.outputs, results)]
         geometry = self._geometry(shape, strides)
-        column = self._column_major(strides)
+        column = self.column_major(strides)
         pieces, chunk = self._pieces(rows, cols)
         if pieces == 1:
             self._launch(values, results, self._unused_parts(), geometry, rows, cols, column, cols, 1, cols, 0)
@@ -91,40 +145,6 @@ class _Launcher:
         self.be.launch(self.kernel, grid, BLOCK, [*values, *results, *parts, geometry, *map(np.int64, scalars)],
                        shared_mem=BLOCK * codegen.WIDEST)
 
-    def _full_shape(self, arrays):
-        """The full shape the array inputs broadcast to (an axis broadcasts only where its
-        static size is 1); a row value's axes are the kept ones."""
-        plan, sizes = self.plan, [set() for _ in range(self.plan.rank)]
-        for k, value in zip(self.arrays, arrays):
-            static = plan.inputs[k].type.shape
-            axes = range(plan.rank) if len(static) == plan.rank else self.kept
-            for a, s, n in zip(axes, static, value.shape):
-                if s != 1:
-                    sizes[a].add(n)
-        for a, found in enumerate(sizes):
-            if len(found) > 1:
-                raise ShapeError(f"fused reduction: inputs of shapes {', '.join(str(v.shape) for v in arrays)} "
-                                 f"do not broadcast on axis {a} (sizes {sorted(found)})")
-        return tuple(found.pop() if found else 1 for found in sizes)
-
-    def _out_shape(self, out, shape):
-        if self.plan.full[out]:
-            return shape
-        if out.ndim == self.plan.rank:
-            return tuple(1 if a in self.plan.axes else n for a, n in enumerate(shape))
-        return tuple(shape[a] for a in self.kept)
-
-    def _strides(self, var, value):
-        """``value``'s strides in elements over the kept axes then the reduced ones."""
-        static, own = var.type.shape, [s // value.itemsize for s in value.strides]
-        if len(static) == self.plan.rank:
-            per_axis = [0 if s == 1 else st for s, st in zip(static, own)]
-        else:
-            per_axis = [0] * self.plan.rank
-            for a, s, st in zip(self.kept, static, own):
-                per_axis[a] = 0 if s == 1 else st
-        return [per_axis[a] for a in self.kept] + [per_axis[a] for a in self.plan.axes]
-
     def _geometry(self, shape, strides):
         key = (shape, *map(tuple, strides))
         if key not in self.geometries:
@@ -135,16 +155,6 @@ class _Launcher:
                             np.int64)
             self.geometries[key] = self.be.to_device(host)
         return self.geometries[key]
-
-    def _column_major(self, strides):
-        """Whether the first full array input steps over its kept axes more finely than over
-        its reduced ones (a sum over axis 0 of a C-contiguous matrix): a thread per row."""
-        full = [row for k, row in zip(self.arrays, strides) if self.plan.full[self.plan.inputs[k]]]
-        if not full or not self.kept:
-            return False
-        n = len(self.kept)
-        kept, reduced = [abs(s) for s in full[0][:n] if s], [abs(s) for s in full[0][n:] if s]
-        return bool(kept and reduced) and min(kept) < min(reduced)
 
     def _pieces(self, rows, cols):
         """``(pieces, chunk)``: a single-pass program with fewer rows than fill the device and

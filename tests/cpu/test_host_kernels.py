@@ -22,25 +22,31 @@ from cases import DTYPES, every_row, sample  # noqa: E402
 TOLERANCE = {"float32": 1e-5, "complex64": 1e-5}
 
 
-def pair(inputs, outputs, **kwargs):
-    """(the function running generated kernels, built at its first call; the NumPy one)."""
+def pair(inputs, outputs, fused=Composite, **kwargs):
+    """(the function running generated kernels, built at its first call; the NumPy one); the
+    first has ``fused`` nodes, the second none."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with gg.config.change_flags(cpu_codegen=True, cpu_compile_after=0):
             fast = gg.function(inputs, outputs, device="cpu", **kwargs)
         with gg.config.change_flags(cpu_codegen=False):
             numpy = gg.function(inputs, outputs, device="cpu", **kwargs)
-    assert any(isinstance(n.op, Composite) for n in fast.graph.toposort())
-    assert not any(isinstance(n.op, Composite) for n in numpy.graph.toposort())
+    assert any(isinstance(n.op, fused) for n in fast.graph.toposort())
+    assert not any(isinstance(n.op, fused) for n in numpy.graph.toposort())
     return fast, numpy
+
+
+def never_numpy(monkeypatch, runtime, what):
+    """The nodes ``runtime`` (a runtime module) runs fail a test where they would run NumPy."""
+    def fail():
+        raise AssertionError(f"{what} ran NumPy: its kernel did not run")
+    monkeypatch.setattr(runtime, "numpy_thunk", lambda *args: fail)
 
 
 @pytest.fixture
 def kernels(monkeypatch):
     """``pair``, for functions whose Composites must never fall back to NumPy."""
-    def fail():
-        raise AssertionError("a Composite ran NumPy: its kernel did not run")
-    monkeypatch.setattr(host_elementwise, "numpy_thunk", lambda *args: fail)
+    never_numpy(monkeypatch, host_elementwise, "a Composite")
     return pair
 
 
@@ -128,6 +134,15 @@ def test_large_arrays_split_over_threads_and_the_strided_path(kernels, rng):
         agree(fast, numpy, a, b)
         agree(fast, numpy, a[::-1], b.T.copy().T)
         agree(fast, numpy, a[:, 1:999], b[:, :998])
+
+
+def test_a_broadcast_scalar_in_chunks_over_threads(kernels, rng):
+    """Every chunk reads the scalar's one value (the fast path offset it by the chunk's start:
+    wrong values, or a crash, past the first chunk)."""
+    s, y = T.tensor("float32", shape=(1, 1), name="s"), T.fmatrix("y")
+    fast, numpy = kernels([s, y], [-(s * y)])
+    with gg.config.change_flags(cpu_threads=2):
+        agree(fast, numpy, np.float32([[1.5]]), rng.standard_normal((1100, 1000)).astype("float32"))
 
 
 def test_concurrent_callers_get_their_own_results(kernels, rng):
