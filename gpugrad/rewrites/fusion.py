@@ -59,7 +59,8 @@ def _with_siblings(fgraph, regions):
     for nodes in regions.groups():
         g = regions.find(regions.group[nodes[0]])
         shapes[g], paths[g] = {keys.of(o) for n in nodes for o in n.outputs}, regions.paths[nodes[0]]
-        reads = {v for n in nodes for v in n.inputs if v.owner not in nodes and not codegen.is_literal(v)}
+        members = set(nodes)
+        reads = {v for n in nodes for v in n.inputs if v.owner not in members and not codegen.is_literal(v)}
         for other in dict.fromkeys(regions.find(last_reader[v]) for v in reads if v in last_reader):
             if shapes[other] == shapes[g] and len(shapes[g]) == 1 and paths[other] == paths[g] \
                     and regions.merge(other, g):
