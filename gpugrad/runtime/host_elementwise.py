@@ -187,10 +187,10 @@ class _Layouts:
     def plan(self, values):
         """``(shape, size, table, narrowed)`` for ``values`` (converted in place where one is
         not an array of its dtype), or None where NumPy serves them better."""
-        try:
-            key = tuple([(v.dtype, v.shape, v.strides) for v in values])
+        try:  # the type too: a NumPy scalar has an array's dtype, shape and strides, not its memory
+            key = tuple([(type(v), v.dtype, v.shape, v.strides) for v in values])
             found = self.known.get(key)
-        except AttributeError:  # a Python or NumPy scalar
+        except AttributeError:  # a Python scalar
             found = key = None
         if found is not None:
             return found or None

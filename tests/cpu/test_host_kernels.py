@@ -13,7 +13,7 @@ import pytest
 
 import gpugrad as gg
 import gpugrad.tensor as T
-from gpugrad.ops.elemwise import Composite
+from gpugrad.ops.elemwise import Composite, composite_of
 from gpugrad.runtime import host_elementwise
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "cuda"))
@@ -337,3 +337,17 @@ def test_the_tutorials_training_step_fuses_without_a_cycle(rng):
     assert step(*data) == pytest.approx(float(cost0), rel=1e-12)
     np.testing.assert_allclose(w.get_value(), w0 - 0.1 * gw0, rtol=1e-12)
     assert b.get_value() == pytest.approx(b0 - 0.1 * float(gb0), rel=1e-12)
+
+
+def test_a_numpy_scalar_after_a_0d_array_is_converted():
+    """A call's layout is remembered by its arguments' types too: a NumPy scalar has a 0-d
+    array's dtype, shape and strides but no data pointer of its own, so a kernel handed one
+    after a 0-d array would read the scalar's value as an address."""
+    x, y = T.dscalar("x"), T.dscalar("y")
+    product = T.exp(x) * y
+    op, outer = composite_of([product.owner.inputs[0].owner, product.owner], [product])
+    layouts = host_elementwise._Layouts(op, op.make_node(*outer))
+    assert layouts.plan([np.array(2.0), np.array(3.0)]) is not None
+    scalars = [np.float64(2.0), np.float64(3.0)]
+    assert layouts.plan(scalars) is not None
+    assert all(type(v) is np.ndarray for v in scalars)  # converted, not taken for arrays
