@@ -1,18 +1,19 @@
 """Fused elementwise regions on the CPU: a ``Composite``'s generated C++ loop (codegen/host.py),
 compiled in the background once the region has done enough work, NumPy until then.
 
-A thunk starts on NumPy: the Composite's inner nodes' own thunks, NumPy's results exactly. Once the node has computed ``config.cpu_compile_after`` elements its kernel
-is requested from the background compiler (backends/host_compiler.py), and the first call
+A thunk starts on NumPy: the Composite's inner nodes' own thunks, NumPy's results exactly.
+Once the node has computed ``config.cpu_compile_after`` elements its kernel is requested from the background compiler (backends/host_compiler.py), and the first call
 after the kernel is ready switches to it: small functions called a few times (most of a
 test suite) never compile anything, a workload's hot regions compile within its first
 calls, and no call waits for the compiler (``cpu_compile_after = 0``: the first call builds
 and waits, for tests and for reproducible timings). Switching is one attribute assignment,
 so threads calling one function at once each see NumPy or the kernel, never half of one.
 
-A call fills fresh C-contiguous outputs of the broadcast shape, split into chunks over
-``config.cpu_threads`` threads when large (runtime/host_threads.py). Empty outputs,
-misaligned strides, small outputs (under ``SMALL`` elements, where NumPy's calls cost less)
-and a compile that failed (one warning) run NumPy.
+A call fills C-contiguous outputs of the broadcast shape (buffers kept or recycled across
+calls), split into chunks over ``config.cpu_threads`` threads when large
+(runtime/host_threads.py); its layout is worked out once per layout (``_Layouts``), so a
+kernel call costs about what one NumPy call does and kernels serve every size. Empty
+outputs, misaligned strides and a compile that failed (one warning) run NumPy.
 """
 import concurrent.futures
 import ctypes
