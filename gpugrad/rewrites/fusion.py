@@ -74,8 +74,8 @@ def _with_siblings(fgraph, regions):
 def _fuse_on_the_host(fgraph):
     """Regions of two nodes or more as Composites run by generated C++ (one node gains
     nothing from a loop of its own: NumPy's already makes one pass), except regions of
-    scalars: NumPy serves small outputs anyway (runtime/host_elementwise.py), so fusing
-    them would only hide their nodes from modes and printing."""
+    scalars: a kernel call costs about what a NumPy call on a 0-d array does, so fusing them
+    gains little and would hide their nodes from modes and printing."""
     _sizes_from_arguments(fgraph)
     groups = _with_siblings(fgraph, Regions(fgraph, _HostPolicy))
     for nodes in groups:
