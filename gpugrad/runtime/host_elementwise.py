@@ -24,11 +24,11 @@ import warnings
 
 import numpy as np
 
-from ..codegen import elementwise as codegen, host
+from ..codegen import host
 from ..config import config
 from ..errors import CodegenWarning
 from ..graph.basic import Constant
-from .elementwise import _broadcast
+from .elementwise import _broadcast, _geometry
 from .host_threads import GRAIN, split
 
 _warned = set()
@@ -212,9 +212,7 @@ class _Layouts:
             return None
         table = None
         if not all(v.shape == shape and v.flags.c_contiguous for k, v in enumerate(values) if k not in self.scalars):
-            strides = [[0 if s[d] == 1 else v.strides[d] // v.itemsize for d in range(len(shape))]
-                       for v, s in zip(values, self.static)]
-            table = codegen.geometry(shape, strides)
+            table = _geometry(shape, self.static, values)
         narrowed = []
         for _, out_static in self.outs:
             want = tuple(1 if s == 1 else m for s, m in zip(out_static, shape))
