@@ -39,7 +39,8 @@ _OPTIMIZERS = {None: "None", "default": None, "fast_run": "fast_run", "o4": "fas
 # Theano's optimization tags -> the rewrite phases (rewrites/pipeline.py) doing that work
 _PHASES_OF_TAG = {"merge": ("merge",), "scan": ("scan",), "canonicalize": ("structure", "canonicalize"),
                   "stabilize": ("stabilize",), "specialize": ("specialize",), "fusion": ("fusion",),
-                  "local_elemwise_fusion": ("fusion",), "elemwise_fusion": ("fusion",), "inplace": ("memory",)}
+                  "local_elemwise_fusion": ("fusion",), "elemwise_fusion": ("fusion",), "inplace": ("memory",),
+                  "blas": ("blas",), "gemm": ("blas",)}
 
 
 class Mode:

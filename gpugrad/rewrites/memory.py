@@ -1,6 +1,6 @@
-"""Memory: decide, for elementwise nodes, where results are written.
+"""Memory: decide, for elementwise nodes and gemm, where results are written.
 
-* in place: a node may overwrite one of its inputs when that input is a fresh array
+* in place: a node may overwrite one of its inputs (a gemm its matrix ``c``) when that input is a fresh array
   made earlier in the same call (not a graph input or constant), of the output's dtype
   and shape, and neither it nor any view of it (indexing, dimshuffle, reshape) is
   read later, read by the node through another input (``g + g[::-1] + h``: a variadic
@@ -14,6 +14,7 @@ that the ops' thunks honour; the graph itself does not change."""
 from ..graph.basic import Constant
 from ..runtime.lazy import execution_order
 from ..ops.elemwise import Composite, Elemwise
+from ..ops.gemm import Gemm
 from .shapes import shape_keys
 
 
@@ -52,13 +53,21 @@ class _Aliases:
         return all(self.last_read.get(w, -1) <= i for w in self.members.get(root, [root]))
 
 
+def _writable_inputs(node):
+    """The positions of inputs ``node`` can write its result into."""
+    if isinstance(node.op, Elemwise) and len(node.outputs) == 1 and node.op.supports_out():
+        return range(min(len(node.inputs), node.op.max_inplace_position() + 1))
+    return (0,) if isinstance(node.op, Gemm) else ()
+
+
 def plan_memory(fgraph):
     aliases = _Aliases(fgraph)
     keys = shape_keys(fgraph)
     for i, node in enumerate(aliases.order):
-        if isinstance(node.op, Elemwise) and len(node.outputs) == 1 and node.op.supports_out():
+        positions = _writable_inputs(node)
+        if positions:
             out = node.outputs[0]
-            for k in range(min(len(node.inputs), node.op.max_inplace_position() + 1)):
+            for k in positions:
                 var = node.inputs[k]
                 if (_fresh(var) and not isinstance(var, Constant)
                         and not any(aliases.shares(w, var) for j, w in enumerate(node.inputs) if j != k)

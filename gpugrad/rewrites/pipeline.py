@@ -11,11 +11,12 @@
 5. merge         common subexpressions
 6. placement     for a device: each node on the device or the host, explicit transfers
                  (rewrites/placement.py, asking each op's CUDA facet); nothing for the CPU
-7. fusion        for a device: connected elementwise regions as one kernel each
-8. memory        elementwise results in place, or in buffers kept across calls (host nodes only:
+7. blas          host nodes: a matrix plus a scaled product as one BLAS gemm (rewrites/blas.py)
+8. fusion        for a device: connected elementwise regions as one kernel each
+9. memory        elementwise results in place, or in buffers kept across calls (host nodes only:
                  device elementwise nodes are Composites by now)
 """
-from . import canonicalize, specialize, stabilize, structure
+from . import blas, canonicalize, specialize, stabilize, structure
 from .engine import Phase, Pipeline
 from .fusion import FusionPhase
 from .memory import MemoryPhase
@@ -33,6 +34,7 @@ PIPELINE = Pipeline([
     Phase("specialize", specialize.REWRITES + canonicalize.REWRITES),
     MergePhase(),
     PlacementPhase(),
+    Phase("blas", blas.REWRITES),
     FusionPhase(),
     MemoryPhase(),
 ])
