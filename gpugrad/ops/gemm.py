@@ -97,12 +97,13 @@ class Gemm(Op):
 
         def thunk():
             c, alpha, a, b = c_cell[0], alpha_cell[0], a_cell[0], b_cell[0]
-            if gemm is None or not gemm.takes(a, b):
+            plan = gemm.plan(a, b) if gemm is not None else None
+            if plan is None:
                 out[0] = perform(node, [c, alpha, a, b])[0]
                 return
             check_shapes(c, a, b)
             target = c if in_place and c.flags.c_contiguous and c.flags.writeable else np.array(c, order="C")
-            out[0] = gemm(target, alpha, a, b)
+            out[0] = gemm(target, alpha, a, b, plan)
         return thunk
 
     def infer_shape(self, node, input_shapes):

@@ -17,6 +17,8 @@ import os
 
 import numpy as np
 
+from .host_elementwise import address
+
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
 _PREFIXES = {np.dtype(np.float32): "s", np.dtype(np.float64): "d",
              np.dtype(np.complex64): "c", np.dtype(np.complex128): "z"}
@@ -58,9 +60,10 @@ def _bind(library, prefix):
 
 def _operand(x):
     """(transpose flag, leading dimension) describing matrix ``x`` to a row-major gemm, or None
-    when BLAS cannot read it as it is (neither axis of unit stride, or misaligned)."""
+    when BLAS cannot read it as it is (neither axis of unit stride, rows overlapping, a
+    negative stride, misaligned)."""
     item = x.itemsize
-    if x.strides[0] % item or x.strides[1] % item or x.ctypes.data % item:
+    if x.strides[0] % item or x.strides[1] % item or address(x) % item:
         return None
     rows, cols = x.shape
     s0, s1 = x.strides[0] // item, x.strides[1] // item
@@ -72,34 +75,33 @@ def _operand(x):
 
 
 class _Gemm:
-    """``gemm(c, alpha, a, b)``: ``c += alpha * a @ b`` for one dtype, ``c`` row-major contiguous."""
+    """``gemm(c, alpha, a, b, plan)``: ``c += alpha * a @ b`` for one dtype, ``c`` a
+    C-contiguous writeable matrix, ``plan`` what ``plan(a, b)`` said of the operands."""
 
     def __init__(self, fn, dtype):
         self.fn, self.dtype = fn, np.dtype(dtype)
-        self.scalar = _SCALAR.get(_PREFIXES[self.dtype])
+        scalar = _SCALAR.get(_PREFIXES[self.dtype])
+        self.one = scalar(1.0) if scalar is not None else np.ones(1, self.dtype)
 
-    def takes(self, a, b):
-        """Whether BLAS can read ``a`` and ``b`` as they are (``c`` is the caller's: a
-        C-contiguous, writeable matrix of this dtype)."""
-        return (a.dtype == b.dtype == self.dtype and a.ndim == b.ndim == 2
-                and _operand(a) is not None and _operand(b) is not None)
+    def plan(self, a, b):
+        """How BLAS reads ``a`` and ``b`` as they are, or None where it cannot."""
+        if a.dtype != self.dtype or b.dtype != self.dtype or a.ndim != 2 or b.ndim != 2:
+            return None
+        ta, tb = _operand(a), _operand(b)
+        return None if ta is None or tb is None else ta + tb
 
-    def __call__(self, c, alpha, a, b):
+    def __call__(self, c, alpha, a, b, plan):
         """``c += alpha * a @ b``; returns ``c``."""
         m, n = c.shape
         k = a.shape[1]
-        if m == 0 or n == 0:
-            return c
-        if k == 0:
-            return c  # adds nothing (and BLAS would read lda 0)
-        (ta, lda), (tb, ldb) = _operand(a), _operand(b)
-        if self.scalar is None:
-            one, scale = np.ones(1, self.dtype), np.array([alpha], self.dtype)
-            alpha_arg, beta_arg = scale.ctypes.data, one.ctypes.data
-        else:
-            alpha_arg, beta_arg = self.scalar(alpha), self.scalar(1.0)
-        self.fn(ROW_MAJOR, ta, tb, m, n, k, alpha_arg, a.ctypes.data, lda, b.ctypes.data, ldb,
-                beta_arg, c.ctypes.data, max(n, 1))
+        if m == 0 or n == 0 or k == 0:
+            return c  # adds nothing (and BLAS would read a leading dimension of 0)
+        ta, lda, tb, ldb = plan
+        one = self.one
+        if isinstance(one, np.ndarray):  # complex alpha and beta go by pointer
+            scale = np.array([alpha], self.dtype)
+            alpha, one = address(scale), address(one)
+        self.fn(ROW_MAJOR, ta, tb, m, n, k, alpha, address(a), lda, address(b), ldb, one, address(c), n)
         return c
 
 
@@ -114,7 +116,8 @@ def _trusted(gemm):
         a, b = (a.T if t_a else a), (b.T if t_b else b)
         c = rng.standard_normal((shape_a[0], shape_b[1])).astype(gemm.dtype)
         want = c + gemm.dtype.type(0.5) * (a @ b)
-        if not np.allclose(gemm(c.copy(), 0.5, a, b), want, rtol=1e-4, atol=1e-5):
+        plan = gemm.plan(a, b)
+        if plan is None or not np.allclose(gemm(c.copy(), 0.5, a, b, plan), want, rtol=1e-4, atol=1e-5):
             return False
     return True
 

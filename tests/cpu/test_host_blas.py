@@ -40,9 +40,11 @@ def test_adds_into_c_for_every_layout_it_takes(dtype, layout, rng):
         m = 1
     gemm = host_blas.gemm_for(dtype)
     a, b, c = make((m, k)), make((k, n)), _draw(rng, (m, n), dtype)
-    assert gemm.takes(a, b)
-    want = c + np.asarray(0.5 - 0.25j if dtype.startswith("complex") else 0.5, dtype) * (a @ b)
-    out = gemm(c, 0.5 - 0.25j if dtype.startswith("complex") else 0.5, a, b)
+    plan = gemm.plan(a, b)
+    assert plan is not None
+    alpha = np.asarray(0.5 - 0.25j if dtype.startswith("complex") else 0.5, dtype)  # a 0-d array, as in a graph
+    want = c + alpha * (a @ b)
+    out = gemm(c, alpha, a, b, plan)
     assert out is c
     tol = 1e-5 if dtype in ("float32", "complex64") else 1e-12
     np.testing.assert_allclose(c, want, rtol=tol, atol=tol)
@@ -51,25 +53,27 @@ def test_adds_into_c_for_every_layout_it_takes(dtype, layout, rng):
 def test_layouts_blas_cannot_read_are_refused(rng):
     gemm = host_blas.gemm_for("float64")
     a, b = rng.standard_normal((6, 3)), rng.standard_normal((3, 4))
-    assert not gemm.takes(a[::2], b[:, ::2])  # no axis of unit stride
-    assert not gemm.takes(np.broadcast_to(a[:1], (6, 3)), b)  # rows overlap
-    assert not gemm.takes(a[::-1], b)  # negative stride
-    assert not gemm.takes(a.astype("float32"), b)  # another dtype
+    assert not gemm.plan(a[::2], b[:, ::2])  # no axis of unit stride
+    assert not gemm.plan(np.broadcast_to(a[:1], (6, 3)), b)  # rows overlap
+    assert not gemm.plan(a[::-1], b)  # negative stride
+    assert not gemm.plan(a.astype("float32"), b)  # another dtype
 
 
 def test_empty_products_change_nothing(rng):
     gemm = host_blas.gemm_for("float64")
     c = rng.standard_normal((3, 2))
     kept = c.copy()
-    gemm(c, 2.0, np.zeros((3, 0)), np.zeros((0, 2)))
+    a, b = np.zeros((3, 0)), np.zeros((0, 2))
+    gemm(c, 2.0, a, b, gemm.plan(a, b))
     np.testing.assert_array_equal(c, kept)
-    gemm(np.zeros((0, 2)), 2.0, np.zeros((0, 4)), np.zeros((4, 2)))
+    a, b = np.zeros((0, 4)), np.zeros((4, 2))
+    gemm(np.zeros((0, 2)), 2.0, a, b, gemm.plan(a, b))
 
 
 def test_a_library_that_gets_it_wrong_is_not_trusted(monkeypatch):
     """The check against ``np.matmul`` at first use: a gemm adding nothing is refused."""
     class Wrong(host_blas._Gemm):
-        def __call__(self, c, alpha, a, b):
+        def __call__(self, c, alpha, a, b, plan):
             return c
     fn = ctypes.CFUNCTYPE(None)(lambda: None)
     assert not host_blas._trusted(Wrong(fn, "float64"))
