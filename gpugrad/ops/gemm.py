@@ -109,6 +109,11 @@ class Gemm(Op):
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
+    def pp(self, node, args):
+        """The sum it computes (``debugprint`` shows the gemm node, as it shows fusion)."""
+        c, alpha, a, b = args
+        return f"({c} + ({alpha} * {_PRODUCT}({a}, {b})))"
+
     def pullback(self, inputs, outputs, output_grads):
         c, alpha, a, b = inputs
         (g,) = output_grads

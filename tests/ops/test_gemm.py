@@ -176,3 +176,8 @@ def test_without_blas_numpy_computes_it(rng, monkeypatch):
     f = gg.function([c, alpha, a, b], gemm(c, alpha, a, b))
     values = _values(rng, "float64")
     np.testing.assert_allclose(f(*values), _expected(*values), rtol=1e-12)
+
+
+def test_pp_prints_the_sum_it_computes():
+    c, alpha, a, b = _symbols("float64")
+    assert gg.printing.pp(gemm(c, alpha, a, b)) == "(c + (alpha * Dot{0, 1}(a, b)))"
