@@ -14,7 +14,7 @@ from ..ops.transfer import Transfer
 from ..runtime import device_arrays
 from ..types.variable import HOOKS, as_tensor_variable
 from ..utils import cyclic_gc_paused, report
-from . import devices, io, modes
+from . import devices, in_place, io, modes
 from .copy import copy_function
 from .float_call import float_call
 from .linked import Linked
@@ -61,8 +61,11 @@ class Function:
         filters = [v.type.filter if device == "cpu" else device_arrays.input_filter(device, v.type) for v in inputs]
         copies = _must_copy(fgraph.outputs, fgraph.inputs)
         lone = single and not update_vars and not copies[0] and not device_outputs
+        written_in_place = {} if device != "cpu" else in_place.in_place_updates(
+            fgraph, n_outputs, update_vars, dict(zip(shared_vars, fgraph.inputs[n_in:])))
         self._plan = SimpleNamespace(
             fgraph=fgraph, shared_vars=tuple(shared_vars), host_shared=self._host_shared, lone=lone, instruments=[],
+            in_place=written_in_place,
             filters=tuple((filt, f"input {i} ({v.name or v.type})")
                           for i, (v, filt) in enumerate(zip(inputs, filters))),
             copy_outputs=tuple(copies[:n_outputs]),
@@ -130,6 +133,8 @@ class Function:
                 return self._private(linked, value, False, (), None)
             return self._results(linked)
         finally:
+            for cell, _ in linked.shared:  # an idle copy holding a value would keep it from
+                cell[0] = None  # being updated in place (compile/in_place.py)
             if locks:
                 for lock in reversed(locks):
                     lock.release()
@@ -141,7 +146,7 @@ class Function:
             private = self._private_on_device if k < self._n_device_outputs else self._private
             outs.append(private(linked, cell[0], always, outs, seen))
             seen.add(id(outs[-1]))
-        if linked.updates:
+        if linked.updates or linked.in_place:
             self._apply_updates(linked, outs, seen)
         return outs[0] if self._single else outs
 
@@ -152,6 +157,7 @@ class Function:
         ``run`` as they are, so the copies already linked are kept."""
         self._plan.instruments.append(change)
         if relink:  # the checks or timings are the program's: calls run it from now on
+            self._plan.in_place = {}  # they look at every node's result, the updates' too
             self._floats = None
             self.trust_input = self._trust_asked
             self._idle[:] = [Linked(self._plan)]
@@ -185,7 +191,8 @@ class Function:
 
     def _apply_updates(self, linked, outs, seen):
         """Check every new value first, then store them all, so a failing check changes nothing.
-        A value computed on the device stays there."""
+        A value computed on the device stays there; a gemm of a variable's own value is added
+        into its array where nothing else holds it (compile/in_place.py)."""
         new, on_device = [], []
         for var, cell, always in linked.updates:
             value, what = cell[0], f"update of {var.name or var}"
@@ -198,11 +205,16 @@ class Function:
             new.append(value)
             seen.add(id(value))
             on_device.append(resident)
-        for (var, _, _), value, resident in zip(linked.updates, new, on_device):
-            if resident:
-                var.store_on_device(self.device, value)
-            else:
-                var.store(value)
+        def store_others():
+            for (var, _, _), value, resident in zip(linked.updates, new, on_device):
+                if resident:
+                    var.store_on_device(self.device, value)
+                else:
+                    var.store(value)
+        if linked.in_place:
+            in_place.apply(linked.in_place, store_others)
+        else:
+            store_others()
 
     def __getitem__(self, key):
         """Theano's ``f[x]`` / ``f['name']``: the default value of an input (compile/io.py)."""

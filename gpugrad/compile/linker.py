@@ -19,8 +19,10 @@ from ..runtime.thunks import device_thunk
 class Program:
     """What a linked graph runs: ``input_cells`` to fill, ``run()``, ``output_cells`` to read."""
 
-    def __init__(self, fgraph, cells=None):
-        """``cells`` may preset storage for some inputs (a shared variable's container)."""
+    def __init__(self, fgraph, cells=None, deferred=frozenset()):
+        """``cells`` may preset storage for some inputs (a shared variable's container);
+        ``deferred`` nodes are left out of ``run()``, their inputs kept, for the caller to
+        compute after it (an update applied in place: compile/in_place.py)."""
         self.fgraph = fgraph
         cells = dict(cells or {})
 
@@ -34,11 +36,12 @@ class Program:
         directions = {node: node.op.to for node in order if isinstance(node.op, Transfer)}
         if paths is None:
             order = call_order(order, set(fgraph.inputs), directions)
+        keep = set(fgraph.inputs) | set(fgraph.outputs) | {v for node in deferred for v in node.inputs}
+        order = [node for node in order if node not in deferred]
         last_use = {}
         for i, node in enumerate(order):
             for v in node.inputs:
                 last_use[v] = i
-        keep = set(fgraph.inputs) | set(fgraph.outputs)
         thunks, raw = [], []
         with error_board.linking(cells) as (board, owned):
             for i, node in enumerate(order):
@@ -53,6 +56,9 @@ class Program:
         self.nodes, self.thunks, self.blocks = lazy.fold(order, paths, thunks, raw, cells)
         self.board = board if owned and board.rows else None
         self.output_cells = [cell(v) for v in fgraph.outputs]
+        for node in deferred:
+            for v in node.inputs:
+                cell(v)
         self.cells = cells
         devices = {node.tag.get("device", "cpu") for node in order} - {"cpu"}
         device = devices.pop() if devices else None

@@ -217,7 +217,7 @@ def _compared(fn, reference, program):
         arguments = [cell[0] for cell in program.input_cells[:len(fn.inputs)]]
         with np.errstate(all="ignore"):
             expected = reference([_host(fn.device, value) for value in arguments]
-                                 + [var.container[0] for var in fn.shared_vars])
+                                 + [var.read() for var in fn.shared_vars])
         run()
         for k, (cell, want) in enumerate(zip(program.output_cells, expected)):
             _check_same(k, _host(fn.device, cell[0]), want)

@@ -21,16 +21,18 @@ class SharedVariable(TensorVariable):
     when the host next reads it (``get_value``, a CPU function). So parameters trained on
     a device never cross per call.
 
-    Threads: the host value, ``newer_on`` and the device copies change together under a
-    lock of their own; ``update_lock`` is held by every call of a function that updates the
-    variable, from its read to its store (``_acquire`` in function.py)."""
+    Threads: the host value, ``newer_on`` and the device copies change together under
+    ``value_lock``, which every read of the host value takes too (``read``), so none reads it
+    while an update writes into it (compile/in_place.py); ``update_lock`` is held by every
+    call of a function that updates the variable, from its read to its store (``_acquire``
+    in function.py)."""
 
     default_update = None  # an expression every function reading the variable stores into it
 
     def __init__(self, type, value, name=None, borrow=False):
         super().__init__(type, None, None, name)
         self.container = [None]
-        self._guard, self.update_lock = threading.Lock(), threading.Lock()
+        self.value_lock, self.update_lock = threading.Lock(), threading.Lock()
         self.set_value(value, borrow=borrow)
 
     def get_value(self, borrow=False, return_internal_type=False):
@@ -43,9 +45,15 @@ class SharedVariable(TensorVariable):
             if borrow:
                 return value
             return device_copy(self.newer_on, value)
-        self.sync()
-        value = self.container[0]
+        value = self.read()
         return value if borrow else value.copy()
+
+    def read(self):
+        """The host value (brought up to date first). Holding it keeps an update from
+        writing into it (compile/in_place.py counts who holds it)."""
+        self.sync()
+        with self.value_lock:
+            return self.container[0]
 
     def set_value(self, value, borrow=False):
         array = self.type.filter(value, what=f"shared variable {self.name or self}")
@@ -53,13 +61,17 @@ class SharedVariable(TensorVariable):
 
     def store(self, array):
         """A new host value (checked by the caller); every device copy is out of date."""
-        with self._guard:
-            self.container[0] = array
-            self.newer_on, self._copies = None, {}
+        with self.value_lock:
+            self.store_held(array)
+
+    def store_held(self, array):
+        """``store`` by a caller already holding ``value_lock`` (compile/in_place.py)."""
+        self.container[0] = array
+        self.newer_on, self._copies = None, {}
 
     def store_on_device(self, device, array):
         """A new value computed on ``device``: kept there, copied back only when read on the host."""
-        with self._guard:
+        with self.value_lock:
             self.newer_on, self._copies = device, {device: array}
 
     def on_device(self, device):
@@ -68,7 +80,7 @@ class SharedVariable(TensorVariable):
         array = self._copies.get(device)
         be = backend_for(device)
         if array is None or not be.resident(array):
-            with self._guard:
+            with self.value_lock:
                 self._sync()
                 array = self._copies.get(device)
                 if array is None or not be.resident(array):
@@ -78,7 +90,7 @@ class SharedVariable(TensorVariable):
     def sync(self):
         """Bring the host value up to date after a device function changed it."""
         if self.newer_on is not None:
-            with self._guard:
+            with self.value_lock:
                 self._sync()
 
     def _sync(self):
@@ -91,14 +103,14 @@ class SharedVariable(TensorVariable):
 
     def __getstate__(self):
         """Pickled (and deep-copied) by value: the newest value, no device copies, no locks."""
-        self.sync()
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_guard", "update_lock", "_copies", "newer_on")}
-        state["container"] = [self.container[0]]
+        state = {k: v for k, v in self.__dict__.items()
+                 if k not in ("value_lock", "update_lock", "_copies", "newer_on")}
+        state["container"] = [self.read()]
         return state
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        self._guard, self.update_lock = threading.Lock(), threading.Lock()
+        self.value_lock, self.update_lock = threading.Lock(), threading.Lock()
         self.newer_on, self._copies = None, {}
 
     def check_update(self, expr):

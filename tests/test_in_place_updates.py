@@ -1,0 +1,146 @@
+"""Updates of a shared matrix by a gemm of its own value, added into its array
+(compile/in_place.py): the same values as before, and nothing anyone holds changes."""
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import gpugrad as gg
+import gpugrad.tensor as T
+from gpugrad.errors import InputError, ShapeError
+
+LR = 0.1
+
+
+def _sgd(rng, **kwargs):
+    """An SGD step on ``W`` (a gemm of ``W``'s value) and its NumPy reference."""
+    W = gg.shared(rng.standard_normal((4, 5)), name="W")
+    x = T.dmatrix("x")
+    cost = T.sum(T.tanh(T.dot(x, W)))
+    step = gg.function([x], cost, updates=[(W, W - LR * gg.grad(cost, W))], **kwargs)
+
+    def reference(w, xv):
+        t = np.tanh(xv @ w)
+        return w - LR * xv.T @ (1 - t * t)
+    return W, step, reference
+
+
+def _address(var):
+    return var.get_value(borrow=True).ctypes.data
+
+
+def test_the_update_is_added_into_the_variables_array(rng):
+    W, step, reference = _sgd(rng)
+    assert step._idle[0].in_place  # the gemm is applied with the updates
+    where = _address(W)
+    for _ in range(3):
+        xv, before = rng.standard_normal((3, 4)), W.get_value()
+        step(xv)
+        np.testing.assert_allclose(W.get_value(), reference(before, xv), rtol=1e-12)
+        assert _address(W) == where
+
+
+def test_an_array_the_caller_holds_is_never_written(rng):
+    """A borrowed value, a view of it, or the array given to ``shared(borrow=True)``."""
+    W, step, reference = _sgd(rng)
+    xv = rng.standard_normal((3, 4))
+    for hold in (lambda: W.get_value(borrow=True), lambda: W.get_value(borrow=True).T[1:]):
+        held = hold()
+        kept = held.copy()
+        before = W.get_value()
+        step(xv)
+        np.testing.assert_array_equal(held, kept)
+        np.testing.assert_allclose(W.get_value(), reference(before, xv), rtol=1e-12)
+    given = rng.standard_normal((4, 5))
+    W.set_value(given, borrow=True)
+    kept = given.copy()
+    step(xv)
+    np.testing.assert_array_equal(given, kept)
+    np.testing.assert_allclose(W.get_value(), reference(kept, xv), rtol=1e-12)
+
+
+def test_a_function_that_read_the_value_does_not_keep_it_from_being_updated(rng):
+    W, step, _ = _sgd(rng)
+    total = gg.function([], W.sum())
+    total()
+    where = _address(W)
+    step(rng.standard_normal((3, 4)))
+    assert _address(W) == where
+
+
+def test_a_call_that_raises_leaves_every_variable_as_it_was(rng):
+    """The gemm's own shapes, or another update's check, failing after the graph ran."""
+    W = gg.shared(rng.standard_normal((4, 5)), name="W")
+    row = gg.shared(np.zeros((1, 5)), shape=(1, None), name="row")
+    a, b, r = T.dmatrix("a"), T.dmatrix("b"), T.dmatrix("r")
+    step = gg.function([a, b, r], [], updates=[(W, W + T.dot(a, b)), (row, row + r)])
+    assert step._idle[0].in_place
+    before = W.get_value()
+    with pytest.raises(InputError, match="row"):
+        step(np.ones((4, 2)), np.ones((2, 5)), np.ones((2, 5)))  # row's new value has two rows
+    with pytest.raises(ShapeError, match="gemm"):
+        step(np.ones((3, 2)), np.ones((2, 5)), np.ones((1, 5)))  # a product of 3 rows for W's 4
+    np.testing.assert_array_equal(W.get_value(), before)
+    np.testing.assert_array_equal(row.get_value(), np.zeros((1, 5)))
+    step(np.ones((4, 2)), np.ones((2, 5)), np.ones((1, 5)))
+    np.testing.assert_array_equal(W.get_value(), before + 2)
+    np.testing.assert_array_equal(row.get_value(), np.ones((1, 5)))
+
+
+@pytest.mark.parametrize("kwargs", [dict(profile=True), dict(mode="DebugMode"), dict(mode="NanGuardMode")])
+def test_instrumented_functions_compute_the_update_as_a_node(kwargs, rng):
+    W, step, reference = _sgd(rng, **kwargs)
+    assert not step._idle[0].in_place
+    xv, before = rng.standard_normal((3, 4)), W.get_value()
+    step(xv)
+    np.testing.assert_allclose(W.get_value(), reference(before, xv), rtol=1e-12)
+
+
+def test_a_device_function_keeps_its_update_on_the_device(rng):
+    W, step, reference = _sgd(rng, device="cuda-sim")
+    assert not step._idle[0].in_place
+    xv, before = rng.standard_normal((3, 4)), W.get_value()
+    step(xv)
+    np.testing.assert_allclose(W.get_value(), reference(before, xv), rtol=1e-10)
+
+
+@pytest.fixture
+def frequent_thread_switches():
+    """Switch threads every 10 µs, so a read lands inside a product (about a millisecond)."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    yield
+    sys.setswitchinterval(interval)
+
+
+def test_readers_in_other_threads_never_see_half_an_update(frequent_thread_switches):
+    """One thread adds 1 to every element of a 600x600 matrix by a gemm, others read it
+    (without the value lock around reads, a reader saw 27 and 28 in one value)."""
+    n, steps = 600, 100
+    W = gg.shared(np.zeros((n, n)), name="W")
+    column, row = gg.shared(np.ones((n, 1)), name="column"), gg.shared(np.ones((1, n)), name="row")
+    bump = gg.function([], [], updates=[(W, W + T.dot(column, row))])
+    spread = gg.function([], W.max() - W.min())
+    assert bump._idle[0].in_place
+    start, failures = threading.Barrier(3), []
+
+    def work(k):
+        start.wait()
+        try:
+            for _ in range(steps):
+                if k == 0:
+                    bump()
+                else:
+                    assert spread() == 0.0
+                    value = W.get_value()
+                    assert value.max() == value.min()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures[0]
+    np.testing.assert_array_equal(W.get_value(), np.full((n, n), float(steps)))
