@@ -60,6 +60,16 @@ def test_an_array_the_caller_holds_is_never_written(rng):
     np.testing.assert_allclose(W.get_value(), reference(kept, xv), rtol=1e-12)
 
 
+def test_a_product_that_reads_the_variable_goes_into_a_copy(rng):
+    """``W + 0.1 * dot(W, W)``: the operands are the very array the sum would overwrite."""
+    W = gg.shared(rng.standard_normal((50, 50)), name="W")
+    step = gg.function([], [], updates=[(W, W + 0.1 * T.dot(W, W))])
+    assert step._idle[0].in_place
+    before = W.get_value()
+    step()
+    np.testing.assert_allclose(W.get_value(), before + 0.1 * before @ before, rtol=1e-12)
+
+
 def test_a_function_that_read_the_value_does_not_keep_it_from_being_updated(rng):
     W, step, _ = _sgd(rng)
     total = gg.function([], W.sum())

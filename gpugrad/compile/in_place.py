@@ -10,8 +10,8 @@ It changes nothing anyone can see:
 * it is applied with the other updates, after the call has computed and checked every
   new value and taken the variables' value locks, so a call that raises leaves the variable
   as it was;
-* only where nothing but the variable and this call holds the array: not a caller's
-  reference (``get_value(borrow=True)``, the array given to ``shared(x, borrow=True)``),
+* only where nothing but the variable and this call holds the array, and the product does
+  not read it (``W + dot(W, W)``): not a caller's reference (``get_value(borrow=True)``, the array given to ``shared(x, borrow=True)``),
   not a view of it, not another call that read it (a call holds the values it read until
   it returns). That is counted by the array's references under its ``value_lock``, which
   every read of the value takes, so no read starts while the product is added. Elsewhere
@@ -69,7 +69,8 @@ class Step:
             return
         value, read = self.var.container[0], self.cells[0]
         alone = (value is read[0] and sys.getrefcount(value) == 4  # container, cell, value, the argument
-                 and value.base is None and value.flags.c_contiguous and value.flags.writeable)
+                 and value.base is None and value.flags.c_contiguous and value.flags.writeable
+                 and not any(np.may_share_memory(value, cell[0]) for cell in self.cells[2:]))  # W + dot(W, W)
         self.target = value if alone else np.array(read[0], order="C")
 
     def apply(self):
