@@ -1,5 +1,6 @@
 """Updates of a shared matrix by a gemm of its own value, added into its array
 (compile/in_place.py): the same values as before, and nothing anyone holds changes."""
+import pickle
 import sys
 import threading
 
@@ -101,6 +102,28 @@ def test_a_call_that_raises_leaves_every_variable_as_it_was(rng):
 @pytest.mark.parametrize("kwargs", [dict(profile=True), dict(mode="DebugMode"), dict(mode="NanGuardMode")])
 def test_instrumented_functions_compute_the_update_as_a_node(kwargs, rng):
     W, step, reference = _sgd(rng, **kwargs)
+    assert not step._idle[0].in_place
+    xv, before = rng.standard_normal((3, 4)), W.get_value()
+    step(xv)
+    np.testing.assert_allclose(W.get_value(), reference(before, xv), rtol=1e-12)
+
+
+def test_copies_and_pickles_update_in_place_too(rng):
+    W, step, reference = _sgd(rng)
+    other = gg.shared(W.get_value(), name="other")
+    for again in (pickle.loads(pickle.dumps(step)), step.copy(), step.copy(swap={W: other})):
+        assert again._idle[0].in_place
+        target = other if any(v is other for v in again.shared_vars) else next(
+            v for v in again.shared_vars if v.name == "W")
+        xv, before, where = rng.standard_normal((3, 4)), target.get_value(), _address(target)
+        again(xv)
+        np.testing.assert_allclose(target.get_value(), reference(before, xv), rtol=1e-12)
+        assert _address(target) == where
+    assert not step.copy(delete_updates=True)._idle[0].in_place
+
+
+def test_excluding_inplace_turns_it_off(rng):
+    W, step, reference = _sgd(rng, mode=gg.Mode().excluding("inplace"))
     assert not step._idle[0].in_place
     xv, before = rng.standard_normal((3, 4)), W.get_value()
     step(xv)

@@ -11,12 +11,13 @@ It changes nothing anyone can see:
   new value and taken the variables' value locks, so a call that raises leaves the variable
   as it was;
 * only where nothing but the variable and this call holds the array, and the product does
-  not read it (``W + dot(W, W)``): not a caller's reference (``get_value(borrow=True)``, the array given to ``shared(x, borrow=True)``),
-  not a view of it, not another call that read it (a call holds the values it read until
-  it returns). That is counted by the array's references under its ``value_lock``, which
-  every read of the value takes, so no read starts while the product is added. Elsewhere
-  the product goes into a copy, as before;
-* only in ``cpu`` functions no mode or timing profile instruments (they look at every
+  not read it (``W + dot(W, W)``): not a caller's reference (``get_value(borrow=True)``,
+  the array given to ``shared(x, borrow=True)``), not a view of it, not another call that
+  read it (a call holds the values it read until it returns). That is counted by the
+  array's references under its ``value_lock``, which every read of the value takes, so no
+  read starts while the product is added. Elsewhere the product goes into a copy, as before;
+* only in ``cpu`` functions whose memory phase ran (``Mode().excluding("inplace")`` turns it
+  off, as in Theano) and that no mode or timing profile instruments (they look at every
   node's result), for a gemm no node reads, outside lazy branches.
 """
 import sys
@@ -36,7 +37,8 @@ def in_place_updates(fgraph, n_outputs, update_vars, shared_inputs):
     for k, var in enumerate(update_vars):
         out = fgraph.outputs[n_outputs + k]
         node = out.owner
-        if (node is not None and isinstance(node.op, Gemm) and node.tag.get("device", "cpu") == "cpu"
+        if (node is not None and isinstance(node.op, Gemm) and node.tag.get("update_in_place")
+                and node.tag.get("device", "cpu") == "cpu"
                 and node.inputs[0] is shared_inputs.get(var) and not fgraph.clients.get(out)
                 and fgraph.outputs.count(out) == 1 and not paths.get(node)):
             found[k] = node
@@ -75,7 +77,7 @@ class Step:
 
     def apply(self):
         """Add the product (BLAS, nothing to fail) and store; the gemm's inputs are let go."""
-        c, alpha, a, b = (cell[0] for cell in self.cells)
+        _, alpha, a, b = (cell[0] for cell in self.cells)
         new = self.result if self.result is not None else self.gemm(self.target, alpha, a, b, self.plan)
         self.var.store_held(new)
         self.plan = self.result = self.target = None

@@ -9,6 +9,10 @@
   view or a later in-place write, keeps it from one call to the next, so large
   intermediates are not returned to the operating system and faulted in again.
 
+* a gemm of a graph input (a shared variable's value) may be added into that input's own
+  array when it is the variable's update: the function decides, per call
+  (``node.tag["update_in_place"]``; compile/in_place.py).
+
 The decisions are tags on the nodes (``node.tag["inplace"]``, ``node.tag["reuse"]``)
 that the ops' thunks honour; the graph itself does not change."""
 from ..graph.basic import Constant
@@ -65,6 +69,8 @@ def plan_memory(fgraph):
     keys = shape_keys(fgraph)
     for i, node in enumerate(aliases.order):
         positions = _writable_inputs(node)
+        if isinstance(node.op, Gemm) and node.inputs[0] in fgraph.inputs:
+            node.tag["update_in_place"] = True
         if positions:
             out = node.outputs[0]
             for k in positions:
