@@ -1,8 +1,7 @@
 """Updates of a shared matrix by a gemm of its own value, added into its array
-(compile/in_place.py): the same values as before, and nothing anyone holds changes."""
+(compile/in_place.py): the same values as before, and nothing anyone holds changes (readers
+in other threads: tests/reliability/test_threads.py)."""
 import pickle
-import sys
-import threading
 
 import numpy as np
 import pytest
@@ -136,44 +135,3 @@ def test_a_device_function_keeps_its_update_on_the_device(rng):
     xv, before = rng.standard_normal((3, 4)), W.get_value()
     step(xv)
     np.testing.assert_allclose(W.get_value(), reference(before, xv), rtol=1e-10)
-
-
-@pytest.fixture
-def frequent_thread_switches():
-    """Switch threads every 10 µs, so a read lands inside a product (about a millisecond)."""
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    yield
-    sys.setswitchinterval(interval)
-
-
-def test_readers_in_other_threads_never_see_half_an_update(frequent_thread_switches):
-    """One thread adds 1 to every element of a 600x600 matrix by a gemm, others read it
-    (without the value lock around reads, a reader saw 27 and 28 in one value)."""
-    n, steps = 600, 100
-    W = gg.shared(np.zeros((n, n)), name="W")
-    column, row = gg.shared(np.ones((n, 1)), name="column"), gg.shared(np.ones((1, n)), name="row")
-    bump = gg.function([], [], updates=[(W, W + T.dot(column, row))])
-    spread = gg.function([], W.max() - W.min())
-    assert bump._idle[0].in_place
-    start, failures = threading.Barrier(3), []
-
-    def work(k):
-        start.wait()
-        try:
-            for _ in range(steps):
-                if k == 0:
-                    bump()
-                else:
-                    assert spread() == 0.0
-                    value = W.get_value()
-                    assert value.max() == value.min()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            failures.append(exc)
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not failures, failures[0]
-    np.testing.assert_array_equal(W.get_value(), np.full((n, n), float(steps)))

@@ -91,3 +91,26 @@ def test_readers_run_concurrently_with_an_updater():
                 assert spread() == 0.0
     _in_threads(work)
     assert w.get_value()[0] == 300
+
+
+def test_readers_never_see_half_of_an_update_added_in_place():
+    """One thread adds 1 to every element of a 600x600 matrix by a gemm into its own array
+    (compile/in_place.py), two read it (without the value lock around reads, a reader saw 27
+    and 28 in one value)."""
+    n, steps = 600, 100
+    W = gpugrad.shared(np.zeros((n, n)), name="W")
+    column, row = gpugrad.shared(np.ones((n, 1)), name="column"), gpugrad.shared(np.ones((1, n)), name="row")
+    bump = gpugrad.function([], [], updates=[(W, W + T.dot(column, row))])
+    spread = gpugrad.function([], W.max() - W.min())
+    assert bump._idle[0].in_place
+
+    def work(k):
+        for _ in range(steps):
+            if k == 0:
+                bump()
+            else:
+                assert spread() == 0.0
+                value = W.get_value()
+                assert value.max() == value.min()
+    _in_threads(work, n_threads=3)
+    np.testing.assert_array_equal(W.get_value(), np.full((n, n), float(steps)))
