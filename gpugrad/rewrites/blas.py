@@ -38,7 +38,7 @@ def _scaled_product(fgraph, term, dtype):
     """``(factors, sign, a, b)`` where ``term`` is ``sign * prod(factors) * dot(a, b)`` of
     matrices, the product and every node on the way read only there; None otherwise."""
     factors, sign = [], 1
-    while scalar_name(term) == "neg" and _only_reader(fgraph, term):
+    while scalar_name(term) == "neg" and _only_reader(fgraph, term) and _on_host(term):
         sign, term = -sign, term.owner.inputs[0]
     if scalar_name(term) == "mul" and _only_reader(fgraph, term) and _on_host(term):
         products = [v for v in term.owner.inputs if v.owner is not None and isinstance(v.owner.op, Dot)]
