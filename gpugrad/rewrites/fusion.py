@@ -42,13 +42,48 @@ class _ElementwisePolicy:
 
 
 class _HostPolicy:
-    """On the CPU (a graph for ``device="cpu"``): every elementwise node with a kernel joins."""
+    """On the CPU (a graph for ``device="cpu"``): every elementwise node with a kernel joins,
+    except that a node of ``apart`` (a recomputed tail, below) joins only regions of other
+    such nodes."""
+
+    def __init__(self, apart=frozenset()):
+        self.apart = apart
 
     @staticmethod
     def member(node):
         return isinstance(node.op, Elemwise) and codegen.supports(node)
 
-    choose = _ElementwisePolicy.choose
+    def choose(self, node, allowed, regions):
+        if node not in self.apart:
+            return allowed
+        return [g for g in allowed if all(m in self.apart for m in regions.members(g))]
+
+
+_CHEAP = frozenset(("add", "sub", "mul", "neg"))  # recomputed where read: one more operation per element
+
+
+def _recomputed_tails(fgraph, regions):
+    """The nodes each region would rather leave to the regions reading their results: cheap
+    arithmetic (``1 - h * h`` of a ``tanh`` region, read by the gradient's region) on values the
+    region writes out anyway, all of whose readers are elementwise nodes of other regions.
+    Written out, such a result costs a pass over memory to write and one to read; recomputed
+    by its readers from the value they could read instead, it costs neither."""
+    apart = set()
+    for nodes in regions.groups():
+        members = set(nodes)
+        readers = {o: [c for c, _ in fgraph.clients.get(o, ())] for n in nodes for o in n.outputs}
+        tail = set()
+        for node in reversed(nodes):  # readers before what they read
+            outs = node.outputs
+            if (node.op.scalar_op.name in _CHEAP and not any(o in fgraph.outputs for o in outs)
+                    and all(r in tail or (r not in members and _HostPolicy.member(r)) for o in outs for r in readers[o])):
+                tail.add(node)
+        kept = members - tail
+        exported = {o for n in kept for o in n.outputs if o in fgraph.outputs or any(r not in members for r in readers[o])}
+        reads = {v for n in tail for v in n.inputs if v.owner in kept}
+        if tail and reads <= exported and len(kept) > 1:  # nothing new written out, and something spared
+            apart |= tail
+    return frozenset(apart)
 
 
 def _with_siblings(fgraph, regions):
@@ -77,7 +112,11 @@ def _fuse_on_the_host(fgraph):
     scalars: a kernel call costs about what a NumPy call on a 0-d array does, so fusing them
     gains little and would hide their nodes from modes and printing."""
     _sizes_from_arguments(fgraph)
-    groups = _with_siblings(fgraph, Regions(fgraph, _HostPolicy))
+    regions = Regions(fgraph, _HostPolicy())
+    apart = _recomputed_tails(fgraph, regions)
+    if apart:
+        regions = Regions(fgraph, _HostPolicy(apart))
+    groups = _with_siblings(fgraph, regions)
     for nodes in groups:
         if len(nodes) > 1 and any(o.ndim for n in nodes for o in n.outputs):
             _fuse(fgraph, nodes)

@@ -351,3 +351,28 @@ def test_a_numpy_scalar_after_a_0d_array_is_converted():
     scalars = [np.float64(2.0), np.float64(3.0)]
     assert layouts.plan(scalars) is not None
     assert all(type(v) is np.ndarray for v in scalars)  # converted, not taken for arrays
+
+
+def _composites(f):
+    return [n.op for n in f.graph.toposort() if isinstance(n.op, Composite)]
+
+
+def test_cheap_arithmetic_on_a_written_value_is_recomputed_by_its_reader(kernels, rng):
+    """``dot(h, M) * (1 - h * h)`` with ``h = tanh(x + y)`` (an MLP's hidden gradient): the tanh
+    region writes ``h`` for the product anyway, so ``1 - h * h`` moves to the region reading
+    it instead of being written out and read back (one pass over memory less each way)."""
+    x, y, m = T.dmatrix("x"), T.dmatrix("y"), T.dmatrix("m")
+    h = T.tanh(x + y)
+    fast, numpy = kernels([x, y, m], T.dot(h, m) * (1 - h * h))
+    tanh_region, reader = sorted(_composites(fast), key=lambda op: "tanh" not in str(op))
+    assert len(tanh_region.outputs) == 1 and "sub" in str(reader) and "sub" not in str(tanh_region)
+    agree(fast, numpy, *(rng.standard_normal((20, 20)) for _ in range(3)))
+
+
+def test_arithmetic_on_a_value_the_region_keeps_to_itself_stays(kernels, rng):
+    """Moving ``1 - h * h`` out would make the region write ``h``, which it does not now."""
+    x, y, m = T.dmatrix("x"), T.dmatrix("y"), T.dmatrix("m")
+    q = 1 - T.tanh(x + y) ** 2
+    fast, numpy = kernels([x, y, m], T.dot(q, m) * q)
+    assert any("tanh" in str(op) and "sub" in str(op) for op in _composites(fast))
+    agree(fast, numpy, *(rng.standard_normal((20, 20)) for _ in range(3)))
