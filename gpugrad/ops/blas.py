@@ -39,7 +39,7 @@ from .reduce import normalize_axis, sum as sum_
 from .shape import dimshuffle, flatten, require_unbatched, shape_i, shape_tuple
 
 
-def _conj(x):
+def conj_if_complex(x):
     return S.conj(x) if dtypes.is_complex(x.dtype) else x
 
 
@@ -53,7 +53,7 @@ def _described(x):
     return f"{x} ({x.type})"
 
 
-def _dot_thunk(device, node, storage_in, storage_out):
+def dot_thunk(device, node, storage_in, storage_out):
     """``Dot`` of any operand dtypes; see the module docstring."""
     be, library, op = backend_for(device), library_for(device), node.op
     dtype = np.dtype(node.outputs[0].dtype)
@@ -89,7 +89,7 @@ class Dot(Op):
     fresh_outputs = True
     __props__ = ("nbatch", "ncontract")
     cuda = CudaFacet("cupy.matmul (cuBLAS) for floats and complex values, kernels/int_matmul.cu for integers",
-                     thunk=_dot_thunk, kernels=("int_matmul.cu",))
+                     thunk=dot_thunk, kernels=("int_matmul.cu",))
 
     def __init__(self, nbatch, ncontract):
         self.nbatch, self.ncontract = int(nbatch), int(ncontract)
@@ -147,8 +147,8 @@ class Dot(Op):
         (a, b), (g,) = inputs, output_grads
         nb, nk = self.nbatch, self.ncontract
         n_rows, n_cols = a.ndim - nb - nk, b.ndim - nb - nk
-        g_a = Dot(nb, n_cols)(g, _swap(_conj(b), nb, nk))
-        g_b = Dot(nb, n_rows)(_swap(_conj(a), nb, n_rows), g)
+        g_a = Dot(nb, n_cols)(g, _swap(conj_if_complex(b), nb, nk))
+        g_b = Dot(nb, n_rows)(_swap(conj_if_complex(a), nb, n_rows), g)
         return [sum_to_input(g_a, a), sum_to_input(g_b, b)]
 
     def pushforward(self, inputs, outputs, tangents):

@@ -21,7 +21,7 @@ from ..runtime.elementwise import composite_thunk
 from ..types.tensor_type import TensorType
 from ..types.variable import TensorVariable, as_tensor_variable
 from . import scalar as S
-from .blas import Dot, _conj, _dot_thunk
+from .blas import Dot, conj_if_complex, dot_thunk
 from .elemwise import Composite
 from .reduce import sum as sum_
 from .shape import dimshuffle
@@ -38,7 +38,7 @@ def check_shapes(c, a, b):
 
 
 def _axpy(dtype):
-    """The elementwise ``c + alpha * p`` (alpha a one-element host value) as a Composite node."""
+    """The elementwise ``c + alpha * p`` (alpha a one-element host value) as a ``Composite``."""
     c, alpha, p = (TensorVariable(TensorType(dtype, shape)) for shape in ((None, None), (1, 1), (None, None)))
     return Composite([c, alpha, p], [S.add(c, S.mul(alpha, p))], by_value=(1,))
 
@@ -46,9 +46,9 @@ def _axpy(dtype):
 def _device_thunk(device, node, storage_in, storage_out):
     """``Dot``'s product into a cell of its own, then the elementwise kernel adds it to ``c``."""
     (c_cell, alpha_cell, a_cell, b_cell), product = storage_in, [None]
-    dot = _dot_thunk(device, _PRODUCT.make_node(*node.inputs[2:]), [a_cell, b_cell], [product])
-    axpy = _axpy(node.outputs[0].dtype)
-    add = composite_thunk(device, axpy.make_node(node.inputs[0], *axpy.inputs[1:2], node.outputs[0]),
+    dot = dot_thunk(device, _PRODUCT.make_node(*node.inputs[2:]), [a_cell, b_cell], [product])
+    axpy = _axpy(node.outputs[0].dtype)  # its node's inputs: c, alpha, and the product (the output's type)
+    add = composite_thunk(device, axpy.make_node(node.inputs[0], axpy.inputs[1], node.outputs[0]),
                           [c_cell, alpha_cell, product], storage_out)
 
     def thunk():
@@ -117,8 +117,8 @@ class Gemm(Op):
     def pullback(self, inputs, outputs, output_grads):
         c, alpha, a, b = inputs
         (g,) = output_grads
-        g_a, g_b = _PRODUCT.pullback([a, b], None, [S.mul(g, _conj(alpha))])
-        return [g, sum_(S.mul(g, _conj(_PRODUCT(a, b)))), g_a, g_b]
+        g_a, g_b = _PRODUCT.pullback([a, b], None, [S.mul(g, conj_if_complex(alpha))])
+        return [g, sum_(S.mul(g, conj_if_complex(_PRODUCT(a, b)))), g_a, g_b]
 
     def pushforward(self, inputs, outputs, tangents):
         c, alpha, a, b = inputs
