@@ -75,11 +75,13 @@ def _recomputed_tails(fgraph, regions):
         tail = set()
         for node in reversed(nodes):  # readers before what they read
             outs = node.outputs
+            read_by = [r for o in outs for r in readers[o]]
             if (node.op.scalar_op.name in _CHEAP and not any(o in fgraph.outputs for o in outs)
-                    and all(r in tail or (r not in members and _HostPolicy.member(r)) for o in outs for r in readers[o])):
+                    and all(r in tail or (r not in members and _HostPolicy.member(r)) for r in read_by)):
                 tail.add(node)
         kept = members - tail
-        exported = {o for n in kept for o in n.outputs if o in fgraph.outputs or any(r not in members for r in readers[o])}
+        exported = {o for n in kept for o in n.outputs
+                    if o in fgraph.outputs or any(r not in members for r in readers[o])}
         reads = {v for n in tail for v in n.inputs if v.owner in kept}
         if tail and reads <= exported and len(kept) > 1:  # nothing new written out, and something spared
             apart |= tail

@@ -1,14 +1,13 @@
 """Memory: decide, for elementwise nodes and gemm, where results are written.
 
-* in place: a node may overwrite one of its inputs (a gemm its matrix ``c``) when that input is a fresh array
-  made earlier in the same call (not a graph input or constant), of the output's dtype
-  and shape, and neither it nor any view of it (indexing, dimshuffle, reshape) is
-  read later, read by the node through another input (``g + g[::-1] + h``: a variadic
-  add reads its later operands after writing its first partial sum), or returned;
+* in place: a node may overwrite one of its inputs (a gemm its matrix ``c``) when that
+  input is a fresh array made earlier in the same call (not a graph input or constant), of
+  the output's dtype and shape, and neither it nor any view of it (indexing, dimshuffle,
+  reshape) is read later, read by the node through another input (``g + g[::-1] + h``: a
+  variadic add reads its later operands after writing its first partial sum), or returned;
 * reused buffers: a node (or a CPU Composite) whose buffers never reach an output, directly or through a
   view or a later in-place write, keeps it from one call to the next, so large
-  intermediates are not returned to the operating system and faulted in again.
-
+  intermediates are not returned to the operating system and faulted in again;
 * a gemm of a graph input (a shared variable's value) may be added into that input's own
   array when it is the variable's update: the function decides, per call
   (``node.tag["update_in_place"]``; compile/in_place.py).
