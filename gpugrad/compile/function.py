@@ -20,7 +20,7 @@ from .float_call import float_call
 from .linked import Linked
 from .pickling import reduce_function, remembered
 from .profile import profiler
-from .shared import SharedVariable
+from .shared import SharedVariable, acquire_in_order
 
 
 class Maker:
@@ -113,7 +113,7 @@ class Function:
         except IndexError:
             linked = Linked(self._plan)
         if locks:
-            _acquire(locks)
+            acquire_in_order(locks)  # README, "Threads": one global order, no deadlock
         try:
             if trusted:
                 for (cell, _, _), value in zip(linked.filters, args):
@@ -239,23 +239,6 @@ def _shares(host, other):
     """Whether host array ``host`` may share memory with ``other`` (a device array never does:
     and NumPy would hand it to CuPy's ``may_share_memory``, which takes device arrays only)."""
     return isinstance(other, np.ndarray) and np.may_share_memory(host, other)
-
-
-def _acquire(locks):
-    """Take ``locks`` in their order, or none of them (a Ctrl-C while waiting). A call of a
-    function with updates holds the lock of every variable it updates (one global order, so
-    functions updating the same ones never deadlock) from before it reads them until its new
-    values are stored: updates from many threads, through one function or several, apply one
-    after the other."""
-    taken = []
-    try:
-        for lock in locks:
-            lock.acquire()
-            taken.append(lock)
-    except BaseException:
-        for lock in reversed(taken):
-            lock.release()
-        raise
 
 
 def _shared_sides(fgraph, clones, shared_vars, where):

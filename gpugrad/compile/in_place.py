@@ -24,9 +24,10 @@ import sys
 
 import numpy as np
 
-from ..ops.gemm import Gemm, check_shapes
+from ..ops.gemm import Gemm, plan_or_sum
 from ..runtime import host_blas
 from ..runtime.lazy import schedule
+from .shared import acquire_in_order
 
 
 def in_place_updates(fgraph, n_outputs, update_vars, shared_inputs):
@@ -51,7 +52,7 @@ class Step:
 
     def __init__(self, var, node, program):
         fgraph = program.fgraph
-        self.var, self.gemm = var, host_blas.gemm_for(node.outputs[0].dtype)
+        self.var, self.node, self.gemm = var, node, host_blas.gemm_for(node.outputs[0].dtype)
         self.cells = [program.cells[v] for v in node.inputs]
         self.made = [program.cells[v] for v in node.inputs if v.owner is not None and v not in fgraph.outputs]
         self.plan = self.result = self.target = None
@@ -59,10 +60,7 @@ class Step:
     def check(self):
         """The run-time shapes agree and BLAS can read the operands (else NumPy computes the
         new value now, into a new array)."""
-        c, alpha, a, b = (cell[0] for cell in self.cells)
-        check_shapes(c, a, b)
-        self.plan = self.gemm.plan(a, b) if self.gemm is not None else None
-        self.result = None if self.plan is not None else np.asarray(c + alpha * (a @ b), dtype=c.dtype)
+        self.plan, self.result = plan_or_sum(self.gemm, self.node, *(cell[0] for cell in self.cells))
 
     def prepare(self):
         """With the value lock held: add into the variable's array if nothing else holds it,
@@ -91,17 +89,14 @@ def apply(steps, store_others):
     ``apply`` stores nothing of these."""
     for step in steps:
         step.check()
-    locks = sorted({step.var.id: step.var.value_lock for step in steps}.items())
-    taken = []
+    locks = [lock for _, lock in sorted({step.var.id: step.var.value_lock for step in steps}.items())]
+    acquire_in_order(locks)
     try:
-        for _, lock in locks:
-            lock.acquire()
-            taken.append(lock)
         for step in steps:
             step.prepare()
         store_others()
         for step in steps:
             step.apply()
     finally:
-        for lock in reversed(taken):
+        for lock in reversed(locks):
             lock.release()

@@ -24,8 +24,7 @@ class SharedVariable(TensorVariable):
     Threads: the host value, ``newer_on`` and the device copies change together under
     ``value_lock``, which every read of the host value takes too (``read``), so none reads it
     while an update writes into it (compile/in_place.py); ``update_lock`` is held by every
-    call of a function that updates the variable, from its read to its store (``_acquire``
-    in function.py)."""
+    call of a function that updates the variable, from its read to its store (``acquire_in_order``)."""
 
     default_update = None  # an expression every function reading the variable stores into it
 
@@ -127,6 +126,24 @@ class SharedVariable(TensorVariable):
                     f"{what} has static shape {_sizes(expr.type.shape)}, which contradicts its type "
                     f"{_sizes(self.type.shape)} on axis {axis}; an update must keep the variable's shape "
                     f"(declare it with shared(..., shape={_sizes(expr.type.shape)}) if that is intended)")
+
+
+def acquire_in_order(locks):
+    """Take ``locks`` in their order, or none of them (a Ctrl-C while waiting). A call of a
+    function with updates holds the ``update_lock`` of every variable it updates (one global
+    order, so functions updating the same ones never deadlock) from before it reads them
+    until its new values are stored: updates from many threads, through one function or
+    several, apply one after the other. An in-place update takes its variables'
+    ``value_lock``s so (compile/in_place.py)."""
+    taken = []
+    try:
+        for lock in locks:
+            lock.acquire()
+            taken.append(lock)
+    except BaseException:
+        for lock in reversed(taken):
+            lock.release()
+        raise
 
 
 def _sizes(shape):

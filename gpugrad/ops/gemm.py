@@ -37,6 +37,16 @@ def check_shapes(c, a, b):
                          f"got c {c.shape}, a {a.shape}, b {b.shape}")
 
 
+def plan_or_sum(gemm, node, c, alpha, a, b):
+    """``(plan, None)`` where ``gemm`` (host_blas, or None) can add ``a @ b`` reading the
+    operands as they are, the shapes checked; else ``(None, c + alpha * a @ b)`` by NumPy."""
+    plan = gemm.plan(a, b) if gemm is not None else None
+    if plan is None:
+        return None, node.op.perform(node, [c, alpha, a, b])[0]
+    check_shapes(c, a, b)
+    return plan, None
+
+
 def _axpy(dtype):
     """The elementwise ``c + alpha * p`` (alpha a one-element host value) as a ``Composite``."""
     c, alpha, p = (TensorVariable(TensorType(dtype, shape)) for shape in ((None, None), (1, 1), (None, None)))
@@ -93,15 +103,12 @@ class Gemm(Op):
         """BLAS into a copy of ``c`` (or into ``c`` itself where the memory plan says so)."""
         gemm, in_place = host_blas.gemm_for(node.outputs[0].dtype), node.tag.get("inplace") == 0
         (c_cell, alpha_cell, a_cell, b_cell), (out,) = storage_in, storage_out
-        perform = self.perform
 
         def thunk():
             c, alpha, a, b = c_cell[0], alpha_cell[0], a_cell[0], b_cell[0]
-            plan = gemm.plan(a, b) if gemm is not None else None
+            plan, out[0] = plan_or_sum(gemm, node, c, alpha, a, b)
             if plan is None:
-                out[0] = perform(node, [c, alpha, a, b])[0]
                 return
-            check_shapes(c, a, b)
             target = c if in_place and c.flags.c_contiguous and c.flags.writeable else np.array(c, order="C")
             out[0] = gemm(target, alpha, a, b, plan)
         return thunk
