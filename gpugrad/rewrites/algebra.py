@@ -20,7 +20,7 @@ z = 0, y = 1).
 from ..ops import scalar as S
 from ..types import dtypes
 from .canonicalize import _retyped
-from .utils import constant_value, scalar_name
+from .utils import constant_value, read_once, scalar_name
 
 _TREE_OPS = ("add", "sub", "neg", "mul")
 MAX_MONOMIALS = 32
@@ -28,8 +28,7 @@ MAX_MONOMIALS = 32
 
 def _inner(fgraph, var, dtype):
     """``var`` belongs inside a tree of ``dtype``: an add/sub/neg/mul read once, not an output."""
-    return (scalar_name(var) in _TREE_OPS and var.dtype == dtype and var not in fgraph.outputs
-            and len(fgraph.clients.get(var, ())) == 1)
+    return scalar_name(var) in _TREE_OPS and var.dtype == dtype and read_once(fgraph, var)
 
 
 def _scalar(var):

@@ -15,16 +15,11 @@ from ..ops.blas import Dot
 from ..ops.gemm import DTYPES, gemm
 from ..ops.shape import dimshuffle
 from ..types.variable import constant
-from .utils import constant_value, scalar_name
+from .utils import constant_value, read_once, scalar_name
 
 
 def _on_host(var):
     return var.owner.tag.get("device", "cpu") == "cpu"
-
-
-def _only_reader(fgraph, var):
-    """``var`` is an intermediate read by one node, once."""
-    return var not in fgraph.outputs and len(fgraph.clients.get(var, ())) == 1
 
 
 def _scalar(var):
@@ -38,9 +33,9 @@ def _scaled_product(fgraph, term, dtype):
     """``(factors, sign, a, b)`` where ``term`` is ``sign * prod(factors) * dot(a, b)`` of
     matrices, the product and every node on the way read only there; None otherwise."""
     factors, sign = [], 1
-    while scalar_name(term) == "neg" and _only_reader(fgraph, term) and _on_host(term):
+    while scalar_name(term) == "neg" and read_once(fgraph, term) and _on_host(term):
         sign, term = -sign, term.owner.inputs[0]
-    if scalar_name(term) == "mul" and _only_reader(fgraph, term) and _on_host(term):
+    if scalar_name(term) == "mul" and read_once(fgraph, term) and _on_host(term):
         products = [v for v in term.owner.inputs if v.owner is not None and isinstance(v.owner.op, Dot)]
         if len(products) != 1:
             return None
@@ -50,7 +45,7 @@ def _scaled_product(fgraph, term, dtype):
         term = products[0]
     node = term.owner
     if (node is None or not isinstance(node.op, Dot) or (node.op.nbatch, node.op.ncontract) != (0, 1)
-            or not _only_reader(fgraph, term) or not _on_host(term)):
+            or not read_once(fgraph, term) or not _on_host(term)):
         return None
     a, b = node.inputs
     if not (a.ndim == b.ndim == 2 and a.dtype == b.dtype == term.dtype == dtype):

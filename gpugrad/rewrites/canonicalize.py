@@ -12,7 +12,7 @@ from ..ops.gradient_ops import GradientOp, UndefinedGrad
 from ..ops.shape import Alloc, DimShuffle, Fill, MatchShape, Reshape, Shape, ShapeI, ones_like, shape_tuple
 from ..types.variable import TensorConstant
 from .shapes import shape_keys
-from .utils import constant_value, is_constant_equal, is_op, scalar_name
+from .utils import constant_value, is_constant_equal, is_op, read_once, scalar_name
 
 FOLD_LIMIT = 1 << 12
 
@@ -129,8 +129,7 @@ def flatten_add_mul(fgraph, node):
 
 def _absorbable(fgraph, reader, name, v):
     """``v`` is the same n-ary op as ``reader``, of its dtype, read by nothing else."""
-    return (is_op(v, name) and v.dtype == reader.dtype and len(fgraph.clients.get(v, ())) == 1
-            and v not in fgraph.outputs)
+    return is_op(v, name) and v.dtype == reader.dtype and read_once(fgraph, v)
 
 
 def combine_constants(fgraph, node):

@@ -16,6 +16,12 @@ def is_op(var, name):
     return scalar_name(var) == name
 
 
+def read_once(fgraph, var):
+    """``var`` is an intermediate of ``fgraph`` read by one node, once (not an output): a
+    rewrite may fold it into that reader."""
+    return var not in fgraph.outputs and len(fgraph.clients.get(var, ())) == 1
+
+
 def constant_value(var):
     """The value of a constant, seen through broadcasting dimshuffles; None if not constant."""
     while var.owner is not None and isinstance(var.owner.op, DimShuffle):
